@@ -1,0 +1,82 @@
+//! `nixconf`: manage a Nix installation declaratively.
+//!
+//! This binary is thin on purpose: it parses arguments, calls the library
+//! crates, and prints. Errors go to stderr with exit status 1; a closed
+//! stdout (for example `nixconf ... | head`) exits 0.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Manage a Nix installation declaratively: nix.conf, machines, registry,
+/// build users and the daemon, as the NixOS module does.
+#[derive(Debug, Parser)]
+#[command(name = "nixconf", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compare two Nix versions as `builtins.compareVersions` does: prints
+    /// -1, 0 or 1.
+    CompareVersions {
+        /// The first version, for example 2.4pre20200101.
+        a: String,
+        /// The second version, for example 2.4.
+        b: String,
+    },
+}
+
+/// What a subcommand hands back: text for stdout, and whether it failed
+/// (exit status 1) after printing.
+#[derive(Debug, Default)]
+struct Outcome {
+    stdout: String,
+    failed: bool,
+}
+
+fn run(cli: Cli) -> Result<Outcome, String> {
+    match cli.command {
+        Command::CompareVersions { a, b } => {
+            let n = match nixconf_format::compare_versions(&a, &b) {
+                std::cmp::Ordering::Less => -1,
+                std::cmp::Ordering::Equal => 0,
+                std::cmp::Ordering::Greater => 1,
+            };
+            Ok(Outcome {
+                stdout: format!("{n}\n"),
+                failed: false,
+            })
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(outcome) => {
+            let mut out = io::stdout().lock();
+            if let Err(e) = out
+                .write_all(outcome.stdout.as_bytes())
+                .and_then(|()| out.flush())
+            {
+                if e.kind() != io::ErrorKind::BrokenPipe {
+                    eprintln!("error: writing to stdout: {e}");
+                    return ExitCode::from(1);
+                }
+            }
+            if outcome.failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -14,6 +14,8 @@
 //! ```
 #![deny(missing_docs)]
 
+mod value;
 mod version;
 
+pub use value::{float_to_string, render_key, render_setting, ConfValue};
 pub use version::{compare_versions, NixVersion, VersionError};

@@ -4,9 +4,12 @@
 //!   parallel; one line per failure, then `N passed, M failed`.
 //!   `UPDATE_EXPECT=1` rewrites the expected outputs of the project's own
 //!   fixtures (never those of the vendored reference corpora).
+//! - `codegen [--check]`: regenerate the nix.conf settings schema from
+//!   `reference/*.tsv` (`--check` fails when the committed file is stale).
 //! - `ci`: everything CI checks: formatting, clippy, unit and integration
 //!   tests, docs, then the fixtures.
 
+mod codegen;
 mod fixtures;
 mod kinds;
 
@@ -18,12 +21,17 @@ fn main() -> ExitCode {
     let task = args.first().map(String::as_str);
     let result = match task {
         Some("test-fixtures") => fixtures::run(&workspace_root(), args.get(1).map(String::as_str)),
+        Some("codegen") => codegen::run(
+            &workspace_root(),
+            args.get(1).is_some_and(|a| a == "--check"),
+        ),
         Some("ci") => ci(),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
                  tasks:\n  \
                  test-fixtures [FILTER]  run every fixture under fixtures/ (UPDATE_EXPECT=1 rewrites our own)\n  \
+                 codegen [--check]       regenerate the nix.conf settings schema from reference/*.tsv\n  \
                  ci                      formatting, clippy, tests, docs and fixtures: what .ci/run runs"
             );
             return ExitCode::from(2);

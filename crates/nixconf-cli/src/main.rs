@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod conf;
+
 /// Manage a Nix installation declaratively: nix.conf, machines, registry,
 /// build users and the daemon, as the NixOS module does.
 #[derive(Debug, Parser)]
@@ -20,6 +22,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// nix.conf as Nix reads it: `show` the effective settings, `check`
+    /// a file for problems.
+    #[command(subcommand)]
+    Conf(conf::ConfCommand),
     /// Compare two Nix versions as `builtins.compareVersions` does: prints
     /// -1, 0 or 1.
     CompareVersions {
@@ -40,6 +46,7 @@ struct Outcome {
 
 fn run(cli: Cli) -> Result<Outcome, String> {
     match cli.command {
+        Command::Conf(command) => conf::run(command),
         Command::CompareVersions { a, b } => {
             let n = match nixconf_format::compare_versions(&a, &b) {
                 std::cmp::Ordering::Less => -1,

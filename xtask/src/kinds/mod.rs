@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+mod conf;
+
 /// A kind of fixture: where its cases live and how one is checked.
 pub struct Kind {
     /// Directory under `fixtures/` whose subdirectories are the cases.
@@ -13,4 +15,15 @@ pub struct Kind {
     pub check: fn(&Path, bool) -> Result<(), String>,
 }
 
-pub static KINDS: &[Kind] = &[];
+pub static KINDS: &[Kind] = &[
+    Kind {
+        dir: "conformance/conf",
+        vendored: true,
+        check: conf::check_conformance,
+    },
+    Kind {
+        dir: "conf",
+        vendored: false,
+        check: conf::check,
+    },
+];

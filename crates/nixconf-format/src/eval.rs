@@ -478,12 +478,10 @@ impl<'s> Evaluator<'s> {
                 location: Some(loc()),
             });
         }
-        // 2.20 and 2.21 read the including file again (fixed in 2.22).
+        // 2.20 and 2.21 read the file named by the including frame's label
+        // (`readFile(path)` instead of `readFile(p)`; fixed in 2.22).
         let content = if (20..=21).contains(&self.minor) {
-            self.stack
-                .last()
-                .map(|f| f.content.clone())
-                .unwrap_or_default()
+            frame.clone()
         } else {
             target.clone()
         };

@@ -273,6 +273,34 @@ impl Machine {
         out
     }
 
+    /// The line for `build-remote.pl` (Nix 1.x) of a machine read for Nix
+    /// 2: `ssh://` dropped (the Perl hook passes column 0 to ssh), empty
+    /// fields instead of `-`, at most the seven columns Nix 1.x reads.
+    pub(crate) fn legacy_line(&self) -> Result<String, String> {
+        let uri = self.store_uri();
+        let host = match uri.split_once("://") {
+            None => uri,
+            Some(("ssh", rest)) => rest,
+            Some((scheme, _)) => {
+                return Err(format!(
+                    "build-remote.pl (Nix 1.x) only reaches machines over ssh, not {scheme}://"
+                ))
+            }
+        };
+        if self.public_host_key().is_some() || !self.extra_columns().is_empty() {
+            return Err(
+                "Nix 1.x reads seven columns: remove the host key and extra columns".into(),
+            );
+        }
+        let mut out = String::with_capacity(self.text.len());
+        out.push_str(host);
+        for i in 1..self.columns().min(7) {
+            out.push(' ');
+            out.push_str(self.set_column(i).unwrap_or(""));
+        }
+        Ok(out)
+    }
+
     /// What the target Nix makes of this machine: the normalised store
     /// URI, the defaults filled in (`local_system` for a missing system
     /// list), lists turned into sets where Nix uses sets.

@@ -151,7 +151,14 @@ fn render_item(item: &Item, index: usize, rules: &Rules, out: &mut String) -> Re
             if let Some(c) = comment {
                 check_comment(c)?;
             }
-            let line = machine.line_for(rules);
+            let line = if rules.perl && !machine.is_perl() {
+                machine.legacy_line().map_err(|reason| Error::Render {
+                    what: what("machine"),
+                    reason,
+                })?
+            } else {
+                machine.line_for(rules)
+            };
             if !rules.perl && (machine.is_perl() || machine.store_uri().starts_with('@')) {
                 if let Some(i) = (0..machine.columns()).find(|&i| {
                     machine

@@ -81,6 +81,11 @@ struct Target {
     /// systems column is `-` (default: this host's).
     #[arg(long, value_name = "SYSTEM")]
     local_system: Option<String>,
+    /// The directory relative `@file` references start from. Nix resolves
+    /// them from the working directory of the process reading the
+    /// machines, and the build hook always runs in `/`.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    cwd: PathBuf,
 }
 
 impl Target {
@@ -123,14 +128,17 @@ pub fn run(args: MachinesArgs) -> Result<Outcome, String> {
 }
 
 /// Read, parse and expand `path`, or the message to print.
-fn load(path: &Path, version: &NixVersion) -> Result<(String, MachinesFile, Expanded), String> {
+fn load(
+    path: &Path,
+    target: &Target,
+    version: &NixVersion,
+) -> Result<(String, MachinesFile, Expanded), String> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
     let text = String::from_utf8_lossy(&bytes);
     let file = parse(&text, &name, version).map_err(|e| describe(&e, &name, &text))?;
-    let cwd =
-        std::env::current_dir().map_err(|e| format!("cannot find the working directory: {e}"))?;
-    let expanded = expand(&file, &name, version, &cwd).map_err(|e| describe(&e, &name, &text))?;
+    let expanded =
+        expand(&file, &name, version, &target.cwd).map_err(|e| describe(&e, &name, &text))?;
     Ok((name, file, expanded))
 }
 
@@ -178,7 +186,7 @@ fn describe(error: &Error, name: &str, text: &str) -> String {
 fn parse_cmd(path: &Path, target: &Target, json: bool) -> Result<Outcome, String> {
     let version = target.version()?;
     let local = target.local_system();
-    let (name, file, expanded) = load(path, &version)?;
+    let (name, file, expanded) = load(path, target, &version)?;
     let views: Vec<_> = expanded
         .machines
         .iter()
@@ -272,7 +280,7 @@ fn render_cmd(path: &Path, target: &Target, legacy: bool) -> Result<Outcome, Str
 
 fn check_cmd(path: &Path, target: &Target) -> Result<Outcome, String> {
     let version = target.version()?;
-    let (_, _, expanded) = load(path, &version)?;
+    let (_, _, expanded) = load(path, target, &version)?;
     let lints = lint(&expanded.machines, &version);
     let mut stdout = String::new();
     for l in &lints {
@@ -305,7 +313,7 @@ fn which_cmd(
 ) -> Result<Outcome, String> {
     let version = target.version()?;
     let local = target.local_system();
-    let (_, _, expanded) = load(path, &version)?;
+    let (_, _, expanded) = load(path, target, &version)?;
     let required: BTreeSet<String> = features.into_iter().collect();
     let mut stdout = String::new();
     let mut any = false;

@@ -6,8 +6,10 @@ use std::fmt;
 use nixconf_format::NixVersion;
 
 use crate::base64;
+use crate::num;
 use crate::parse::Located;
 use crate::rules::Rules;
+use crate::SpeedFactor;
 
 /// The kinds of lint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -152,14 +154,27 @@ pub fn lint(machines: &[Located], version: &NixVersion) -> Vec<Lint> {
                 );
             }
         }
-        if let Some(s) = m.speed_factor() {
-            if s.is_fractional() && !rules.float_speed {
-                push(
-                    LintKind::FloatSpeedFactor,
-                    format!("speed factor {s} is fractional, which Nix reads only from 2.20 (this target is {version})"),
-                    format!("write a whole number such as {}", s.as_f32().round().max(1.0)),
-                );
-            }
+        // Nix 2.0–2.3 read "1.5" with stoull, as 1; a spec may also hold a
+        // float for a target that cannot read one.
+        let written_speed = m.column(4).filter(|t| *t != "-" && !rules.perl);
+        let fractional = written_speed
+            .and_then(num::lexical_cast_f32)
+            .is_some_and(|f| f.fract() != 0.0)
+            || m.speed_factor().is_some_and(SpeedFactor::is_fractional);
+        if fractional && !rules.float_speed {
+            let text = written_speed.unwrap_or_default();
+            let read = match m.speed_factor() {
+                Some(SpeedFactor::Int(n)) => format!(", and Nix {version} reads '{text}' as {n}"),
+                _ => String::new(),
+            };
+            let rounded = num::lexical_cast_f32(text).unwrap_or(1.0).round().max(1.0);
+            push(
+                LintKind::FloatSpeedFactor,
+                format!(
+                    "speed factor '{text}' is fractional, which Nix reads only from 2.20{read}"
+                ),
+                format!("write a whole number such as {rounded}, or target Nix 2.20 or later"),
+            );
         }
         let written = m.store_uri();
         if !rules.perl && view.store_uri.starts_with("ssh-ng://") && !version.is_at_least("2.4pre")

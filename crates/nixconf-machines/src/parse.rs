@@ -613,6 +613,9 @@ fn blank_help() -> String {
 }
 
 fn number_help(col: usize, text: &str, float_is_too_new: bool) -> String {
+    if text.starts_with('-') {
+        return format!("column #{col} cannot be negative");
+    }
     if col == 4 && float_is_too_new && num::lexical_cast_f32(text).is_some() {
         return format!(
             "the speed factor '{text}' is a float, which Nix reads only from 2.20; write a whole number"
@@ -670,7 +673,11 @@ pub fn expand(
         missing: Vec::new(),
     };
     let mut stack: Vec<(PathBuf, String)> = Vec::new();
-    if let Ok(p) = std::fs::canonicalize(cwd.join(source)) {
+    // `source` is where the caller read the file: a path of this process,
+    // or (failing that) one relative to `cwd`.
+    if let Ok(p) =
+        std::fs::canonicalize(source).or_else(|_| std::fs::canonicalize(cwd.join(source)))
+    {
         stack.push((p, source.to_owned()));
     }
     let mut errors = Vec::new();

@@ -118,7 +118,9 @@ impl MachinesFile {
         if let Some(e) = Error::from_list(errors) {
             return Err(e);
         }
-        if !self.final_newline && out.ends_with('\n') {
+        // A last blank line needs its newline to exist at all.
+        let last_is_blank = matches!(self.items.last(), Some(Item::Blank { .. }));
+        if !self.final_newline && !last_is_blank && out.ends_with('\n') {
             out.pop();
         }
         Ok(out)
@@ -185,7 +187,9 @@ fn render_item(item: &Item, index: usize, rules: &Rules, out: &mut String) -> Re
             }
             out.push_str(&line);
             if let Some(c) = comment {
-                out.push_str(" #");
+                // For build-remote.pl a space before '#' would be one more
+                // (empty) column separator.
+                out.push_str(if rules.perl { "#" } else { " #" });
                 out.push_str(c);
             }
         }
@@ -197,12 +201,14 @@ fn render_item(item: &Item, index: usize, rules: &Rules, out: &mut String) -> Re
                 });
             }
             let trimmed = path.trim_matches([' ', '\t', '\n', '\r']);
-            if trimmed.is_empty() || trimmed != path || path.contains(['#', ';']) {
+            // An empty path is fine: Nix reads it as a file that does not
+            // exist, and skips it.
+            if trimmed != path || path.contains(['#', ';']) {
                 return Err(Error::Render {
                     what: what("include"),
                     reason: format!(
-                        "'{path}' cannot be written as a reference (empty, surrounding \
-                         whitespace, '#' or ';')"
+                        "'{path}' cannot be written as a reference (surrounding whitespace, \
+                         '#' or ';')"
                     ),
                 });
             }

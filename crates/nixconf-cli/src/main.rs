@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod conf;
+mod machines;
 
 /// Manage a Nix installation declaratively: nix.conf, machines, registry,
 /// build users and the daemon, as the NixOS module does.
@@ -34,6 +35,8 @@ enum Command {
         /// The second version, for example 2.4.
         b: String,
     },
+    /// Remote-builder machines files: parse, render, check, which.
+    Machines(machines::MachinesArgs),
 }
 
 /// What a subcommand hands back: text for stdout, and whether it failed
@@ -58,6 +61,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
                 failed: false,
             })
         }
+        Command::Machines(args) => machines::run(args),
     }
 }
 

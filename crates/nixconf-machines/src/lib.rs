@@ -1,20 +1,44 @@
 //! Remote-builder machines files for every Nix generation.
 //!
 //! This crate reads `/etc/nix/machines` files and `builders` strings into
-//! typed machines exactly as the target Nix version does, writes them back
-//! the way the NixOS module writes them (the 2023 line format and the 2013
-//! `/etc/nix.machines` format of `build-remote.pl`), lints what Nix accepts
-//! but users regret, and answers which machines may build a derivation.
+//! typed machines exactly as the target Nix version does (both of Nix's
+//! entry-splitting algorithms, `@file` references, store-URI
+//! normalisation, each version's number rules and error texts), keeps what
+//! was written so that a canonical file renders back byte for byte, writes
+//! machines the way the NixOS module does (the 2023 line format and the
+//! 2013 `/etc/nix.machines` format of `build-remote.pl`), lints what Nix
+//! accepts but users regret, and answers which machines may build a
+//! derivation.
 //!
 //! ```
-//! use nixconf_machines::BuildMachine;
+//! use nixconf_machines::{parse, BuildMachine};
+//! let v = "2.24.9".parse().unwrap();
 //! let mut m = BuildMachine::new("builder");
 //! m.system = Some("aarch64-linux".into());
-//! assert_eq!(m.to_module_line(&"2.24.9".parse().unwrap()),
-//!     "ssh://builder aarch64-linux - 1 1 - - -\n");
+//! let line = m.to_module_line(&v);
+//! assert_eq!(line, "ssh://builder aarch64-linux - 1 1 - - -\n");
+//!
+//! let file = parse(&line, "machines", &v).unwrap();
+//! assert_eq!(file.render(&v).unwrap(), line);
+//! let view = file.machines().next().unwrap().nix_view(&v, "x86_64-linux");
+//! assert_eq!(view.systems, ["aarch64-linux"]);
 //! ```
 #![deny(missing_docs)]
 
+mod base64;
+mod eligible;
+mod error;
+mod lint;
+mod machine;
 mod module;
+mod num;
+mod parse;
+mod rules;
+mod uri;
 
-pub use module::{render_module_machines, BuildMachine};
+pub use eligible::{eligibility, Eligibility};
+pub use error::{EntryError, EntryErrorKind, Error};
+pub use lint::{lint, Lint, LintKind};
+pub use machine::{Machine, MachineSpec, NixMachine, SpeedFactor};
+pub use module::{render_legacy_machines, render_module_machines, BuildMachine};
+pub use parse::{expand, parse, Expanded, Item, Located, MachinesFile, Missing};

@@ -2,6 +2,8 @@
 
 use nixconf_format::NixVersion;
 
+use crate::Error;
+
 /// One `nix.buildMachines` entry, with the option types of the 2023 NixOS
 /// module (seed `003_…`): every field as the option holds it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -95,6 +97,50 @@ impl BuildMachine {
     }
 }
 
+impl BuildMachine {
+    /// The line (with its newline) the 2013 module writes to
+    /// `/etc/nix.machines` for `build-remote.pl` (Nix 1.x):
+    /// `sshUser@hostName system(s) sshKey maxJobs speedFactor supported
+    /// mandatory`, single spaces, no `-` placeholders (an empty list leaves
+    /// an empty field) and no URI scheme. `index` names the machine in
+    /// errors: that module required `sshUser` and `sshKey`.
+    ///
+    /// ```
+    /// use nixconf_machines::BuildMachine;
+    /// let mut m = BuildMachine::new("scratchy");
+    /// m.ssh_user = Some("nix".into());
+    /// m.ssh_key = Some("/root/.ssh/id_builder".into());
+    /// m.system = Some("i686-linux".into());
+    /// m.max_jobs = 8;
+    /// assert_eq!(m.to_legacy_line(0).unwrap(),
+    ///     "nix@scratchy i686-linux /root/.ssh/id_builder 8 1  \n");
+    /// ```
+    pub fn to_legacy_line(&self, index: usize) -> Result<String, Error> {
+        let required = |value: &Option<String>, option: &str| -> Result<String, Error> {
+            value.clone().ok_or_else(|| Error::Render {
+                what: format!("nix.buildMachines[{index}].{option}"),
+                reason: format!(
+                    "the 2013 module requires {option} (it writes {option} into every line)"
+                ),
+            })
+        };
+        let user = required(&self.ssh_user, "sshUser")?;
+        let key = required(&self.ssh_key, "sshKey")?;
+        let systems = match &self.system {
+            Some(s) => s.clone(),
+            None => self.systems.join(","),
+        };
+        Ok(format!(
+            "{user}@{} {systems} {key} {} {} {} {}\n",
+            self.host_name,
+            self.max_jobs,
+            self.speed_factor,
+            self.supported_features.join(","),
+            self.mandatory_features.join(","),
+        ))
+    }
+}
+
 /// Items joined by commas, or `-` when there are none.
 fn push_list_or_dash<'a>(out: &mut String, items: impl Iterator<Item = &'a String>) {
     let mut count = 0;
@@ -117,6 +163,16 @@ pub fn render_module_machines(machines: &[BuildMachine], nix_version: &NixVersio
         .iter()
         .map(|m| m.to_module_line(nix_version))
         .collect()
+}
+
+/// The whole `/etc/nix.machines` text the 2013 module writes: every
+/// machine's [`BuildMachine::to_legacy_line`], in order.
+pub fn render_legacy_machines(machines: &[BuildMachine]) -> Result<String, Error> {
+    let mut out = String::new();
+    for (i, m) in machines.iter().enumerate() {
+        out.push_str(&m.to_legacy_line(i)?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -142,5 +198,34 @@ mod tests {
         m.supported_features = vec!["a".into(), String::new()];
         let v: NixVersion = "2.24".parse().unwrap();
         assert_eq!(m.to_module_line(&v), "ssh://h  - 1 1 a, - -\n");
+    }
+
+    #[test]
+    fn legacy_line_keeps_empty_fields_and_separate_mandatory_features() {
+        let mut m = BuildMachine::new("poochie");
+        m.protocol = Some("ssh-ng".into());
+        m.ssh_user = Some("nix".into());
+        m.ssh_key = Some("/home/nix/.ssh/id".into());
+        m.systems = vec!["i686-linux".into(), "x86_64-linux".into()];
+        m.speed_factor = 2;
+        m.supported_features = vec!["kvm".into()];
+        m.mandatory_features = vec!["benchmark".into()];
+        assert_eq!(
+            render_legacy_machines(&[m]).unwrap(),
+            "nix@poochie i686-linux,x86_64-linux /home/nix/.ssh/id 1 2 kvm benchmark\n"
+        );
+    }
+
+    #[test]
+    fn legacy_line_needs_ssh_user_and_key() {
+        let mut a = BuildMachine::new("a");
+        a.ssh_user = Some("u".into());
+        a.ssh_key = Some("/k".into());
+        let b = BuildMachine::new("b");
+        let err = render_legacy_machines(&[a, b]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "nix.buildMachines[1].sshUser: the 2013 module requires sshUser (it writes sshUser into every line)"
+        );
     }
 }

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 mod conf;
+mod machines;
 
 /// A kind of fixture: where its cases live and how one is checked.
 pub struct Kind {
@@ -25,5 +26,10 @@ pub static KINDS: &[Kind] = &[
         dir: "conf",
         vendored: false,
         check: conf::check,
+    },
+    Kind {
+        dir: "machines",
+        vendored: false,
+        check: machines::check,
     },
 ];

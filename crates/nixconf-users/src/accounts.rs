@@ -110,10 +110,13 @@ pub struct SubIdEntry {
     pub count: u64,
 }
 
-/// What one line of an account file is.
+/// What one line of an account file is. Entries are parsed in full only
+/// when asked for ([`Table::entries`]); the planner's hot loops read just
+/// the name and id, which keeps a 100,000-line passwd fast.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Kind<T> {
-    Entry(T),
+pub(crate) enum Kind {
+    /// A valid entry: its name is the first `name_len` bytes of the line.
+    Entry { name_len: usize, id: u32 },
     /// Blank or `#` comment: ignored by the C library, kept.
     Ignored,
     /// NIS compat `+`/`-` line: its accounts are not in the file.
@@ -122,16 +125,136 @@ pub(crate) enum Kind<T> {
     /// taken.
     Malformed {
         reason: String,
-        name: Option<String>,
+        name_len: Option<usize>,
         id: Option<u32>,
     },
 }
 
-/// One line: its exact bytes (terminator included) and what it is.
+/// A line's bytes, terminator included: a span of the file as read, or
+/// text an edit wrote.
 #[derive(Debug, Clone)]
-pub(crate) struct Line<T> {
-    pub raw: Vec<u8>,
-    pub kind: Kind<T>,
+enum Text {
+    Orig(usize, usize),
+    New(Vec<u8>),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Line {
+    text: Text,
+    pub kind: Kind,
+}
+
+/// The entry types of the account files.
+pub trait Record: Sized {
+    /// Check a line's `:`-separated fields (`n` of them; only the first 8
+    /// are in `f`); the entry's id when valid.
+    #[doc(hidden)]
+    fn check(f: &[&str], n: usize) -> Result<u32, String>;
+    /// Build the entry from the `n` fields `check` accepted.
+    #[doc(hidden)]
+    fn build(f: &[&str], n: usize) -> Self;
+    /// Which field holds the id, for malformed lines.
+    #[doc(hidden)]
+    const ID_FIELD: usize;
+}
+
+fn expect_fields(n: usize, want: usize) -> Result<(), String> {
+    if n == want {
+        Ok(())
+    } else {
+        Err(format!("expected {want} `:`-separated fields, found {n}"))
+    }
+}
+
+fn parse_id(what: &str, s: &str) -> Result<u32, String> {
+    // By hand: this runs twice per line of a passwd that may have 100,000.
+    let mut n: u32 = 0;
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return Err(format!("{what} `{s}` is not a number"));
+        }
+        n = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(u32::from(b - b'0')))
+            .ok_or_else(|| format!("{what} `{s}` is larger than {}", u32::MAX))?;
+    }
+    if s.is_empty() {
+        return Err(format!("{what} `{s}` is not a number"));
+    }
+    Ok(n)
+}
+
+impl Record for PasswdEntry {
+    const ID_FIELD: usize = 2;
+    fn check(f: &[&str], n: usize) -> Result<u32, String> {
+        expect_fields(n, 7)?;
+        parse_id("gid", f[3])?;
+        parse_id("uid", f[2])
+    }
+    fn build(f: &[&str], _n: usize) -> Self {
+        PasswdEntry {
+            name: f[0].to_owned(),
+            password: f[1].to_owned(),
+            uid: f[2].parse().unwrap_or_default(),
+            gid: f[3].parse().unwrap_or_default(),
+            gecos: f[4].to_owned(),
+            home: f[5].to_owned(),
+            shell: f[6].to_owned(),
+        }
+    }
+}
+
+impl Record for GroupEntry {
+    const ID_FIELD: usize = 2;
+    fn check(f: &[&str], n: usize) -> Result<u32, String> {
+        expect_fields(n, 4)?;
+        parse_id("gid", f[2])
+    }
+    fn build(f: &[&str], _n: usize) -> Self {
+        GroupEntry {
+            name: f[0].to_owned(),
+            password: f[1].to_owned(),
+            gid: f[2].parse().unwrap_or_default(),
+            members: if f[3].is_empty() {
+                Vec::new()
+            } else {
+                f[3].split(',').map(str::to_owned).collect()
+            },
+        }
+    }
+}
+
+impl Record for SubIdEntry {
+    const ID_FIELD: usize = 1;
+    fn check(f: &[&str], n: usize) -> Result<u32, String> {
+        expect_fields(n, 3)?;
+        parse_id("count", f[2])?;
+        parse_id("start", f[1])
+    }
+    fn build(f: &[&str], _n: usize) -> Self {
+        SubIdEntry {
+            owner: f[0].to_owned(),
+            start: f[1].parse().unwrap_or_default(),
+            count: f[2].parse().unwrap_or_default(),
+        }
+    }
+}
+
+/// A line of `etc/shadow` or `etc/gshadow`, as its fields (at most 9).
+impl Record for Vec<String> {
+    const ID_FIELD: usize = usize::MAX;
+    fn check(_: &[&str], n: usize) -> Result<u32, String> {
+        if (2..=MAX_FIELDS).contains(&n) {
+            Ok(0)
+        } else {
+            Err(format!(
+                "expected 2 to {MAX_FIELDS} `:`-separated fields, found {n}"
+            ))
+        }
+    }
+    fn build(f: &[&str], n: usize) -> Self {
+        f.iter().take(n).map(|s| (*s).to_owned()).collect()
+    }
 }
 
 /// A parsed account file that remembers every byte.
@@ -139,10 +262,138 @@ pub(crate) struct Line<T> {
 pub struct Table<T> {
     pub(crate) file: String,
     pub(crate) exists: bool,
-    pub(crate) lines: Vec<Line<T>>,
+    buf: Vec<u8>,
+    pub(crate) lines: Vec<Line>,
+    _entry: std::marker::PhantomData<T>,
 }
 
-impl<T> Table<T> {
+/// A line's content: without its `\n` and a `\r` before it (a CRLF file
+/// still parses; the terminator is kept on rewrite).
+fn content(raw: &[u8]) -> &[u8] {
+    let c = raw.strip_suffix(b"\n").unwrap_or(raw);
+    c.strip_suffix(b"\r").unwrap_or(c)
+}
+
+const MAX_FIELDS: usize = 9;
+
+/// The first `MAX_FIELDS` `:`-separated fields of `text`, and how many
+/// fields it has in all.
+fn split_fields(text: &str) -> ([&str; MAX_FIELDS], usize) {
+    let mut f = [""; MAX_FIELDS];
+    let mut n = 0;
+    let mut start = 0;
+    for end in memchr::memchr_iter(b':', text.as_bytes()).chain([text.len()]) {
+        if let Some(slot) = f.get_mut(n) {
+            *slot = text.get(start..end).unwrap_or_default();
+        }
+        n += 1;
+        start = end + 1;
+    }
+    (f, n)
+}
+
+// line := blank | '#' comment | ('+' | '-') nis | field (':' field)*
+fn classify<T: Record>(text: &[u8]) -> Kind {
+    let Ok(text) = std::str::from_utf8(text) else {
+        return Kind::Malformed {
+            reason: "not valid UTF-8".to_owned(),
+            name_len: None,
+            id: None,
+        };
+    };
+    if text.starts_with('#') || text.trim().is_empty() {
+        return Kind::Ignored;
+    }
+    if text.starts_with('+') || text.starts_with('-') {
+        return Kind::Nis;
+    }
+    let (f, n) = split_fields(text);
+    let malformed = |reason: String| Kind::Malformed {
+        reason,
+        name_len: (!f[0].is_empty()).then_some(f[0].len()),
+        id: f.get(T::ID_FIELD).and_then(|s| s.parse().ok()),
+    };
+    if text.starts_with('\u{feff}') {
+        return malformed("starts with a byte-order mark".to_owned());
+    }
+    match T::check(&f, n) {
+        Err(reason) => malformed(reason),
+        Ok(_) if f[0].is_empty() => malformed("empty name".to_owned()),
+        Ok(id) => Kind::Entry {
+            name_len: f[0].len(),
+            id,
+        },
+    }
+}
+
+impl<T: Record> Table<T> {
+    pub(crate) fn parse(file: &str, bytes: Option<&[u8]>) -> Table<T> {
+        Table::from_vec(file, bytes.map(<[u8]>::to_vec))
+    }
+
+    /// Parse, taking the bytes (no copy of a large file).
+    pub(crate) fn from_vec(file: &str, bytes: Option<Vec<u8>>) -> Table<T> {
+        let exists = bytes.is_some();
+        let buf = bytes.unwrap_or_default();
+        let mut lines = Vec::new();
+        let mut start = 0;
+        while start < buf.len() {
+            let end = memchr::memchr(b'\n', &buf[start..]).map_or(buf.len(), |i| start + i + 1);
+            lines.push(Line {
+                text: Text::Orig(start, end),
+                kind: classify::<T>(content(&buf[start..end])),
+            });
+            start = end;
+        }
+        Table {
+            file: file.to_owned(),
+            exists,
+            buf,
+            lines,
+            _entry: std::marker::PhantomData,
+        }
+    }
+
+    /// Line `i`'s bytes, terminator included.
+    fn raw(&self, i: usize) -> &[u8] {
+        match self.lines.get(i).map(|l| &l.text) {
+            Some(Text::Orig(s, e)) => self.buf.get(*s..*e).unwrap_or_default(),
+            Some(Text::New(v)) => v,
+            None => &[],
+        }
+    }
+
+    /// The entry on 0-based line `i`, parsed in full.
+    pub(crate) fn entry(&self, i: usize) -> Option<T> {
+        if !matches!(self.lines.get(i)?.kind, Kind::Entry { .. }) {
+            return None;
+        }
+        let text = std::str::from_utf8(content(self.raw(i))).ok()?;
+        let (f, n) = split_fields(text);
+        Some(T::build(&f, n.min(MAX_FIELDS)))
+    }
+
+    /// The name and id on 0-based line `i` (an entry or a malformed line
+    /// that seems to hold them), and whether it is a valid entry.
+    pub(crate) fn holder(&self, i: usize) -> Option<(Option<&str>, Option<u32>, bool)> {
+        let (name_len, id, valid) = match &self.lines.get(i)?.kind {
+            Kind::Entry { name_len, id } => (Some(*name_len), Some(*id), true),
+            Kind::Malformed { name_len, id, .. } => (*name_len, *id, false),
+            _ => return None,
+        };
+        let name = name_len
+            .and_then(|n| content(self.raw(i)).get(..n))
+            .and_then(|b| std::str::from_utf8(b).ok());
+        Some((name, id, valid))
+    }
+
+    /// The first valid entry named `name`, with its 0-based line.
+    pub(crate) fn find(&self, name: &str) -> Option<(usize, T)> {
+        let i = (0..self.lines.len())
+            .find(|&i| matches!(self.holder(i), Some((Some(n), _, true)) if n == name))?;
+        Some((i, self.entry(i)?))
+    }
+
     /// The file, relative to the root.
     pub fn file(&self) -> &str {
         &self.file
@@ -154,14 +405,8 @@ impl<T> Table<T> {
     }
 
     /// The entries with their 1-based line numbers, in file order.
-    pub fn entries(&self) -> impl Iterator<Item = (usize, &T)> {
-        self.lines
-            .iter()
-            .enumerate()
-            .filter_map(|(i, l)| match &l.kind {
-                Kind::Entry(e) => Some((i + 1, e)),
-                _ => None,
-            })
+    pub fn entries(&self) -> impl Iterator<Item = (usize, T)> + '_ {
+        (0..self.lines.len()).filter_map(|i| Some((i + 1, self.entry(i)?)))
     }
 
     /// The malformed lines.
@@ -196,205 +441,63 @@ impl<T> Table<T> {
 
     /// The file's bytes, rebuilt from its lines.
     pub fn to_bytes(&self) -> Vec<u8> {
-        self.lines
-            .iter()
-            .flat_map(|l| l.raw.iter().copied())
-            .collect()
+        let mut out = Vec::with_capacity(self.buf.len());
+        for i in 0..self.lines.len() {
+            out.extend_from_slice(self.raw(i));
+        }
+        out
     }
 
-    /// Append `line` (no terminator) the way the shadow tools do: before
-    /// the first NIS line, else at the end, adding a missing final newline.
-    pub(crate) fn insert(&mut self, text: String, kind: Kind<T>) {
+    /// Add an entry line (`text` without terminator) the way the shadow
+    /// tools do: before the first NIS line, else at the end, adding a
+    /// missing final newline.
+    pub(crate) fn insert(&mut self, text: String) {
         let at = self
             .lines
             .iter()
             .position(|l| matches!(l.kind, Kind::Nis))
             .unwrap_or(self.lines.len());
-        if at == self.lines.len() {
-            if let Some(last) = self.lines.last_mut() {
-                if !last.raw.ends_with(b"\n") {
-                    last.raw.push(b'\n');
+        if at == self.lines.len() && at > 0 {
+            let last = at - 1;
+            if !self.raw(last).ends_with(b"\n") {
+                let mut v = self.raw(last).to_vec();
+                v.push(b'\n');
+                if let Some(l) = self.lines.get_mut(last) {
+                    l.text = Text::New(v);
                 }
             }
         }
+        let kind = classify::<T>(text.as_bytes());
         let mut raw = text.into_bytes();
         raw.push(b'\n');
-        self.lines.insert(at, Line { raw, kind });
+        self.lines.insert(
+            at,
+            Line {
+                text: Text::New(raw),
+                kind,
+            },
+        );
         self.exists = true;
     }
 
-    /// Replace the entry on 0-based line `index`, keeping its terminator.
-    pub(crate) fn replace(&mut self, index: usize, text: String, entry: T) {
-        if let Some(line) = self.lines.get_mut(index) {
-            let terminator: &[u8] = if line.raw.ends_with(b"\r\n") {
-                b"\r\n"
-            } else if line.raw.ends_with(b"\n") {
-                b"\n"
-            } else {
-                b""
-            };
-            let mut raw = text.into_bytes();
-            raw.extend_from_slice(terminator);
-            line.raw = raw;
-            line.kind = Kind::Entry(entry);
-        }
-    }
-}
-
-/// Split `bytes` into lines, each keeping its `\n`.
-fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = memchr_newline(&bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
-        out.push(&bytes[start..end]);
-        start = end;
-    }
-    out
-}
-
-fn memchr_newline(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
-}
-
-/// A line's content: without its `\n` and a `\r` before it (a CRLF file
-/// still parses; the terminator is kept on rewrite).
-fn content(raw: &[u8]) -> &[u8] {
-    let mut c = raw;
-    if let Some(s) = c.strip_suffix(b"\n") {
-        c = s;
-    }
-    if let Some(s) = c.strip_suffix(b"\r") {
-        c = s;
-    }
-    c
-}
-
-fn parse_table<T>(
-    file: &str,
-    bytes: Option<&[u8]>,
-    fields: usize,
-    parse: impl Fn(&[&str]) -> Result<T, String>,
-    id_field: usize,
-) -> Table<T> {
-    let exists = bytes.is_some();
-    let bytes = bytes.unwrap_or_default();
-    let lines = split_lines(bytes)
-        .into_iter()
-        .map(|raw| {
-            let kind = classify(content(raw), fields, &parse, id_field);
-            Line {
-                raw: raw.to_vec(),
-                kind,
-            }
-        })
-        .collect();
-    Table {
-        file: file.to_owned(),
-        exists,
-        lines,
-    }
-}
-
-// line := blank | '#' comment | ('+' | '-') nis | field (':' field){n-1}
-fn classify<T>(
-    text: &[u8],
-    fields: usize,
-    parse: &impl Fn(&[&str]) -> Result<T, String>,
-    id_field: usize,
-) -> Kind<T> {
-    let Ok(text) = std::str::from_utf8(text) else {
-        return Kind::Malformed {
-            reason: "not valid UTF-8".to_owned(),
-            name: None,
-            id: None,
-        };
-    };
-    if text.trim().is_empty() || text.starts_with('#') {
-        return Kind::Ignored;
-    }
-    if text.starts_with('+') || text.starts_with('-') {
-        return Kind::Nis;
-    }
-    let parts: Vec<&str> = text.split(':').collect();
-    let malformed = |reason: String| Kind::Malformed {
-        reason,
-        name: parts
-            .first()
-            .filter(|n| !n.is_empty())
-            .map(|n| (*n).to_owned()),
-        id: parts.get(id_field).and_then(|s| s.parse().ok()),
-    };
-    if text.starts_with('\u{feff}') {
-        return malformed("starts with a byte-order mark".to_owned());
-    }
-    if parts.len() != fields {
-        return malformed(format!(
-            "expected {fields} `:`-separated fields, found {}",
-            parts.len()
-        ));
-    }
-    if parts[0].is_empty() {
-        return malformed("empty name".to_owned());
-    }
-    match parse(&parts) {
-        Ok(entry) => Kind::Entry(entry),
-        Err(reason) => malformed(reason),
-    }
-}
-
-fn parse_id(what: &str, s: &str) -> Result<u32, String> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("{what} `{s}` is not a number"));
-    }
-    s.parse()
-        .map_err(|_| format!("{what} `{s}` is larger than {}", u32::MAX))
-}
-
-fn parse_passwd_fields(p: &[&str]) -> Result<PasswdEntry, String> {
-    let get = |i: usize| p.get(i).copied().unwrap_or_default();
-    Ok(PasswdEntry {
-        name: get(0).to_owned(),
-        password: get(1).to_owned(),
-        uid: parse_id("uid", get(2))?,
-        gid: parse_id("gid", get(3))?,
-        gecos: get(4).to_owned(),
-        home: get(5).to_owned(),
-        shell: get(6).to_owned(),
-    })
-}
-
-fn parse_group_fields(p: &[&str]) -> Result<GroupEntry, String> {
-    let get = |i: usize| p.get(i).copied().unwrap_or_default();
-    let members = get(3);
-    Ok(GroupEntry {
-        name: get(0).to_owned(),
-        password: get(1).to_owned(),
-        gid: parse_id("gid", get(2))?,
-        members: if members.is_empty() {
-            Vec::new()
+    /// Replace the line at 0-based `index`, keeping its terminator.
+    pub(crate) fn replace(&mut self, index: usize, text: String) {
+        let old = self.raw(index);
+        let terminator: &[u8] = if old.ends_with(b"\r\n") {
+            b"\r\n"
+        } else if old.ends_with(b"\n") {
+            b"\n"
         } else {
-            members.split(',').map(str::to_owned).collect()
-        },
-    })
-}
-
-fn parse_subid_fields(p: &[&str]) -> Result<SubIdEntry, String> {
-    let get = |i: usize| p.get(i).copied().unwrap_or_default();
-    let number = |what: &str, s: &str| -> Result<u64, String> {
-        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("{what} `{s}` is not a number"));
+            b""
+        };
+        let kind = classify::<T>(text.as_bytes());
+        let mut raw = text.into_bytes();
+        raw.extend_from_slice(terminator);
+        if let Some(line) = self.lines.get_mut(index) {
+            line.text = Text::New(raw);
+            line.kind = kind;
         }
-        s.parse::<u64>()
-            .ok()
-            .filter(|n| *n <= u64::from(u32::MAX))
-            .ok_or_else(|| format!("{what} `{s}` is larger than {}", u32::MAX))
-    };
-    Ok(SubIdEntry {
-        owner: get(0).to_owned(),
-        start: number("start", get(1))?,
-        count: number("count", get(2))?,
-    })
+    }
 }
 
 /// The account files of one root directory.
@@ -418,12 +521,18 @@ impl Accounts {
     /// empty one; an unreadable one is an error.
     pub fn read(root: &Path) -> Result<Accounts, Error> {
         let [passwd, group, subuid, subgid] = INPUT_FILES.map(|f| read_optional(&root.join(f)));
-        Ok(Accounts::parse(
-            passwd?.as_deref(),
-            group?.as_deref(),
-            subuid?.as_deref(),
-            subgid?.as_deref(),
-        ))
+        Ok(Accounts::from_vecs([passwd?, group?, subuid?, subgid?]))
+    }
+
+    /// Parse the files of [`INPUT_FILES`], in that order, taking the bytes.
+    pub(crate) fn from_vecs(files: [Option<Vec<u8>>; 4]) -> Accounts {
+        let [passwd, group, subuid, subgid] = files;
+        Accounts {
+            passwd: Table::from_vec("etc/passwd", passwd),
+            group: Table::from_vec("etc/group", group),
+            subuid: Table::from_vec("etc/subuid", subuid),
+            subgid: Table::from_vec("etc/subgid", subgid),
+        }
     }
 
     /// Parse the files' contents (`None`: the file does not exist).
@@ -434,10 +543,10 @@ impl Accounts {
         subgid: Option<&[u8]>,
     ) -> Accounts {
         Accounts {
-            passwd: parse_table("etc/passwd", passwd, 7, parse_passwd_fields, 2),
-            group: parse_table("etc/group", group, 4, parse_group_fields, 2),
-            subuid: parse_table("etc/subuid", subuid, 3, parse_subid_fields, 1),
-            subgid: parse_table("etc/subgid", subgid, 3, parse_subid_fields, 1),
+            passwd: Table::parse("etc/passwd", passwd),
+            group: Table::parse("etc/group", group),
+            subuid: Table::parse("etc/subuid", subuid),
+            subgid: Table::parse("etc/subgid", subgid),
         }
     }
 
@@ -470,8 +579,8 @@ mod tests {
     #[test]
     fn parses_entries_comments_blank_and_nis_lines() {
         let t = passwd("# c\n\nroot:x:0:0:root:/root:/bin/bash\n+@admins::::::\n-bad\n+\n");
-        let e: Vec<_> = t.entries().map(|(n, e)| (n, e.name.as_str())).collect();
-        assert_eq!(e, vec![(3, "root")]);
+        let e: Vec<_> = t.entries().map(|(n, e)| (n, e.name)).collect();
+        assert_eq!(e, vec![(3, "root".to_owned())]);
         assert_eq!(t.nis_lines().collect::<Vec<_>>(), vec![4, 5, 6]);
         assert_eq!(t.malformed().count(), 0);
     }
@@ -517,13 +626,13 @@ mod tests {
     #[test]
     fn insert_goes_before_nis_lines_and_adds_missing_newline() {
         let mut t = passwd("root:x:0:0::/:/bin/sh\n+\n");
-        t.insert("a:x:1:1::/:/bin/sh".into(), Kind::Ignored);
+        t.insert("a:x:1:1::/:/bin/sh".into());
         assert_eq!(
             String::from_utf8(t.to_bytes()).unwrap(),
             "root:x:0:0::/:/bin/sh\na:x:1:1::/:/bin/sh\n+\n"
         );
         let mut t = passwd("root:x:0:0::/:/bin/sh");
-        t.insert("a:x:1:1::/:/bin/sh".into(), Kind::Ignored);
+        t.insert("a:x:1:1::/:/bin/sh".into());
         assert_eq!(
             String::from_utf8(t.to_bytes()).unwrap(),
             "root:x:0:0::/:/bin/sh\na:x:1:1::/:/bin/sh\n"

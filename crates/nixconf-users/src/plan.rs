@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::{read_optional, Accounts, Kind, Location, Malformed, INPUT_FILES};
-use crate::ranges::{first_gap, ids_in, Interval};
+use crate::accounts::{read_optional, Accounts, Location, Malformed, INPUT_FILES};
+use crate::ranges::{first_gap, Interval};
 use crate::request::{MaxJobs, Platform, PoolRequest};
 use crate::Error;
 
@@ -303,27 +303,31 @@ impl Plan {
 
 /// Plan `request` against the account files under `root`.
 pub fn plan(root: &Path, request: &PoolRequest) -> Result<Plan, Error> {
-    let mut bytes = Vec::new();
-    for f in INPUT_FILES {
-        bytes.push(read_optional(&root.join(f))?);
-    }
-    let [passwd, group, subuid, subgid] = [0, 1, 2, 3].map(|i| bytes[i].as_deref());
-    let accounts = Accounts::parse(passwd, group, subuid, subgid);
-    let mut plan = plan_accounts(&accounts, request);
-    plan.inputs = INPUT_FILES
+    let [passwd, group, subuid, subgid] = INPUT_FILES.map(|f| read_optional(&root.join(f)));
+    let files = [passwd?, group?, subuid?, subgid?];
+    let inputs = INPUT_FILES
         .iter()
-        .zip(&bytes)
+        .zip(&files)
         .map(|(f, b)| ((*f).to_owned(), b.as_deref().map(fingerprint)))
         .collect();
+    let accounts = Accounts::from_vecs(files);
+    let mut plan = plan_accounts(&accounts, request);
+    plan.inputs = inputs;
     Ok(plan)
 }
 
 /// FNV-1a, 64 bits: enough to notice that a file changed under us.
 pub(crate) fn fingerprint(bytes: &[u8]) -> String {
+    // FNV-1a over 8-byte words: a file of megabytes hashes in a blink.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        h = (h ^ u64::from_le_bytes(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    for &b in words.remainder() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
     format!("{:016x}-{}", h, bytes.len())
 }
@@ -366,17 +370,15 @@ fn free_base(
     platform: Platform,
     ignore: &dyn Fn(&str) -> bool,
 ) -> Option<u32> {
-    let mut occupied: Vec<Interval> = Vec::new();
-    for line in &accounts.passwd.lines {
-        let (name, id) = match &line.kind {
-            Kind::Entry(e) => (Some(e.name.as_str()), Some(e.uid)),
-            Kind::Malformed { name, id, .. } => (name.as_deref(), *id),
-            _ => continue,
-        };
-        if let (Some(id), false) = (id, name.is_some_and(ignore)) {
-            occupied.push((u64::from(id), u64::from(id) + 1));
-        }
-    }
+    let t = &accounts.passwd;
+    let mut occupied: Vec<Interval> = (0..t.lines.len())
+        .filter_map(|i| match t.holder(i)? {
+            (name, Some(id), _) if !name.is_some_and(ignore) => {
+                Some((u64::from(id), u64::from(id) + 1))
+            }
+            _ => None,
+        })
+        .collect();
     occupied.extend(subid_intervals(&accounts.subuid));
     occupied.extend(reserved(platform).into_iter().map(|(i, _)| i));
     let first = first_gap(
@@ -399,7 +401,7 @@ fn subid_intervals(t: &crate::accounts::Table<crate::accounts::SubIdEntry>) -> V
 fn subid_containing(
     t: &crate::accounts::Table<crate::accounts::SubIdEntry>,
     id: u32,
-) -> Option<(usize, &crate::accounts::SubIdEntry)> {
+) -> Option<(usize, crate::accounts::SubIdEntry)> {
     let id = u64::from(id);
     t.entries()
         .find(|(_, s)| s.start <= id && id < s.start.saturating_add(s.count))
@@ -414,37 +416,55 @@ pub fn plan_accounts(acc: &Accounts, req: &PoolRequest) -> Plan {
 struct Planner<'a> {
     acc: &'a Accounts,
     req: &'a PoolRequest,
-    /// user name -> (0-based line, entry); the first entry wins, as in libc.
-    users: HashMap<&'a str, (usize, &'a crate::accounts::PasswdEntry)>,
-    /// (uid, 0-based line) of every passwd line with a uid, sorted.
-    uids: Vec<(u32, usize)>,
+    /// For pool index `i`, the 0-based passwd line of the first entry
+    /// named like build user `i` (index 0 unused).
+    pool_lines: Vec<Option<usize>>,
+    /// uid -> 0-based passwd lines holding it, for the pool's uids only.
+    pool_uid_holders: HashMap<u32, Vec<usize>>,
+    /// Names on malformed passwd lines.
+    malformed_names: HashSet<&'a str>,
     conflicts: Vec<Conflict>,
     lints: Vec<Lint>,
 }
 
 impl<'a> Planner<'a> {
+    /// One pass over passwd, keeping only what the pool can touch: the
+    /// planner never builds a map of every account.
     fn new(acc: &'a Accounts, req: &'a PoolRequest) -> Self {
-        let mut users = HashMap::new();
-        let mut uids = Vec::new();
-        for (i, line) in acc.passwd.lines.iter().enumerate() {
-            match &line.kind {
-                Kind::Entry(e) => {
-                    users.entry(e.name.as_str()).or_insert((i, e));
-                    uids.push((e.uid, i));
+        let mut planner = Planner {
+            acc,
+            req,
+            pool_lines: vec![None; req.count() as usize + 1],
+            pool_uid_holders: HashMap::new(),
+            malformed_names: HashSet::new(),
+            conflicts: Vec::new(),
+            lints: Vec::new(),
+        };
+        let first = u64::from(req.base_uid()) + 1;
+        let pool = first..first + u64::from(req.count());
+        let t = &acc.passwd;
+        for i in 0..t.lines.len() {
+            let Some((name, id, valid)) = t.holder(i) else {
+                continue;
+            };
+            if let Some(id) = id.filter(|id| pool.contains(&u64::from(*id))) {
+                planner.pool_uid_holders.entry(id).or_default().push(i);
+            }
+            match (name, valid) {
+                (Some(n), true) => {
+                    if let Some(k) = planner.pool_index(n) {
+                        if let Some(slot @ None) = planner.pool_lines.get_mut(k as usize) {
+                            *slot = Some(i);
+                        }
+                    }
                 }
-                Kind::Malformed { id: Some(id), .. } => uids.push((*id, i)),
+                (Some(n), false) => {
+                    planner.malformed_names.insert(n);
+                }
                 _ => {}
             }
         }
-        uids.sort_unstable();
-        Planner {
-            acc,
-            req,
-            users,
-            uids,
-            conflicts: Vec::new(),
-            lints: Vec::new(),
-        }
+        planner
     }
 
     /// The pool index of `name` (`nixbld7` -> 7) when it is one of ours.
@@ -460,11 +480,21 @@ impl<'a> Planner<'a> {
     }
 
     fn passwd_line_name(&self, line: usize) -> Option<&'a str> {
-        match &self.acc.passwd.lines.get(line)?.kind {
-            Kind::Entry(e) => Some(e.name.as_str()),
-            Kind::Malformed { name, .. } => name.as_deref(),
-            _ => None,
-        }
+        self.acc.passwd.holder(line).and_then(|(name, _, _)| name)
+    }
+
+    /// Every (id, 0-based line) of `table` with an id in `[start, end)`.
+    fn ids_in<T: crate::accounts::Record>(
+        table: &crate::accounts::Table<T>,
+        start: u64,
+        end: u64,
+    ) -> Vec<(u32, usize)> {
+        (0..table.lines.len())
+            .filter_map(|i| match table.holder(i)? {
+                (_, Some(id), _) if (start..end).contains(&u64::from(id)) => Some((id, i)),
+                _ => None,
+            })
+            .collect()
     }
 
     fn conflict(
@@ -541,14 +571,7 @@ impl<'a> Planner<'a> {
         let req = self.req;
         let name = req.group().to_owned();
         let table = &self.acc.group;
-        let existing = table
-            .lines
-            .iter()
-            .enumerate()
-            .find_map(|(i, l)| match &l.kind {
-                Kind::Entry(g) if g.name == name => Some((i, g)),
-                _ => None,
-            });
+        let existing = table.find(&name);
         if let Some((line, g)) = existing {
             let location = Some(table.location(line + 1));
             if g.gid == req.gid() {
@@ -609,26 +632,22 @@ impl<'a> Planner<'a> {
         }
         let gid = req.gid();
         let mut clash = false;
-        for (i, l) in table.lines.iter().enumerate() {
-            let holder = match &l.kind {
-                Kind::Entry(g) if g.gid == gid => Some(g.name.clone()),
-                Kind::Malformed {
-                    id: Some(id), name, ..
-                } if *id == gid => Some(
-                    name.clone()
-                        .unwrap_or_else(|| "a malformed line".to_owned()),
-                ),
-                _ => None,
+        for (_, i) in Self::ids_in(table, u64::from(gid), u64::from(gid) + 1) {
+            let Some((holder, _, valid)) = table.holder(i) else {
+                continue;
             };
-            if let Some(holder) = holder {
-                clash = true;
-                self.conflict(
-                    ConflictKind::GidTaken,
-                    format!("gid {gid} for group {name} is held by group {holder}"),
-                    Some(table.location(i + 1)),
-                    None,
-                );
-            }
+            let holder = match (holder, valid) {
+                (Some(h), true) => format!("group {h}"),
+                (Some(h), false) => format!("the malformed line of {h}"),
+                (None, _) => "a malformed line".to_owned(),
+            };
+            clash = true;
+            self.conflict(
+                ConflictKind::GidTaken,
+                format!("gid {gid} for group {name} is held by {holder}"),
+                Some(table.location(i + 1)),
+                None,
+            );
         }
         if let Some((line, s)) = subid_containing(&self.acc.subgid, gid) {
             clash = true;
@@ -668,17 +687,9 @@ impl<'a> Planner<'a> {
     }
 
     fn free_gid(&self, from: u32) -> Option<u32> {
-        let mut occupied: Vec<Interval> = self
-            .acc
-            .group
-            .lines
-            .iter()
-            .filter_map(|l| match &l.kind {
-                Kind::Entry(g) => Some(g.gid),
-                Kind::Malformed { id, .. } => *id,
-                _ => None,
-            })
-            .map(|g| (u64::from(g), u64::from(g) + 1))
+        let mut occupied: Vec<Interval> = Self::ids_in(&self.acc.group, 0, u64::MAX)
+            .into_iter()
+            .map(|(g, _)| (u64::from(g), u64::from(g) + 1))
             .collect();
         occupied.extend(subid_intervals(&self.acc.subgid));
         occupied.extend(reserved(self.req.platform()).into_iter().map(|(i, _)| i));
@@ -705,30 +716,33 @@ impl<'a> Planner<'a> {
         let uid = req.user_uid(i);
         let mut clash = false;
 
-        let holders: Vec<usize> = ids_in(&self.uids, u64::from(uid), u64::from(uid) + 1)
-            .iter()
-            .map(|(_, line)| *line)
-            .collect();
+        let holders: Vec<usize> = self.pool_uid_holders.get(&uid).cloned().unwrap_or_default();
         for line in holders {
             let holder = self.passwd_line_name(line);
             if holder == Some(name.as_str()) {
                 continue;
             }
+            let is_entry = self
+                .acc
+                .passwd
+                .holder(line)
+                .is_some_and(|(_, _, valid)| valid);
             // A pool user that sits on this uid but moves to its own is no
             // clash: the steps move it first.
-            if let Some(h) = holder.filter(|h| {
-                self.pool_index(h).is_some()
-                    && matches!(self.acc.passwd.lines[line].kind, Kind::Entry(_))
-            }) {
-                let h_index = self.pool_index(h).unwrap_or_default();
-                if req.user_uid(h_index) != uid {
-                    moving_from.insert(uid, h.to_owned());
-                    continue;
+            if let Some(h) = holder.filter(|_| is_entry) {
+                if let Some(h_index) = self.pool_index(h) {
+                    if req.user_uid(h_index) != uid {
+                        moving_from.insert(uid, h.to_owned());
+                        continue;
+                    }
                 }
             }
             clash = true;
-            let holder_desc =
-                holder.map_or_else(|| "a malformed line".to_owned(), |h| format!("account {h}"));
+            let holder_desc = match holder {
+                Some(h) if is_entry => format!("account {h}"),
+                Some(h) => format!("the malformed line of {h}"),
+                None => "a malformed line".to_owned(),
+            };
             let mut fix = None;
             if let Some(h) = holder {
                 if let Some(prefix) = other_pool_prefix(h, i) {
@@ -770,11 +784,17 @@ impl<'a> Planner<'a> {
             }
         }
 
-        let Some(&(_, e)) = self.users.get(name.as_str()) else {
-            let malformed = self.acc.passwd.lines.iter().enumerate().find(
-                |(_, l)| matches!(&l.kind, Kind::Malformed { name: Some(n), .. } if *n == name),
-            );
-            if let Some((line, _)) = malformed {
+        let existing = self
+            .pool_lines
+            .get(i as usize)
+            .copied()
+            .flatten()
+            .and_then(|l| self.acc.passwd.entry(l));
+        let Some(e) = existing else {
+            if self.malformed_names.contains(name.as_str()) {
+                let line = (0..self.acc.passwd.lines.len())
+                    .find(|&l| matches!(self.acc.passwd.holder(l), Some((Some(n), _, false)) if n == name))
+                    .unwrap_or_default();
                 self.conflict(
                     ConflictKind::NameOnMalformedLine,
                     format!("the name of build user {name} is on a malformed line"),
@@ -816,11 +836,8 @@ impl<'a> Planner<'a> {
         change(Attribute::Home, e.home.clone(), req.home().to_owned());
         change(Attribute::Shell, e.shell.clone(), req.shell().to_owned());
         let member = group_line
-            .and_then(|l| match &self.acc.group.lines.get(l)?.kind {
-                Kind::Entry(g) => Some(g.members.contains(&name)),
-                _ => None,
-            })
-            .unwrap_or(false);
+            .and_then(|l| self.acc.group.entry(l))
+            .is_some_and(|g| g.members.contains(&name));
         if !member {
             changes.push(Change {
                 attribute: Attribute::Membership,
@@ -912,7 +929,7 @@ impl<'a> Planner<'a> {
         }
 
         let mut overlaps: Vec<(String, Option<Location>)> = Vec::new();
-        let in_passwd = ids_in(&self.uids, start, end);
+        let in_passwd = Self::ids_in(&self.acc.passwd, start, end);
         if let Some(&(uid, line)) = in_passwd.first() {
             let who = self.passwd_line_name(line).unwrap_or("a malformed line");
             overlaps.push((
@@ -923,21 +940,14 @@ impl<'a> Planner<'a> {
                 Some(self.acc.passwd.location(line + 1)),
             ));
         }
-        let mut gids: Vec<(u32, usize)> = self
-            .acc
-            .group
-            .entries()
-            .map(|(line, g)| (g.gid, line))
-            .collect();
-        gids.sort_unstable();
-        let in_group = ids_in(&gids, start, end);
+        let in_group = Self::ids_in(&self.acc.group, start, end);
         if let Some(&(gid, line)) = in_group.first() {
             overlaps.push((
                 format!(
                     "{} group gid(s) of etc/group, first gid {gid}",
                     in_group.len()
                 ),
-                Some(self.acc.group.location(line)),
+                Some(self.acc.group.location(line + 1)),
             ));
         }
         for table in [&self.acc.subuid, &self.acc.subgid] {
@@ -996,17 +1006,11 @@ impl<'a> Planner<'a> {
 
     fn free_auto_start(&self) -> Option<u64> {
         let req = self.req;
-        let mut occ: Vec<Interval> = self
-            .uids
-            .iter()
-            .map(|(u, _)| (u64::from(*u), u64::from(*u) + 1))
+        let mut occ: Vec<Interval> = Self::ids_in(&self.acc.passwd, 0, u64::MAX)
+            .into_iter()
+            .chain(Self::ids_in(&self.acc.group, 0, u64::MAX))
+            .map(|(id, _)| (u64::from(id), u64::from(id) + 1))
             .collect();
-        occ.extend(
-            self.acc
-                .group
-                .entries()
-                .map(|(_, g)| (u64::from(g.gid), u64::from(g.gid) + 1)),
-        );
         occ.extend(subid_intervals(&self.acc.subuid));
         occ.extend(subid_intervals(&self.acc.subgid));
         occ.push((
@@ -1026,7 +1030,7 @@ impl<'a> Planner<'a> {
 
     fn lint_group_members(&mut self, group: &GroupPlan, group_line: Option<usize>) {
         let Some(line) = group_line else { return };
-        let Some(Kind::Entry(g)) = self.acc.group.lines.get(line).map(|l| &l.kind) else {
+        let Some(g) = self.acc.group.entry(line) else {
             return;
         };
         let location = Some(self.acc.group.location(line + 1));
@@ -1034,7 +1038,7 @@ impl<'a> Planner<'a> {
             if self.pool_index(m).is_some() {
                 continue;
             }
-            if self.users.contains_key(m.as_str()) {
+            if self.acc.passwd.find(m).is_some() {
                 self.lint(
                     LintKind::ForeignGroupMember,
                     format!(
@@ -1083,11 +1087,8 @@ impl<'a> Planner<'a> {
         let n = req.count();
         if n == 0 {
             let others = group_line
-                .and_then(|l| match &self.acc.group.lines.get(l)?.kind {
-                    Kind::Entry(g) => Some(!g.members.is_empty()),
-                    _ => None,
-                })
-                .unwrap_or(false);
+                .and_then(|l| self.acc.group.entry(l))
+                .is_some_and(|g| !g.members.is_empty());
             if !others {
                 self.lint(
                     LintKind::NoBuildUsers,

@@ -32,13 +32,6 @@ pub(crate) fn first_gap(
     (candidate.saturating_add(len) <= limit.saturating_add(1)).then_some(candidate)
 }
 
-/// The ids of `ids` (sorted) that fall in `[start, end)`.
-pub(crate) fn ids_in(sorted: &[(u32, usize)], start: u64, end: u64) -> &[(u32, usize)] {
-    let lo = sorted.partition_point(|(id, _)| u64::from(*id) < start);
-    let hi = sorted.partition_point(|(id, _)| u64::from(*id) < end);
-    sorted.get(lo..hi).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,12 +51,5 @@ mod tests {
         let mut occ = vec![(65536, 65537)];
         assert_eq!(first_gap(&mut occ, 1, 65536, 65536, u64::MAX), Some(131072));
         assert_eq!(first_gap(&mut occ, 0, 65536, 65536, u64::MAX), Some(0));
-    }
-
-    #[test]
-    fn ids_in_is_half_open() {
-        let ids = [(1, 0), (5, 1), (9, 2)];
-        assert_eq!(ids_in(&ids, 5, 9), &[(5, 1)]);
-        assert_eq!(ids_in(&ids, 10, 20), &[] as &[(u32, usize)]);
     }
 }

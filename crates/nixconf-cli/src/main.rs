@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod users;
+
 /// Manage a Nix installation declaratively: nix.conf, machines, registry,
 /// build users and the daemon, as the NixOS module does.
 #[derive(Debug, Parser)]
@@ -28,6 +30,10 @@ enum Command {
         /// The second version, for example 2.4.
         b: String,
     },
+    /// The nixbld build-user pool: plan it against a root's accounts, or
+    /// find a free uid range for it.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
 }
 
 /// What a subcommand hands back: text for stdout, and whether it failed
@@ -51,6 +57,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
                 failed: false,
             })
         }
+        Command::Users(command) => users::run(command),
     }
 }
 

@@ -290,6 +290,82 @@ mod tests {
         );
     }
 
+    fn fixture_root(case: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/users")
+            .join(case)
+            .join("root")
+    }
+
+    #[test]
+    fn plan_fails_with_the_conflicts_and_free_range_finds_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("configuration.toml");
+        std::fs::write(
+            &config,
+            "nixVersion = \"2.24.9\"\n[nix]\nnrBuildUsers = 4\n",
+        )
+        .unwrap();
+        let out = plan(&PlanArgs {
+            config,
+            root: fixture_root("uid-clash"),
+            json: false,
+        })
+        .unwrap();
+        assert!(out.failed);
+        assert_eq!(
+            out.stdout,
+            "group nixbld (gid 30000): create\n\
+             users nixbld1..nixbld4 (uids 30001-30004): create\n\
+             conflict: uid 30003 for build user nixbld3 is held by account postgres (etc/passwd:9)\n  \
+             fix: set ids.uids.nixbld = 30003: uids 30004-30007 are free (`nixconf users free-range --count 4` finds such a base)\n\
+             the pool cannot be placed: 1 conflict(s)\n"
+        );
+        let out = free_range(&FreeRangeArgs {
+            count: 4,
+            root: fixture_root("uid-clash"),
+            platform: Platform::Linux,
+            from: None,
+        })
+        .unwrap();
+        assert_eq!(out.stdout, "30003\n");
+    }
+
+    #[test]
+    fn plan_json_is_the_fixture_expectation() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("configuration.json");
+        std::fs::write(
+            &config,
+            r#"{"nix": {"nrBuildUsers": 4}, "users": {"adoptExistingGroup": true}}"#,
+        )
+        .unwrap();
+        let out = plan(&PlanArgs {
+            config,
+            root: fixture_root("nixbld-other-gid-adopted"),
+            json: true,
+        })
+        .unwrap();
+        assert!(!out.failed);
+        let expected = std::fs::read_to_string(
+            fixture_root("nixbld-other-gid-adopted").with_file_name("expected.json"),
+        )
+        .unwrap();
+        assert_eq!(out.stdout, expected);
+    }
+
+    #[test]
+    fn a_malformed_config_names_file_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("c.toml");
+        std::fs::write(&config, "[nix]\nnrBuildUsers = = 3\n").unwrap();
+        let err = read_config(&config).unwrap_err();
+        assert!(
+            err.starts_with(&format!("{}:2:16: ", config.display())),
+            "{err}"
+        );
+    }
+
     #[test]
     fn nix_disabled_manages_no_pool() {
         assert_eq!(request(r#"{"nix": {"enable": false}}"#).unwrap(), None);

@@ -167,6 +167,15 @@ fn expect_fields(n: usize, want: usize) -> Result<(), String> {
 }
 
 fn parse_id(what: &str, s: &str) -> Result<u32, String> {
+    // `-2` is how macOS writes nobody's uid: the C library reads ids with
+    // strtoul, which wraps a negative number around.
+    if let Some(magnitude) = s.strip_prefix('-') {
+        return parse_id(what, magnitude)
+            .ok()
+            .filter(|m| (1..=1 << 31).contains(m))
+            .map(u32::wrapping_neg)
+            .ok_or_else(|| format!("{what} `{s}` is not a number"));
+    }
     // By hand: this runs twice per line of a passwd that may have 100,000.
     let mut n: u32 = 0;
     for b in s.bytes() {
@@ -195,8 +204,8 @@ impl Record for PasswdEntry {
         PasswdEntry {
             name: f[0].to_owned(),
             password: f[1].to_owned(),
-            uid: f[2].parse().unwrap_or_default(),
-            gid: f[3].parse().unwrap_or_default(),
+            uid: parse_id("uid", f[2]).unwrap_or_default(),
+            gid: parse_id("gid", f[3]).unwrap_or_default(),
             gecos: f[4].to_owned(),
             home: f[5].to_owned(),
             shell: f[6].to_owned(),
@@ -214,7 +223,7 @@ impl Record for GroupEntry {
         GroupEntry {
             name: f[0].to_owned(),
             password: f[1].to_owned(),
-            gid: f[2].parse().unwrap_or_default(),
+            gid: parse_id("gid", f[2]).unwrap_or_default(),
             members: if f[3].is_empty() {
                 Vec::new()
             } else {
@@ -637,6 +646,16 @@ mod tests {
             String::from_utf8(t.to_bytes()).unwrap(),
             "root:x:0:0::/:/bin/sh\na:x:1:1::/:/bin/sh\n"
         );
+    }
+
+    #[test]
+    fn negative_ids_wrap_as_the_c_library_reads_them() {
+        let t = passwd(
+            "nobody:*:-2:-2:Unprivileged User:/var/empty:/usr/bin/false\nx:*:--1:0::/:/bin/sh\n",
+        );
+        let e: Vec<_> = t.entries().map(|(_, e)| (e.uid, e.gid)).collect();
+        assert_eq!(e, vec![(4294967294, 4294967294)]);
+        assert_eq!(t.malformed().count(), 1);
     }
 
     #[test]

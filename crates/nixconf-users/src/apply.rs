@@ -25,7 +25,9 @@ use crate::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
-    /// `groupadd`, `useradd` and `usermod` with `--prefix ROOT`.
+    /// `groupadd`, `useradd` and `usermod` with `--prefix ROOT` (and
+    /// `usermod --root ROOT` for a primary-group change, which `--prefix`
+    /// resolves against the host).
     ShadowTools,
     /// Editing the files directly, locked and atomically replaced.
     EditFiles,
@@ -212,7 +214,7 @@ pub fn apply_with(root: &Path, plan: &Plan, options: &ApplyOptions) -> Result<Jo
         Some(tools) => {
             check_inputs(&root, plan)?;
             let before = snapshot(&root, &paths)?;
-            if let Err(e) = run_tools(&root, tools, &plan.steps) {
+            if let Err(e) = run_tools(&root, tools, plan) {
                 restore(&root, &before)?;
                 return Err(e);
             }
@@ -281,12 +283,15 @@ pub fn undo(root: &Path, journal: &Journal) -> Result<(), Error> {
 }
 
 /// Every file an apply of `plan` may touch: the account files, the tools'
-/// backups of them, and the mail spools `useradd` may create.
+/// backups of them, `etc/.pwd.lock`, and the mail spools `useradd` may
+/// create.
 fn tracked_paths(plan: &Plan) -> Vec<String> {
     let mut paths: Vec<String> = ACCOUNT_FILES
         .iter()
         .flat_map(|f| [(*f).to_owned(), format!("{f}-")])
         .collect();
+    // lckpwdf(3)'s lock, which `usermod --root` creates in the root.
+    paths.push("etc/.pwd.lock".to_owned());
     for s in &plan.steps {
         if let Step::CreateUser { name, .. } = s {
             paths.push(format!("var/mail/{name}"));
@@ -433,8 +438,15 @@ fn edit_files(
     Ok(())
 }
 
-fn run_tools(root: &Path, tools: &ShadowTools, steps: &[Step]) -> Result<(), Error> {
-    for step in steps {
+fn run_tools(root: &Path, tools: &ShadowTools, plan: &Plan) -> Result<(), Error> {
+    for step in &plan.steps {
+        // usermod (shadow 4.13) with --prefix looks the new primary group
+        // up in the host's group database, not the root's: a numeric gid
+        // is "not found" and a name gets the host's gid. With --root (a
+        // chroot) it reads the root's files, so that is what a primary
+        // group change uses.
+        let chroot = matches!(step, Step::ModifyUser { changes, .. }
+            if changes.iter().any(|c| c.attribute == Attribute::PrimaryGroup));
         let (tool, args): (&Path, Vec<String>) = match step {
             Step::CreateGroup { name, gid } => (
                 &tools.groupadd,
@@ -484,7 +496,15 @@ fn run_tools(root: &Path, tools: &ShadowTools, steps: &[Step]) -> Result<(), Err
                         Attribute::Membership => continue,
                     };
                     args.push(flag.to_owned());
-                    args.push(c.to.clone());
+                    // usermod (shadow 4.13) with --prefix cannot resolve a
+                    // numeric gid ("group '30000' does not exist") though
+                    // it finds the same group by name.
+                    if c.attribute == Attribute::PrimaryGroup && c.to == plan.group.gid.to_string()
+                    {
+                        args.push(plan.group.name.clone());
+                    } else {
+                        args.push(c.to.clone());
+                    }
                 }
                 args.push(name.clone());
                 (&tools.usermod, args)
@@ -499,15 +519,16 @@ fn run_tools(root: &Path, tools: &ShadowTools, steps: &[Step]) -> Result<(), Err
                 ],
             ),
         };
-        run(root, tool, &args)?;
+        run(root, tool, &args, chroot)?;
     }
     Ok(())
 }
 
-fn run(root: &Path, tool: &Path, args: &[String]) -> Result<(), Error> {
+fn run(root: &Path, tool: &Path, args: &[String], chroot: bool) -> Result<(), Error> {
     let mut cmd = Command::new(tool);
+    let flag = if chroot { "--root" } else { "--prefix" };
     if root != Path::new("/") {
-        cmd.arg("--prefix").arg(root);
+        cmd.arg(flag).arg(root);
     }
     cmd.args(args)
         .env("LC_ALL", "C")
@@ -520,7 +541,7 @@ fn run(root: &Path, tool: &Path, args: &[String]) -> Result<(), Error> {
         if root == Path::new("/") {
             String::new()
         } else {
-            format!("--prefix {} ", root.display())
+            format!("{flag} {} ", root.display())
         },
         args.join(" ")
     );

@@ -106,8 +106,10 @@ impl FromStr for Platform {
 }
 
 /// Nix's `max-jobs`: a number, or `auto` (one job per core).
+///
+/// As JSON: `"auto"` or a number, as in nix.conf.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(into = "MaxJobsRepr", try_from = "MaxJobsRepr")]
 pub enum MaxJobs {
     /// One job per logical core; unknown when planning.
     #[default]
@@ -116,12 +118,49 @@ pub enum MaxJobs {
     Jobs(u32),
 }
 
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum MaxJobsRepr {
+    Jobs(u32),
+    Word(String),
+}
+
+impl From<MaxJobs> for MaxJobsRepr {
+    fn from(m: MaxJobs) -> Self {
+        match m {
+            MaxJobs::Auto => MaxJobsRepr::Word("auto".to_owned()),
+            MaxJobs::Jobs(n) => MaxJobsRepr::Jobs(n),
+        }
+    }
+}
+
+impl TryFrom<MaxJobsRepr> for MaxJobs {
+    type Error = String;
+
+    fn try_from(r: MaxJobsRepr) -> Result<Self, String> {
+        match r {
+            MaxJobsRepr::Jobs(n) => Ok(MaxJobs::Jobs(n)),
+            MaxJobsRepr::Word(w) if w == "auto" => Ok(MaxJobs::Auto),
+            MaxJobsRepr::Word(w) => Err(format!(
+                "max-jobs must be a number or \"auto\", not \"{w}\""
+            )),
+        }
+    }
+}
+
 /// The build-user pool a configuration asks for.
 ///
 /// Built with [`PoolRequest::builder`]; every field has the default the
 /// NixOS module (Linux) or nix-installer (macOS) uses.
+///
+/// As JSON it is an object of the same fields in camelCase (`count`,
+/// `baseUid`, `gid`, `group`, `namePrefix`, `home`, `shell`,
+/// `autoAllocateUids`, `startId`, `idCount`, `maxJobs`,
+/// `adoptExistingGroup`) plus `platform`; reading one goes through the
+/// builder, so missing fields take their defaults and bad names are
+/// refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", try_from = "RequestSpec")]
 pub struct PoolRequest {
     platform: Platform,
     count: u32,
@@ -235,6 +274,51 @@ impl PoolRequest {
             base_uid,
             ..self.clone()
         })
+    }
+}
+
+/// A request as written down: every field but the platform optional.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RequestSpec {
+    platform: Platform,
+    count: Option<u32>,
+    base_uid: Option<u32>,
+    gid: Option<u32>,
+    group: Option<String>,
+    name_prefix: Option<String>,
+    home: Option<String>,
+    shell: Option<String>,
+    #[serde(default)]
+    auto_allocate_uids: bool,
+    start_id: Option<u32>,
+    id_count: Option<u32>,
+    #[serde(default)]
+    max_jobs: MaxJobs,
+    #[serde(default)]
+    adopt_existing_group: bool,
+}
+
+impl TryFrom<RequestSpec> for PoolRequest {
+    type Error = Error;
+
+    fn try_from(s: RequestSpec) -> Result<PoolRequest, Error> {
+        PoolRequestBuilder {
+            platform: s.platform,
+            count: s.count,
+            base_uid: s.base_uid,
+            gid: s.gid,
+            group: s.group,
+            name_prefix: s.name_prefix,
+            home: s.home,
+            shell: s.shell,
+            auto_allocate_uids: s.auto_allocate_uids,
+            start_id: s.start_id,
+            id_count: s.id_count,
+            max_jobs: s.max_jobs,
+            adopt_existing_group: s.adopt_existing_group,
+        }
+        .build()
     }
 }
 

@@ -347,3 +347,39 @@ fn an_up_to_date_plan_applies_as_an_empty_journal() {
     assert!(journal.is_empty());
     assert!(journal.steps.is_empty());
 }
+
+/// usermod --prefix looks a new primary group up in the host's database
+/// (here the host may have its own `nixbld` with another gid): the apply
+/// must give the root's gid.
+#[test]
+fn shadow_tools_primary_group_change_uses_the_roots_group_not_the_hosts() {
+    if !tools_or_say_so() {
+        return;
+    }
+    let root = root_with(&[
+        (
+            "passwd",
+            "root:x:0:0::/root:/bin/sh\nnixbld1:x:30001:100:Nix build user 1:/var/empty:/sbin/nologin\n",
+            0o644,
+        ),
+        ("group", "root:x:0:\nusers:x:100:\nnixbld:x:30000:nixbld1\n", 0o644),
+    ]);
+    let start = tree(root.path());
+    let req = PoolRequest::builder(Platform::Linux)
+        .count(1)
+        .build()
+        .expect("request");
+    let p = plan(root.path(), &req).expect("plan");
+    let journal = apply_with(
+        root.path(),
+        &p,
+        &ApplyOptions::default().method(Method::ShadowTools),
+    )
+    .expect("apply");
+    assert_eq!(
+        read(root.path(), "etc/passwd"),
+        "root:x:0:0::/root:/bin/sh\nnixbld1:x:30001:30000:Nix build user 1:/var/empty:/sbin/nologin\n"
+    );
+    undo(root.path(), &journal).expect("undo");
+    assert_eq!(tree(root.path()), start);
+}

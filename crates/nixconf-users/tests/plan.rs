@@ -396,3 +396,27 @@ proptest! {
         prop_assert_eq!(a.subuid.to_bytes(), text.as_bytes());
     }
 }
+
+#[test]
+fn a_request_reads_from_json_through_the_builder() {
+    let r: PoolRequest =
+        serde_json::from_str(r#"{"platform": "macos", "count": 2, "maxJobs": 8}"#).unwrap();
+    assert_eq!(
+        r,
+        PoolRequest::builder(Platform::Macos)
+            .count(2)
+            .max_jobs(MaxJobs::Jobs(8))
+            .build()
+            .unwrap()
+    );
+    let back: PoolRequest = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+    assert_eq!(back, r);
+    let bad = serde_json::from_str::<PoolRequest>(r#"{"platform": "linux", "namePrefix": "a:b"}"#);
+    assert_eq!(
+        bad.unwrap_err().to_string(),
+        "invalid build-user request: user-name prefix `a:b` is not a valid account name (letters, digits, `_`, `.`, `-`, not starting with `-`)"
+    );
+    let r: PoolRequest =
+        serde_json::from_str(r#"{"platform": "linux", "maxJobs": "auto"}"#).unwrap();
+    assert_eq!(r.count(), 32);
+}

@@ -26,6 +26,9 @@ impl fmt::Display for Location {
 
 /// A line that is not a valid entry. It is reported, kept unchanged on
 /// rewrite, and whatever name or id it seems to hold counts as taken.
+///
+/// The report names the line but does not quote it: an old passwd line
+/// may hold a password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Malformed {
     /// Where the line is.

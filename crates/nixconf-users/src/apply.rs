@@ -175,7 +175,9 @@ pub fn apply(root: &Path, plan: &Plan) -> Result<Journal, Error> {
 /// Apply `plan` to the accounts under `root`.
 ///
 /// Refuses a plan with conflicts and a plan whose input files changed
-/// since it was made. On failure every file is put back as it was.
+/// since it was made (a plan from [`crate::plan`] records them; one from
+/// [`crate::plan_accounts`] has no inputs to check). On failure every file
+/// is put back as it was.
 pub fn apply_with(root: &Path, plan: &Plan, options: &ApplyOptions) -> Result<Journal, Error> {
     if plan.has_conflicts() {
         return Err(Error::Conflicts {

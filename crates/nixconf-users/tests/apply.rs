@@ -383,3 +383,33 @@ fn shadow_tools_primary_group_change_uses_the_roots_group_not_the_hosts() {
     undo(root.path(), &journal).expect("undo");
     assert_eq!(tree(root.path()), start);
 }
+
+#[test]
+fn a_journal_of_non_utf8_files_round_trips_and_undoes() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::create_dir_all(dir.path().join("etc")).expect("etc");
+    let passwd: &[u8] =
+        b"root:x:0:0::/root:/bin/sh\nlatin:x:1000:1000:Jos\xe9:/home/latin:/bin/sh\n";
+    fs::write(dir.path().join("etc/passwd"), passwd).expect("passwd");
+    fs::write(dir.path().join("etc/group"), "root:x:0:\n").expect("group");
+    let start = tree(dir.path());
+    let req = PoolRequest::builder(Platform::Linux)
+        .count(1)
+        .build()
+        .expect("request");
+    let p = plan(dir.path(), &req).expect("plan");
+    assert_eq!(p.malformed.len(), 1);
+    let journal = apply_with(
+        dir.path(),
+        &p,
+        &ApplyOptions::default().method(Method::EditFiles),
+    )
+    .expect("apply");
+    let mut want = passwd.to_vec();
+    want.extend_from_slice(b"nixbld1:!:30001:30000:Nix build user 1:/var/empty:/sbin/nologin\n");
+    assert_eq!(fs::read(dir.path().join("etc/passwd")).expect("read"), want);
+    let json = serde_json::to_string(&journal).expect("serialize");
+    let journal = serde_json::from_str(&json).expect("deserialize");
+    undo(dir.path(), &journal).expect("undo");
+    assert_eq!(tree(dir.path()), start);
+}

@@ -420,3 +420,33 @@ fn a_request_reads_from_json_through_the_builder() {
         serde_json::from_str(r#"{"platform": "linux", "maxJobs": "auto"}"#).unwrap();
     assert_eq!(r.count(), 32);
 }
+
+#[test]
+fn a_plan_survives_a_json_round_trip() {
+    let a = accounts(
+        "nixbld1:x:30001:100:x:/:/bin/sh\nalice:x:30003:1::/:/bin/sh\n",
+        "nixbld:x:30000:\n",
+    );
+    let p = plan_accounts(&a, &linux(3));
+    let json = serde_json::to_string(&p).unwrap();
+    assert_eq!(
+        serde_json::from_str::<nixconf_users::Plan>(&json).unwrap(),
+        p
+    );
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic_and_round_trip(
+        passwd in prop::collection::vec(any::<u8>(), 0..300),
+        group in prop::collection::vec(prop_oneof![Just(b':'), Just(b'\n'), Just(b','), any::<u8>()], 0..300),
+        subuid in prop::collection::vec(prop_oneof![Just(b':'), Just(b'\n'), any::<u8>()], 0..100),
+        count in 0u32..5,
+    ) {
+        let a = Accounts::parse(Some(&passwd), Some(&group), Some(&subuid), Some(&subuid));
+        prop_assert_eq!(a.passwd.to_bytes(), passwd);
+        prop_assert_eq!(a.group.to_bytes(), group);
+        let p = plan_accounts(&a, &linux(count));
+        let _ = p.to_string();
+    }
+}

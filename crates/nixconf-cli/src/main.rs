@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod conf;
 mod machines;
+mod users;
 
 /// Manage a Nix installation declaratively: nix.conf, machines, registry,
 /// build users and the daemon, as the NixOS module does.
@@ -37,6 +38,10 @@ enum Command {
     },
     /// Remote-builder machines files: parse, render, check, which.
     Machines(machines::MachinesArgs),
+    /// The nixbld build-user pool: plan it against a root's accounts, or
+    /// find a free uid range for it.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
 }
 
 /// What a subcommand hands back: text for stdout, and whether it failed
@@ -62,6 +67,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
             })
         }
         Command::Machines(args) => machines::run(args),
+        Command::Users(command) => users::run(command),
     }
 }
 

@@ -4,6 +4,7 @@ use std::path::Path;
 
 mod conf;
 mod machines;
+mod users;
 
 /// A kind of fixture: where its cases live and how one is checked.
 pub struct Kind {
@@ -31,5 +32,10 @@ pub static KINDS: &[Kind] = &[
         dir: "machines",
         vendored: false,
         check: machines::check,
+    },
+    Kind {
+        dir: "users",
+        vendored: false,
+        check: users::check,
     },
 ];

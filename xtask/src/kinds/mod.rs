@@ -1,5 +1,7 @@
 //! The kinds of fixture directory, each with its own `check`.
 
+pub mod cases;
+
 use std::path::Path;
 
 /// A kind of fixture: where its cases live and how one is checked.
@@ -13,4 +15,8 @@ pub struct Kind {
     pub check: fn(&Path, bool) -> Result<(), String>,
 }
 
-pub static KINDS: &[Kind] = &[];
+pub static KINDS: &[Kind] = &[Kind {
+    dir: "conformance/cases",
+    vendored: true,
+    check: cases::check,
+}];

@@ -7,6 +7,8 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+mod eval;
+
 use clap::{Parser, Subcommand};
 
 /// Manage a Nix installation declaratively: nix.conf, machines, registry,
@@ -28,6 +30,8 @@ enum Command {
         /// The second version, for example 2.4.
         b: String,
     },
+    #[command(flatten)]
+    Options(eval::Command),
 }
 
 /// What a subcommand hands back: text for stdout, and whether it failed
@@ -51,6 +55,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
                 failed: false,
             })
         }
+        Command::Options(command) => eval::run(command),
     }
 }
 

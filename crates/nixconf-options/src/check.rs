@@ -52,7 +52,13 @@ impl<'a> Checker<'a> {
                     Some(c) => format!("; did you mean `{}`?", join(path, c)),
                     None => String::new(),
                 };
-                self.error(&full, Some(node), format!("no such option{hint}"));
+                // Point at the misspelt key rather than its value.
+                let at = Node {
+                    value: Value::Null,
+                    span: node.key_span.clone().or_else(|| node.span.clone()),
+                    key_span: None,
+                };
+                self.error(&full, Some(&at), format!("no such option{hint}"));
             }
         }
     }

@@ -69,7 +69,11 @@ impl OptionError {
     /// The error as the conformance corpus writes it:
     /// `{"error": {"option": ..., "message": ...}}`.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "error": { "option": self.option, "message": self.to_string() } })
+        let message = match &self.location {
+            Some(loc) => format!("{loc}: {}", self.message),
+            None => self.message.clone(),
+        };
+        serde_json::json!({ "error": { "option": self.option, "message": message } })
     }
 }
 

@@ -653,7 +653,9 @@ impl Evaluator<'_, '_> {
         };
         let to = match (attrs.get("to"), flake) {
             (Some(n), _) => self.reference(&join(path, "to"), n)?,
-            (None, Some((flake_node, flake))) => self.reference_from_flake(path, flake_node, flake)?,
+            (None, Some((flake_node, flake))) => {
+                self.reference_from_flake(path, flake_node, flake)?
+            }
             (None, None) => {
                 // Only the registry file reads `to`, and only an enabled
                 // module writes that file.

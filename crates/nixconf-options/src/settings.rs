@@ -289,6 +289,7 @@ fn merge_key(checker: &mut Checker<'_>, key: &str, defs: Vec<Def>) -> Option<Con
         .map(|span| Node {
             value: Value::Null,
             span: Some(span),
+            key_span: None,
         });
     let conflict = |checker: &mut Checker<'_>, what: &str| {
         let list: Vec<String> = defs.iter().map(describe_def).collect();

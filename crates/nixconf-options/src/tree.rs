@@ -25,11 +25,18 @@ pub(crate) enum Value {
 pub(crate) struct Node {
     pub value: Value,
     pub span: Option<Range<usize>>,
+    /// Where the key naming this value was written, for a member of an
+    /// attribute set (TOML only).
+    pub key_span: Option<Range<usize>>,
 }
 
 impl Node {
     pub fn new(value: Value) -> Self {
-        Node { value, span: None }
+        Node {
+            value,
+            span: None,
+            key_span: None,
+        }
     }
 
     /// What kind of value this is, for messages: "the string \"x\"".
@@ -155,12 +162,14 @@ impl TomlConverter<'_> {
     fn table(&mut self, table: &toml_edit::Table) -> Result<Node, Error> {
         let mut attrs = BTreeMap::new();
         for (key, item) in table.iter() {
-            let node = self.item(item)?;
+            let mut node = self.item(item)?;
+            node.key_span = self.span(table.key(key).and_then(toml_edit::Key::span));
             attrs.insert(key.to_owned(), node);
         }
         Ok(Node {
             value: Value::Attrs(attrs),
             span: self.span(table.span()),
+            key_span: None,
         })
     }
 
@@ -177,6 +186,7 @@ impl TomlConverter<'_> {
                 Ok(Node {
                     value: Value::List(items),
                     span: self.span(a.span()),
+                    key_span: None,
                 })
             }
         }
@@ -215,7 +225,11 @@ impl TomlConverter<'_> {
                     Value::Attrs(attrs)
                 }
             };
-        Ok(Node { value, span })
+        Ok(Node {
+            value,
+            span,
+            key_span: None,
+        })
     }
 
     fn refuse(&self, span: Option<Range<usize>>, message: &str) -> Error {

@@ -179,12 +179,14 @@ fn summary(config: &Path, eval: &Evaluation) -> String {
         return out;
     }
     if let Some(n) = eval.nr_build_users {
-        let uids = match (
-            eval.users.values().map(|u| u.uid).min(),
-            eval.users.values().map(|u| u.uid).max(),
-        ) {
-            (Some(lo), Some(hi)) => format!(", uids {lo}-{hi}"),
-            _ => String::new(),
+        let uids = if n > 0 {
+            format!(
+                ", uids {}-{}",
+                eval.nixbld_uid.saturating_add(1),
+                eval.nixbld_uid.saturating_add(n)
+            )
+        } else {
+            String::new()
         };
         let _ = writeln!(out, "build users: {n} (group nixbld{uids})");
     }

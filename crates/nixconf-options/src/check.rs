@@ -196,15 +196,22 @@ impl<'a> Checker<'a> {
 pub(crate) fn join(path: &str, key: &str) -> String {
     let plain = !key.is_empty()
         && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '\''))
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'\''))
         && !key.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '\'');
-    let key = if plain { key.to_owned() } else { quote(key) };
-    if path.is_empty() {
-        key
-    } else {
-        format!("{path}.{key}")
+    // Built by hand: this runs for every option read, and `format!` is
+    // measurably slower here.
+    let mut out = String::with_capacity(path.len() + key.len() + 3);
+    out.push_str(path);
+    if !path.is_empty() {
+        out.push('.');
     }
+    if plain {
+        out.push_str(key);
+    } else {
+        out.push_str(&quote(key));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::arch;
 use crate::check::{join, Checker};
 use crate::error::Error;
 use crate::output::{
-    BuildUser, Evaluation, FailedAssertion, RegistryEntry, ServiceConfig, SessionValue, Warning,
+    Evaluation, FailedAssertion, RegistryEntry, ServiceConfig, SessionValue, Warning,
 };
 use crate::settings::{
     check_def, Def, Origin, SettingsDefs, ORDER_AFTER, ORDER_NORMAL, PRIO_DEFAULT, PRIO_NORMAL,
@@ -268,8 +268,7 @@ impl Evaluator<'_, '_> {
             Some(n) => n,
             None => self.default_nr_build_users(&settings)?,
         };
-        let users = build_users(nr_build_users, nixbld_uid);
-        if users.is_none() {
+        if nixbld_uid.checked_add(nr_build_users.max(0)).is_none() {
             self.c.error(
                 "nix.nrBuildUsers",
                 nix.get("nrBuildUsers"),
@@ -317,7 +316,7 @@ impl Evaluator<'_, '_> {
             registry: Some(registry_json),
             registry_entries: registry,
             nr_build_users: Some(nr_build_users),
-            users: users.unwrap_or_default(),
+            nixbld_uid,
             settings: Some(settings),
             service_config: Some(ServiceConfig {
                 cpu_scheduling_policy: o.cpu_policy.clone(),
@@ -997,24 +996,6 @@ fn describe_conf(v: &ConfValue) -> String {
         ConfValue::Str(s) => format!("the string {}", crate::tree::quote(s)),
         ConfValue::List(items) => format!("a list of {} element(s)", items.len()),
     }
-}
-
-/// `nixbld1` … `nixbldN`, by name (as Nix sorts attribute names).
-fn build_users(n: i64, base_uid: i64) -> Option<BTreeMap<String, BuildUser>> {
-    let mut users = BTreeMap::new();
-    for nr in 1..=n.max(0) {
-        users.insert(
-            format!("nixbld{nr}"),
-            BuildUser {
-                description: format!("Nix build user {nr}"),
-                uid: base_uid.checked_add(nr)?,
-                is_system_user: true,
-                group: "nixbld".to_owned(),
-                extra_groups: vec!["nixbld".to_owned()],
-            },
-        );
-    }
-    Some(users)
 }
 
 #[cfg(test)]

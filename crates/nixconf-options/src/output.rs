@@ -28,8 +28,8 @@ pub struct Evaluation {
     pub registry_entries: Vec<RegistryEntry>,
     /// The effective `nix.nrBuildUsers`.
     pub nr_build_users: Option<i64>,
-    /// The build users, by name.
-    pub users: BTreeMap<String, BuildUser>,
+    /// `ids.uids.nixbld`: the build users' uids count up from it.
+    pub nixbld_uid: i64,
     /// The merged `nix.settings`, by key.
     pub settings: Option<BTreeMap<String, ConfValue>>,
     /// The nix-daemon service's scheduling and limits.
@@ -195,7 +195,7 @@ impl Evaluation {
             registry: None,
             registry_entries: Vec::new(),
             nr_build_users: None,
-            users: BTreeMap::new(),
+            nixbld_uid: 0,
             settings: None,
             service_config: None,
             service_environment: None,
@@ -211,11 +211,34 @@ impl Evaluation {
         }
     }
 
+    /// The build users `nixbld1` … `nixbldN`, by name (as Nix sorts
+    /// attribute names); none when Nix is disabled.
+    pub fn users(&self) -> BTreeMap<String, BuildUser> {
+        let n = if self.enabled {
+            self.nr_build_users.unwrap_or(0)
+        } else {
+            0
+        };
+        (1..=n.max(0))
+            .map(|nr| {
+                let user = BuildUser {
+                    description: format!("Nix build user {nr}"),
+                    // Checked when evaluating: the sum does not overflow.
+                    uid: self.nixbld_uid.saturating_add(nr),
+                    is_system_user: true,
+                    group: "nixbld".to_owned(),
+                    extra_groups: vec!["nixbld".to_owned()],
+                };
+                (format!("nixbld{nr}"), user)
+            })
+            .collect()
+    }
+
     /// The JSON object of the conformance corpus' `expected.json`.
     pub fn to_json(&self) -> Json {
         let opt_str = |s: &Option<String>| s.as_ref().map_or(Json::Null, |s| json!(s));
         let users: Map<String, Json> = self
-            .users
+            .users()
             .iter()
             .map(|(name, u)| {
                 (

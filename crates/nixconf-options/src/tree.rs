@@ -241,7 +241,7 @@ impl TomlConverter<'_> {
 }
 
 fn parse_json(source: &Source, text: &str) -> Result<Node, Error> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::Syntax {
+    let node: JsonNode = serde_json::from_str(text).map_err(|e| Error::Syntax {
         location: {
             // serde_json counts lines from 1 and columns from 1 (0 at the
             // very start of a line, e.g. for an unexpected end of input).
@@ -258,10 +258,7 @@ fn parse_json(source: &Source, text: &str) -> Result<Node, Error> {
         },
         message: json_message(&e),
     })?;
-    from_json(&value).map_err(|message| Error::Syntax {
-        location: source.locate(0),
-        message,
-    })
+    Ok(node.0)
 }
 
 /// serde_json's message without its own " at line L column C" suffix.
@@ -273,37 +270,75 @@ fn json_message(e: &serde_json::Error) -> String {
     }
 }
 
-/// Convert a parsed JSON value. The int/float distinction comes from the
-/// JSON text: `2` is an integer, `2.0` and `2e0` are floats, as Nix's
-/// `builtins.fromJSON` reads them.
-pub(crate) fn from_json(v: &serde_json::Value) -> Result<Node, String> {
-    let value = match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::Int(i)
-            } else if n.is_u64() {
-                return Err(format!(
-                    "the integer {n} does not fit in Nix's 64-bit signed integers"
-                ));
-            } else {
-                Value::Float(n.as_f64().unwrap_or(f64::NAN))
-            }
+/// A value tree read straight from JSON. The int/float distinction comes
+/// from the JSON text: `2` is an integer, `2.0` and `2e0` are floats, as
+/// Nix's `builtins.fromJSON` reads them. A repeated key keeps its last
+/// value.
+struct JsonNode(Node);
+
+impl<'de> serde::Deserialize<'de> for JsonNode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = JsonNode;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<JsonNode, E> {
+        Ok(JsonNode(Node::new(Value::Null)))
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<JsonNode, E> {
+        Ok(JsonNode(Node::new(Value::Bool(b))))
+    }
+
+    fn visit_i64<E>(self, i: i64) -> Result<JsonNode, E> {
+        Ok(JsonNode(Node::new(Value::Int(i))))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<JsonNode, E> {
+        match i64::try_from(u) {
+            Ok(i) => Ok(JsonNode(Node::new(Value::Int(i)))),
+            Err(_) => Err(E::custom(format!(
+                "the integer {u} does not fit in Nix's 64-bit signed integers"
+            ))),
         }
-        serde_json::Value::String(s) => Value::Str(s.clone()),
-        serde_json::Value::Array(items) => {
-            Value::List(items.iter().map(from_json).collect::<Result<_, _>>()?)
+    }
+
+    fn visit_f64<E>(self, f: f64) -> Result<JsonNode, E> {
+        Ok(JsonNode(Node::new(Value::Float(f))))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<JsonNode, E> {
+        Ok(JsonNode(Node::new(Value::Str(s.to_owned()))))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<JsonNode, E> {
+        Ok(JsonNode(Node::new(Value::Str(s))))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<JsonNode, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(JsonNode(item)) = seq.next_element()? {
+            items.push(item);
         }
-        serde_json::Value::Object(map) => {
-            let mut attrs = BTreeMap::new();
-            for (k, v) in map {
-                attrs.insert(k.clone(), from_json(v)?);
-            }
-            Value::Attrs(attrs)
+        Ok(JsonNode(Node::new(Value::List(items))))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<JsonNode, A::Error> {
+        let mut attrs = BTreeMap::new();
+        while let Some((key, JsonNode(value))) = map.next_entry::<String, JsonNode>()? {
+            attrs.insert(key, value);
         }
-    };
-    Ok(Node::new(value))
+        Ok(JsonNode(Node::new(Value::Attrs(attrs))))
+    }
 }
 
 #[cfg(test)]

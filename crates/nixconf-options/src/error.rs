@@ -104,7 +104,8 @@ pub enum Error {
         message: String,
     },
     /// One or more options are wrong; every problem found is listed, in
-    /// the order of the option tree.
+    /// file order where positions are known, then in the order of the
+    /// option tree.
     #[error("{}", display_all(.0))]
     Invalid(Vec<OptionError>),
     /// The configuration evaluates, but NixOS would refuse to build it.

@@ -110,7 +110,17 @@ pub(crate) fn evaluate(source: &Source, root: &Node, positions: bool) -> Result<
     let result = Evaluator { c: &mut c }.run(root);
     match result {
         Some(e) if c.errors.is_empty() => Ok(e),
-        _ => Err(Error::Invalid(c.errors)),
+        _ => {
+            // In file order where the format tells positions (a stable sort:
+            // the rest keep the option tree's order, after them).
+            let mut errors = c.errors;
+            errors.sort_by_key(|e| {
+                e.location
+                    .as_ref()
+                    .map_or((usize::MAX, usize::MAX), |l| (l.line, l.column))
+            });
+            Err(Error::Invalid(errors))
+        }
     }
 }
 

@@ -203,8 +203,8 @@ fn unknown_options_suggest_the_closest_name() {
         [
             "c.toml:1:1: `nixversion`: no such option; did you mean `nixVersion`?",
             "c.toml:3:1: `nix.distributedBuild`: no such option; did you mean `nix.distributedBuilds`?",
-            "c.toml:5:1: `nix.buildMachines[0].hostname`: no such option; did you mean `nix.buildMachines[0].hostName`?",
             "c.toml:4:1: `nix.buildMachines[0].hostName`: used but not defined: every build machine needs a hostName",
+            "c.toml:5:1: `nix.buildMachines[0].hostname`: no such option; did you mean `nix.buildMachines[0].hostName`?",
             "`nixVersion`: the version of the target Nix is required, for example nixVersion = \"2.18.1\"",
         ]
     );

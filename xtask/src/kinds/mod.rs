@@ -1,6 +1,7 @@
 //! The kinds of fixture directory, each with its own `check`.
 
 pub mod cases;
+pub mod options;
 
 use std::path::Path;
 
@@ -15,8 +16,15 @@ pub struct Kind {
     pub check: fn(&Path, bool) -> Result<(), String>,
 }
 
-pub static KINDS: &[Kind] = &[Kind {
-    dir: "conformance/cases",
-    vendored: true,
-    check: cases::check,
-}];
+pub static KINDS: &[Kind] = &[
+    Kind {
+        dir: "conformance/cases",
+        vendored: true,
+        check: cases::check,
+    },
+    Kind {
+        dir: "options",
+        vendored: false,
+        check: options::check,
+    },
+];

@@ -7,6 +7,8 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+mod eval;
+
 use clap::{Parser, Subcommand};
 
 mod conf;
@@ -42,6 +44,8 @@ enum Command {
     /// find a free uid range for it.
     #[command(subcommand)]
     Users(users::UsersCommand),
+    #[command(flatten)]
+    Options(eval::Command),
 }
 
 /// What a subcommand hands back: text for stdout, and whether it failed
@@ -68,6 +72,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
         }
         Command::Machines(args) => machines::run(args),
         Command::Users(command) => users::run(command),
+        Command::Options(command) => eval::run(command),
     }
 }
 

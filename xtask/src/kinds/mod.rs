@@ -1,5 +1,8 @@
 //! The kinds of fixture directory, each with its own `check`.
 
+pub mod cases;
+pub mod options;
+
 use std::path::Path;
 
 mod conf;
@@ -37,5 +40,13 @@ pub static KINDS: &[Kind] = &[
         dir: "users",
         vendored: false,
         check: users::check,
+        dir: "conformance/cases",
+        vendored: true,
+        check: cases::check,
+    },
+    Kind {
+        dir: "options",
+        vendored: false,
+        check: options::check,
     },
 ];

@@ -501,7 +501,11 @@ impl<'a> Run<'a> {
 
     /// Look at a file or symlink path and return what is there, whose it
     /// is, and the record to build on.
-    fn observe(&self, path: &RelPath) -> Result<(Resolved, Current, Class)> {
+    fn observe(
+        &self,
+        path: &RelPath,
+        record: Option<&Record>,
+    ) -> Result<(Resolved, Current, Class)> {
         let r = resolve(self.root, path, false).map_err(|r| refused(r.0))?;
         let current = Current::read(&r.host(self.root), &r.entry)?;
         if matches!(current, Current::Dir | Current::Other) {
@@ -510,7 +514,7 @@ impl<'a> Run<'a> {
                 path.display()
             )));
         }
-        let class = classify(self.receipt.find(path), &current);
+        let class = classify(record, &current);
         Ok((r, current, class))
     }
 
@@ -572,7 +576,7 @@ impl<'a> Run<'a> {
     }
 
     fn file(&mut self, path: &RelPath, file: &DesiredFile, force: bool) -> Result<Note> {
-        let (r, current, class) = self.observe(path)?;
+        let (r, current, class) = self.observe(path, self.receipt.find(path))?;
         if file.only_if_absent && class != Class::Missing {
             return Ok(None);
         }
@@ -633,7 +637,7 @@ impl<'a> Run<'a> {
     }
 
     fn symlink(&mut self, path: &RelPath, target: &Path, force: bool) -> Result<Note> {
-        let (r, current, class) = self.observe(path)?;
+        let (r, current, class) = self.observe(path, self.receipt.find(path))?;
         if class == Class::Edited && !force {
             return Err(refused(format!(
                 "{} was changed by hand since nixconf made it",
@@ -720,7 +724,9 @@ impl<'a> Run<'a> {
                 }
             }
             Record::File { path, original, .. } | Record::Symlink { path, original, .. } => {
-                let (r, current, class) = self.observe(path).map_err(|e| e.to_string())?;
+                let (r, current, class) = self
+                    .observe(path, Some(record))
+                    .map_err(|e| e.to_string())?;
                 let host = r.host(self.root);
                 if class == Class::Edited {
                     if !force {

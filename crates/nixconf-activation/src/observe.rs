@@ -107,19 +107,21 @@ pub(crate) fn classify(record: Option<&Record>, current: &Current) -> Class {
             writing,
             ..
         }) => match current {
+            // The original first: when what we write equals it, treating
+            // it as the original keeps its backup (and its mode) in play.
+            _ if current.matches(original) => Class::Original,
             Current::File { sha256, .. }
                 if Some(sha256) == written.as_ref() || Some(sha256) == writing.as_ref() =>
             {
                 Class::Ours
             }
-            _ if current.matches(original) => Class::Original,
             _ => Class::Edited,
         },
         Some(Record::Symlink {
             original, target, ..
         }) => match current {
-            Current::Symlink(t) if t == target => Class::Ours,
             _ if current.matches(original) => Class::Original,
+            Current::Symlink(t) if t == target => Class::Ours,
             _ => Class::Edited,
         },
         _ => Class::Foreign,

@@ -658,10 +658,12 @@ impl Planner<'_> {
                         _ => "file",
                     };
                     let backup_exists = backup_rel(path).under(self.root).exists();
-                    let note = if class == Class::Original && backup_exists {
-                        "the original is already backed up"
-                    } else {
-                        "the current one is backed up"
+                    let note = match current {
+                        Current::Symlink(_) => "the link is recorded for revert",
+                        _ if class == Class::Original && backup_exists => {
+                            "the original is already backed up"
+                        }
+                        _ => "the current one is backed up",
                     };
                     (
                         Status::Pending,

@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+mod activation;
+
 /// A kind of fixture: where its cases live and how one is checked.
 pub struct Kind {
     /// Directory under `fixtures/` whose subdirectories are the cases.
@@ -13,4 +15,8 @@ pub struct Kind {
     pub check: fn(&Path, bool) -> Result<(), String>,
 }
 
-pub static KINDS: &[Kind] = &[];
+pub static KINDS: &[Kind] = &[Kind {
+    dir: "activation",
+    vendored: false,
+    check: activation::check,
+}];

@@ -191,9 +191,7 @@ impl Report {
 /// Applying an installation that is up to date changes nothing.
 pub fn apply(root: &Path, installation: &Installation, options: &ApplyOptions) -> Result<Report> {
     let ids = Ids::current();
-    if fsops::is_host_root(root) && !ids.is_privileged() {
-        return Err(Error::NeedsRoot);
-    }
+    require_privileges(root, &ids)?;
     let plan = plan(root, installation, &options.plan)?;
     validate(&plan, &ids, options.force)?;
     let mut report = Report {
@@ -250,6 +248,15 @@ pub fn apply(root: &Path, installation: &Installation, options: &ApplyOptions) -
         );
     }
     Ok(report)
+}
+
+/// Changing the host's own `/` needs root: say so before doing anything
+/// rather than failing half-way.
+fn require_privileges(root: &Path, ids: &Ids) -> Result<()> {
+    if fsops::is_host_root(root) && !ids.is_privileged() {
+        return Err(Error::NeedsRoot);
+    }
+    Ok(())
 }
 
 /// Refuse, before touching anything, a plan with blocked actions,
@@ -325,9 +332,7 @@ pub fn revert(root: &Path) -> Result<Report> {
 /// that reverting again retries them.
 pub fn revert_with(root: &Path, options: &RevertOptions) -> Result<Report> {
     let ids = Ids::current();
-    if fsops::is_host_root(root) && !ids.is_privileged() {
-        return Err(Error::NeedsRoot);
-    }
+    require_privileges(root, &ids)?;
     let receipt = Receipt::load(root)?.ok_or_else(|| Error::NoReceipt {
         path: receipt_rel().under(root),
     })?;
@@ -888,5 +893,61 @@ fn remove_empty_tree(dir: &Path) -> Result<bool> {
         fsops::remove_empty_dir(dir)
     } else {
         Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::installation::DesiredFile;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn unprivileged() -> Ids {
+        Ids {
+            euid: 4242,
+            egid: 4242,
+            groups: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn host_root_without_privileges_is_refused_with_a_clear_message() {
+        let err = require_privileges(Path::new("/"), &unprivileged()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "applying to / needs root privileges: run as root (for example with sudo), or pass another root directory"
+        );
+        let root = tempfile::tempdir().unwrap();
+        assert!(require_privileges(root.path(), &unprivileged()).is_ok());
+        let root_ids = Ids {
+            euid: 0,
+            egid: 0,
+            groups: Vec::new(),
+        };
+        assert!(require_privileges(Path::new("/"), &root_ids).is_ok());
+    }
+
+    #[test]
+    fn unwritable_directory_is_refused_before_anything_changes() {
+        let root = tempfile::tempdir().unwrap();
+        let etc = root.path().join("etc");
+        std::fs::create_dir(&etc).unwrap();
+        let inst = Installation::new().file(DesiredFile::new("etc/nix/nix.conf", "x = 1\n"));
+        let p = plan(root.path(), &inst, &PlanOptions::default()).unwrap();
+        // Not ours (uid 4242 is not the owner) and not writable by others.
+        std::fs::set_permissions(&etc, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let err = validate(&p, &unprivileged(), false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!(
+                "{} is not writable by this user; run as root",
+                etc.display()
+            )),
+            "{err}"
+        );
+        std::fs::set_permissions(&etc, std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(validate(&p, &unprivileged(), false).is_ok());
     }
 }

@@ -217,31 +217,27 @@ pub fn apply(root: &Path, installation: &Installation, options: &ApplyOptions) -
         run.save()?;
     }
     for action in plan.actions().iter().filter(|a| a.status != Status::Done) {
-        let note =
-            match &action.step {
-                Step::Directory { path, mode, owner } => run.directory(path, *mode, *owner)?,
-                Step::Symlink { path, target } => run.symlink(path, target, options.force)?,
-                Step::File { path, file } => run.file(path, file, options.force)?,
-                Step::Retire { record } => run.retire(record, options.force)?,
-                Step::External { index } => {
-                    let ext = installation.external_actions().get(*index).ok_or_else(|| {
-                        Error::Refused {
-                            problems: vec![format!("external action {index} is missing")],
-                        }
-                    })?;
-                    run.external(ext.kind(), ext.execute(root))?
-                }
-                Step::RestartDaemon => {
-                    let outcome = restart_daemon(root, options.restart_daemon);
-                    if run.receipt.daemon_restart_pending {
-                        run.receipt.daemon_restart_pending = false;
-                        run.save()?;
-                    }
-                    report.push(action.summary.clone(), outcome);
-                    continue;
-                }
-                Step::Refused => None,
-            };
+        if let Step::RestartDaemon = action.step {
+            let outcome = restart_daemon(root, options.restart_daemon);
+            if run.receipt.daemon_restart_pending {
+                run.receipt.daemon_restart_pending = false;
+                run.save()?;
+            }
+            report.push(action.summary.clone(), outcome);
+            continue;
+        }
+        let note = match &action.step {
+            Step::Directory { path, mode, owner } => run.directory(path, *mode, *owner),
+            Step::Symlink { path, target } => run.symlink(path, target, options.force),
+            Step::File { path, file } => run.file(path, file, options.force),
+            Step::Retire { record } => run.retire(record, options.force),
+            Step::External { index } => match installation.external_actions().get(*index) {
+                Some(ext) => run.external(ext.execute(root).map(|j| (ext.kind(), j))),
+                None => Err(failed(format!("external action {index} is missing"))),
+            },
+            Step::RestartDaemon | Step::Refused => Ok(None),
+        }
+        .map_err(|e| in_action(&action.summary, e))?;
         report.push(
             action.summary.clone(),
             note.map_or(Outcome::Done, Outcome::DoneWithNote),
@@ -390,9 +386,26 @@ struct Run<'a> {
 /// A human-readable note about an action, if any.
 type Note = Option<String>;
 
-fn refused(why: String) -> Error {
-    Error::Refused {
-        problems: vec![why],
+/// Name the action an error happened in (the injected failure stays as
+/// it is: tests match on it).
+fn in_action(summary: &str, error: Error) -> Error {
+    let message = match error {
+        Error::InjectedFailure(_) => return error,
+        Error::Failed { message, .. } => message,
+        other => other.to_string(),
+    };
+    Error::Failed {
+        action: summary.to_owned(),
+        message,
+    }
+}
+
+/// A problem found while carrying an action out (the tree changed since
+/// it was planned, or undoing a retired entry failed).
+fn failed(why: String) -> Error {
+    Error::Failed {
+        action: "apply".to_owned(),
+        message: why,
     }
 }
 
@@ -409,10 +422,15 @@ impl<'a> Run<'a> {
         };
         if existing.is_none() {
             let state = RelPath::from_components(&[STATE_DIR.to_owned()]);
-            let r = resolve(root, &state, true).map_err(|r| refused(r.0))?;
+            let r = resolve(root, &state, true).map_err(|r| failed(r.0))?;
             let mut missing = r.missing_parents();
-            if matches!(r.entry, Entry::Missing) {
-                missing.push(r.real.clone());
+            match r.entry {
+                Entry::Missing => missing.push(r.real.clone()),
+                // An empty state directory without a receipt was made by a
+                // run killed before it wrote its first receipt: nobody else
+                // uses this name, so it is ours to remove on revert.
+                Entry::Dir(_) if is_empty_dir(&r.host(root)) => missing.push(r.real.clone()),
+                _ => {}
             }
             for dir in &missing {
                 fsops::make_dir(&dir.under(root), 0o755)?;
@@ -454,7 +472,7 @@ impl<'a> Run<'a> {
     }
 
     fn directory(&mut self, path: &RelPath, mode: u32, owner: Option<(u32, u32)>) -> Result<Note> {
-        let r = resolve(self.root, path, true).map_err(|r| refused(r.0))?;
+        let r = resolve(self.root, path, true).map_err(|r| failed(r.0))?;
         let host = r.host(self.root);
         let (mut created, previous) = match self.receipt.find(path) {
             Some(Record::Directory {
@@ -495,7 +513,7 @@ impl<'a> Run<'a> {
                 self.save()?;
                 fsops::set_mode(&host, mode)?;
             }
-            _ => return Err(refused(format!("{} is not a directory", path.display()))),
+            _ => return Err(failed(format!("{} is not a directory", path.display()))),
         }
         if let Some((uid, gid)) = owner {
             fsops::set_owner(&host, uid, gid)?;
@@ -511,10 +529,10 @@ impl<'a> Run<'a> {
         path: &RelPath,
         record: Option<&Record>,
     ) -> Result<(Resolved, Current, Class)> {
-        let r = resolve(self.root, path, false).map_err(|r| refused(r.0))?;
+        let r = resolve(self.root, path, false).map_err(|r| failed(r.0))?;
         let current = Current::read(&r.host(self.root), &r.entry)?;
         if matches!(current, Current::Dir | Current::Other) {
-            return Err(refused(format!(
+            return Err(failed(format!(
                 "{} exists and is not a file",
                 path.display()
             )));
@@ -586,7 +604,7 @@ impl<'a> Run<'a> {
             return Ok(None);
         }
         if class == Class::Edited && !force {
-            return Err(refused(format!(
+            return Err(failed(format!(
                 "{} was edited by hand since nixconf wrote it",
                 path.display()
             )));
@@ -644,7 +662,7 @@ impl<'a> Run<'a> {
     fn symlink(&mut self, path: &RelPath, target: &Path, force: bool) -> Result<Note> {
         let (r, current, class) = self.observe(path, self.receipt.find(path))?;
         if class == Class::Edited && !force {
-            return Err(refused(format!(
+            return Err(failed(format!(
                 "{} was changed by hand since nixconf made it",
                 path.display()
             )));
@@ -676,10 +694,9 @@ impl<'a> Run<'a> {
 
     fn external(
         &mut self,
-        kind: &str,
-        outcome: std::result::Result<serde_json::Value, String>,
+        outcome: std::result::Result<(&str, serde_json::Value), String>,
     ) -> Result<Note> {
-        let journal = outcome.map_err(|why| refused(format!("{kind}: {why}")))?;
+        let (kind, journal) = outcome.map_err(failed)?;
         self.receipt.records.push(Record::External {
             action: kind.to_owned(),
             journal,
@@ -690,9 +707,7 @@ impl<'a> Run<'a> {
 
     /// Undo the record of something no longer configured, and forget it.
     fn retire(&mut self, record: &Record, force: bool) -> Result<Note> {
-        let note = self
-            .undo(record, force, &BTreeMap::new())
-            .map_err(refused)?;
+        let note = self.undo(record, force, &BTreeMap::new()).map_err(failed)?;
         self.checkpoint()?;
         let path = record.path();
         self.receipt.records.retain(|r| r.path() != path);
@@ -862,6 +877,10 @@ impl<'a> Run<'a> {
             }
         }
     }
+}
+
+fn is_empty_dir(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
 }
 
 fn extend_unique(list: &mut Vec<RelPath>, more: &[RelPath]) {

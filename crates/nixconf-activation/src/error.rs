@@ -32,6 +32,17 @@ pub enum Error {
         /// Every problem found, one line each.
         problems: Vec<String>,
     },
+    /// An action failed while applying. What was done before it is in the
+    /// receipt: applying again resumes, reverting undoes it.
+    #[error(
+        "{action}: {message} (what was done so far is recorded: apply again to resume, or revert)"
+    )]
+    Failed {
+        /// The action, as the plan names it.
+        action: String,
+        /// What went wrong.
+        message: String,
+    },
     /// The receipt under the root cannot be read or has an unknown version.
     #[error("receipt {}: {message}", path.display())]
     Receipt {

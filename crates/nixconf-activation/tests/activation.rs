@@ -605,3 +605,61 @@ fn only_if_absent_file_is_left_alone_when_present() {
         "file /root/.nix-channels exists; left as it is"
     );
 }
+
+#[test]
+fn failing_external_action_names_itself_and_what_was_done_reverts() {
+    let root = existing_root();
+    let before = tree(root.path());
+    // etc/passwd does not exist, so the fake users action fails.
+    let inst = typical(NIX_CONF).external(Box::new(FakeUsers {
+        line: "nixbld1:x:1:1::/:/bin/false",
+        done: false,
+    }));
+    let err = apply(root.path(), &inst, &ApplyOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "add user line 'nixbld1:x:1:1::/:/bin/false': No such file or directory (os error 2) \
+         (what was done so far is recorded: apply again to resume, or revert)"
+    );
+    assert_eq!(
+        fs::read_to_string(root.path().join("etc/nix/nix.conf")).unwrap(),
+        NIX_CONF
+    );
+    revert_ok(root.path());
+    assert_same_tree(root.path(), &before);
+}
+
+/// The daemon-socket directory of the state layout is exactly what the
+/// tmpfiles rule creates: after `systemd-tmpfiles --create` on the applied
+/// root, nothing is left to do, and the other way round.
+#[test]
+fn state_layout_agrees_with_systemd_tmpfiles() {
+    let tmpfiles = Path::new("/usr/bin/systemd-tmpfiles");
+    if !tmpfiles.exists() {
+        eprintln!("state_layout_agrees_with_systemd_tmpfiles: NOT RUN: systemd-tmpfiles is not installed (apt install systemd)");
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let rule = Installation::new().file(DesiredFile::new(
+        "etc/tmpfiles.d/nix-daemon.conf",
+        "d /nix/var/nix/daemon-socket 0755 root root - -\n",
+    ));
+    apply_ok(root.path(), &rule);
+    let status = std::process::Command::new(tmpfiles)
+        .arg(format!("--root={}", root.path().display()))
+        .arg("--create")
+        .status()
+        .unwrap();
+    assert!(status.success(), "systemd-tmpfiles failed: {status}");
+    let dir = DesiredDir::new("nix/var/nix/daemon-socket", 0o755).owned_by("root", "root");
+    let with_dir = Installation::new()
+        .file(DesiredFile::new(
+            "etc/tmpfiles.d/nix-daemon.conf",
+            "d /nix/var/nix/daemon-socket 0755 root root - -\n",
+        ))
+        .directory(dir);
+    let p = plan(root.path(), &with_dir, &PlanOptions::default()).unwrap();
+    assert!(p.is_up_to_date(), "{}", p.describe());
+}

@@ -663,3 +663,15 @@ fn state_layout_agrees_with_systemd_tmpfiles() {
     let p = plan(root.path(), &with_dir, &PlanOptions::default()).unwrap();
     assert!(p.is_up_to_date(), "{}", p.describe());
 }
+
+#[test]
+fn empty_state_directory_left_by_a_killed_first_run_is_adopted() {
+    let root = tempfile::tempdir().unwrap();
+    fs::create_dir_all(root.path().join("nix/var")).unwrap();
+    let before = tree(root.path());
+    // A first run killed right after making its state directory.
+    fs::create_dir(root.path().join("nix/var/nixconf")).unwrap();
+    apply_ok(root.path(), &typical(NIX_CONF));
+    revert_ok(root.path());
+    assert_same_tree(root.path(), &before);
+}

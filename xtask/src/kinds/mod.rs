@@ -8,6 +8,7 @@ use std::path::Path;
 mod conf;
 mod machines;
 mod users;
+mod activation;
 
 /// A kind of fixture: where its cases live and how one is checked.
 pub struct Kind {
@@ -37,16 +38,13 @@ pub static KINDS: &[Kind] = &[
         check: machines::check,
     },
     Kind {
-        dir: "users",
-        vendored: false,
-        check: users::check,
-        dir: "conformance/cases",
-        vendored: true,
-        check: cases::check,
-    },
-    Kind {
         dir: "options",
         vendored: false,
         check: options::check,
+    },
+    Kind {
+        dir: "activation",
+        vendored: false,
+        check: activation::check,
     },
 ];

@@ -5,10 +5,10 @@ pub mod options;
 
 use std::path::Path;
 
+mod activation;
 mod conf;
 mod machines;
 mod users;
-mod activation;
 
 /// A kind of fixture: where its cases live and how one is checked.
 pub struct Kind {
@@ -28,6 +28,11 @@ pub static KINDS: &[Kind] = &[
         check: conf::check_conformance,
     },
     Kind {
+        dir: "conformance/cases",
+        vendored: true,
+        check: cases::check,
+    },
+    Kind {
         dir: "conf",
         vendored: false,
         check: conf::check,
@@ -36,6 +41,11 @@ pub static KINDS: &[Kind] = &[
         dir: "machines",
         vendored: false,
         check: machines::check,
+    },
+    Kind {
+        dir: "users",
+        vendored: false,
+        check: users::check,
     },
     Kind {
         dir: "options",

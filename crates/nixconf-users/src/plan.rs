@@ -373,7 +373,8 @@ fn free_base(
     let t = &accounts.passwd;
     let mut occupied: Vec<Interval> = (0..t.lines.len())
         .filter_map(|i| match t.holder(i)? {
-            (name, Some(id), _) if !name.is_some_and(ignore) => {
+            // Ids at or below the base cannot block a pool above it.
+            (name, Some(id), _) if id > from && !name.is_some_and(ignore) => {
                 Some((u64::from(id), u64::from(id) + 1))
             }
             _ => None,

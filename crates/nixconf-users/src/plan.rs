@@ -238,6 +238,8 @@ pub enum LintKind {
     GroupAdopted,
     /// NIS lines pull in accounts whose ids cannot be checked.
     NisAccounts,
+    /// macOS build users with uids of 500 or more show in the login window.
+    MacosVisibleUids,
 }
 
 /// A warning about a plan that can be applied.
@@ -1086,6 +1088,17 @@ impl<'a> Planner<'a> {
             return;
         }
         let n = req.count();
+        let last = u64::from(req.base_uid()) + u64::from(n);
+        if req.platform() == Platform::Macos && n > 0 && last >= 500 {
+            self.lint(
+                LintKind::MacosVisibleUids,
+                format!(
+                    "build users up to uid {last}: macOS lists accounts with uids of 500 and above in the login window"
+                ),
+                None,
+                Some("keep the pool below uid 500 (nix-installer's range starts at 351)".to_owned()),
+            );
+        }
         if n == 0 {
             let others = group_line
                 .and_then(|l| self.acc.group.entry(l))

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::{read_optional, Accounts, Location, Malformed, INPUT_FILES};
+use crate::accounts::{
+    read_optional, Accounts, Location, Malformed, Record, SubIdEntry, Table, INPUT_FILES,
+};
 use crate::ranges::{first_gap, Interval};
 use crate::request::{MaxJobs, Platform, PoolRequest};
 use crate::Error;
@@ -394,17 +396,14 @@ fn free_base(
     u32::try_from(first - 1).ok()
 }
 
-fn subid_intervals(t: &crate::accounts::Table<crate::accounts::SubIdEntry>) -> Vec<Interval> {
+fn subid_intervals(t: &Table<SubIdEntry>) -> Vec<Interval> {
     t.entries()
         .map(|(_, s)| (s.start, s.start.saturating_add(s.count)))
         .collect()
 }
 
 /// The sub-id range containing `id`, with its line.
-fn subid_containing(
-    t: &crate::accounts::Table<crate::accounts::SubIdEntry>,
-    id: u32,
-) -> Option<(usize, crate::accounts::SubIdEntry)> {
+fn subid_containing(t: &Table<SubIdEntry>, id: u32) -> Option<(usize, SubIdEntry)> {
     let id = u64::from(id);
     t.entries()
         .find(|(_, s)| s.start <= id && id < s.start.saturating_add(s.count))
@@ -487,11 +486,7 @@ impl<'a> Planner<'a> {
     }
 
     /// Every (id, 0-based line) of `table` with an id in `[start, end)`.
-    fn ids_in<T: crate::accounts::Record>(
-        table: &crate::accounts::Table<T>,
-        start: u64,
-        end: u64,
-    ) -> Vec<(u32, usize)> {
+    fn ids_in<T: Record>(table: &Table<T>, start: u64, end: u64) -> Vec<(u32, usize)> {
         (0..table.lines.len())
             .filter_map(|i| match table.holder(i)? {
                 (_, Some(id), _) if (start..end).contains(&u64::from(id)) => Some((id, i)),

@@ -347,7 +347,7 @@ impl<T: Record> Table<T> {
     pub(crate) fn from_vec(file: &str, bytes: Option<Vec<u8>>) -> Table<T> {
         let exists = bytes.is_some();
         let buf = bytes.unwrap_or_default();
-        let mut lines = Vec::new();
+        let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', &buf).count() + 1);
         let mut start = 0;
         while start < buf.len() {
             let end = memchr::memchr(b'\n', &buf[start..]).map_or(buf.len(), |i| start + i + 1);

@@ -419,9 +419,7 @@ fn edit_files(
     let days = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() / 86400);
-    files
-        .apply(&plan.steps, days)
-        .map_err(|e| Error::Unsupported(format!("cannot apply the plan to the files: {e}")))?;
+    files.apply(&plan.steps, days).map_err(Error::Edit)?;
     let mut written: BTreeMap<String, Option<FileState>> = BTreeMap::new();
     for (rel, new) in files.contents() {
         let old = before.get(rel).cloned().flatten();

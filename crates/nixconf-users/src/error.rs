@@ -58,6 +58,10 @@ pub enum Error {
         /// Every such file, relative to the root.
         paths: Vec<String>,
     },
+    /// The file editor could not carry a step out (the files no longer
+    /// hold what the plan expects).
+    #[error("cannot apply the plan to the files: {0}")]
+    Edit(String),
     /// The operation is not possible on this platform.
     #[error("{0}")]
     Unsupported(String),

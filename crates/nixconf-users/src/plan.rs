@@ -6,7 +6,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::{read_optional, Accounts, Location, Malformed, INPUT_FILES};
+use crate::accounts::{
+    read_optional, Accounts, Location, Malformed, Record, SubIdEntry, Table, INPUT_FILES,
+};
 use crate::ranges::{first_gap, Interval};
 use crate::request::{MaxJobs, Platform, PoolRequest};
 use crate::Error;
@@ -238,6 +240,8 @@ pub enum LintKind {
     GroupAdopted,
     /// NIS lines pull in accounts whose ids cannot be checked.
     NisAccounts,
+    /// macOS build users with uids of 500 or more show in the login window.
+    MacosVisibleUids,
 }
 
 /// A warning about a plan that can be applied.
@@ -373,7 +377,8 @@ fn free_base(
     let t = &accounts.passwd;
     let mut occupied: Vec<Interval> = (0..t.lines.len())
         .filter_map(|i| match t.holder(i)? {
-            (name, Some(id), _) if !name.is_some_and(ignore) => {
+            // Ids at or below the base cannot block a pool above it.
+            (name, Some(id), _) if id > from && !name.is_some_and(ignore) => {
                 Some((u64::from(id), u64::from(id) + 1))
             }
             _ => None,
@@ -391,17 +396,14 @@ fn free_base(
     u32::try_from(first - 1).ok()
 }
 
-fn subid_intervals(t: &crate::accounts::Table<crate::accounts::SubIdEntry>) -> Vec<Interval> {
+fn subid_intervals(t: &Table<SubIdEntry>) -> Vec<Interval> {
     t.entries()
         .map(|(_, s)| (s.start, s.start.saturating_add(s.count)))
         .collect()
 }
 
 /// The sub-id range containing `id`, with its line.
-fn subid_containing(
-    t: &crate::accounts::Table<crate::accounts::SubIdEntry>,
-    id: u32,
-) -> Option<(usize, crate::accounts::SubIdEntry)> {
+fn subid_containing(t: &Table<SubIdEntry>, id: u32) -> Option<(usize, SubIdEntry)> {
     let id = u64::from(id);
     t.entries()
         .find(|(_, s)| s.start <= id && id < s.start.saturating_add(s.count))
@@ -484,11 +486,7 @@ impl<'a> Planner<'a> {
     }
 
     /// Every (id, 0-based line) of `table` with an id in `[start, end)`.
-    fn ids_in<T: crate::accounts::Record>(
-        table: &crate::accounts::Table<T>,
-        start: u64,
-        end: u64,
-    ) -> Vec<(u32, usize)> {
+    fn ids_in<T: Record>(table: &Table<T>, start: u64, end: u64) -> Vec<(u32, usize)> {
         (0..table.lines.len())
             .filter_map(|i| match table.holder(i)? {
                 (_, Some(id), _) if (start..end).contains(&u64::from(id)) => Some((id, i)),
@@ -1085,6 +1083,17 @@ impl<'a> Planner<'a> {
             return;
         }
         let n = req.count();
+        let last = u64::from(req.base_uid()) + u64::from(n);
+        if req.platform() == Platform::Macos && n > 0 && last >= 500 {
+            self.lint(
+                LintKind::MacosVisibleUids,
+                format!(
+                    "build users up to uid {last}: macOS lists accounts with uids of 500 and above in the login window"
+                ),
+                None,
+                Some("keep the pool below uid 500 (nix-installer's range starts at 351)".to_owned()),
+            );
+        }
         if n == 0 {
             let others = group_line
                 .and_then(|l| self.acc.group.entry(l))

@@ -450,3 +450,29 @@ proptest! {
         let _ = p.to_string();
     }
 }
+
+#[test]
+fn macos_pools_reaching_uid_500_are_linted() {
+    let r = PoolRequest::builder(Platform::Macos)
+        .count(150)
+        .build()
+        .unwrap();
+    let p = plan_accounts(&accounts("", ""), &r);
+    let lints: Vec<(LintKind, &str)> = p
+        .lints
+        .iter()
+        .map(|l| (l.kind, l.message.as_str()))
+        .collect();
+    assert_eq!(
+        lints,
+        vec![(
+            LintKind::MacosVisibleUids,
+            "build users up to uid 500: macOS lists accounts with uids of 500 and above in the login window"
+        )]
+    );
+    let r = PoolRequest::builder(Platform::Macos)
+        .count(149)
+        .build()
+        .unwrap();
+    assert!(plan_accounts(&accounts("", ""), &r).lints.is_empty());
+}

@@ -252,4 +252,73 @@ mod tests {
             "--- o\n+++ n\n@@ -1,4 +1,4 @@\n a\n-b\n+x\n c\n-d\n+y\n"
         );
     }
+
+    /// Apply a diff made by `unified_diff` to `old`: the law the diff must
+    /// satisfy is that this gives back `new`.
+    fn patch(old: &str, diff: &str) -> String {
+        let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+        let mut out = String::new();
+        let mut next = 0; // index of the next old line not yet copied
+        let mut last_sign = ' ';
+        for line in diff.lines().skip(2) {
+            if let Some(header) = line.strip_prefix("@@ -") {
+                let range = header.split(' ').next().unwrap();
+                let mut parts = range.split(',');
+                let start: usize = parts.next().unwrap().parse().unwrap();
+                let count: usize = parts.next().map_or(1, |c| c.parse().unwrap());
+                let first = if count == 0 { start } else { start - 1 };
+                out.extend(old_lines[next..first].iter().copied());
+                next = first;
+                continue;
+            }
+            if line == "\\ No newline at end of file" {
+                if last_sign != '-' {
+                    out.pop();
+                }
+                continue;
+            }
+            let (sign, text) = line.split_at(1);
+            last_sign = sign.chars().next().unwrap();
+            match sign {
+                " " => {
+                    out.push_str(text);
+                    out.push('\n');
+                    next += 1;
+                }
+                "-" => next += 1,
+                "+" => {
+                    out.push_str(text);
+                    out.push('\n');
+                }
+                _ => panic!("unexpected diff line {line:?}"),
+            }
+        }
+        out.extend(old_lines[next..].iter().copied());
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn patching_old_with_the_diff_gives_new(
+            old in proptest::collection::vec("[abc]{0,2}", 0..30),
+            new in proptest::collection::vec("[abc]{0,2}", 0..30),
+            old_nl in proptest::bool::ANY,
+            new_nl in proptest::bool::ANY,
+        ) {
+            let join = |lines: &[String], nl: bool| {
+                let mut t = lines.join("\n");
+                if nl && !lines.is_empty() {
+                    t.push('\n');
+                }
+                t
+            };
+            let (old, new) = (join(&old, old_nl), join(&new, new_nl));
+            let diff = unified_diff("a", "b", &old, &new);
+            if old == new {
+                proptest::prop_assert_eq!(diff, "");
+            } else {
+                proptest::prop_assert_eq!(patch(&old, &diff), new, "diff:\n{}", diff);
+            }
+        }
+    }
 }

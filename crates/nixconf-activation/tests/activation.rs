@@ -462,10 +462,19 @@ fn a_symlink_becoming_a_file_retires_the_symlink_first() {
 #[test]
 fn interrupted_update_converges_and_still_reverts_to_the_start() {
     let v1 = typical(NIX_CONF);
-    let v2 = typical("sandbox = false\n").file(DesiredFile::new(
-        "etc/nix/machines",
-        "ssh://b x86_64-linux\n",
-    ));
+    // Changes nix.conf, adds machines, drops registry.json (retired).
+    let v2 = Installation::new()
+        .nix_state_layout(&"2.18.1".parse().unwrap())
+        .root_channel("https://nixos.org/channels/nixos-23.05")
+        .file(DesiredFile::new("etc/nix/nix.conf", "sandbox = false\n").restarts_daemon())
+        .file(DesiredFile::new(
+            "etc/tmpfiles.d/nix-daemon.conf",
+            "d /nix/var/nix/daemon-socket 0755 root root - -\n",
+        ))
+        .file(DesiredFile::new(
+            "etc/nix/machines",
+            "ssh://b x86_64-linux\n",
+        ));
     let reference = existing_root();
     apply_ok(reference.path(), &v1);
     apply_ok(reference.path(), &v2);

@@ -227,12 +227,17 @@ impl State {
                 None => Val::Owned(value.into()),
             },
         };
-        if ty == Ty::XpFeatures {
+        if ty == Ty::XpFeatures && minor >= 16 {
+            // Only gated settings (2.16+) need the enabled set as it
+            // stands while the files are read.
             if !append {
                 self.features.clear();
             }
-            let bytes = val.bytes(&[]);
-            self.features.extend(lex::tokens(bytes).map(<[u8]>::to_vec));
+            self.features.extend(
+                lex::tokens(value)
+                    .filter(|f| crate::xp::is_known(f, minor))
+                    .map(<[u8]>::to_vec),
+            );
         } else if ty == Ty::DeprecatedWarn {
             // The deprecated boolean sets its replacement.
             if let Some(lint) = schema::resolve(b"lint-short-path-literals", minor) {

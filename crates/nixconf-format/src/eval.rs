@@ -20,7 +20,7 @@ pub trait Source {
     fn exists(&self, path: &Path) -> bool;
     /// The file's bytes, or `None` when it cannot be read (a directory,
     /// no permission): Nix skips such files silently.
-    fn read(&self, path: &Path) -> Option<Rc<[u8]>>;
+    fn read(&self, path: &Path) -> Option<Rc<Vec<u8>>>;
 }
 
 /// The real file system.
@@ -32,15 +32,15 @@ impl Source for FsSource {
         path.symlink_metadata().is_ok()
     }
 
-    fn read(&self, path: &Path) -> Option<Rc<[u8]>> {
-        std::fs::read(path).ok().map(Rc::from)
+    fn read(&self, path: &Path) -> Option<Rc<Vec<u8>>> {
+        std::fs::read(path).ok().map(Rc::new)
     }
 }
 
 /// Files held in memory, keyed by absolute path (for tests and benches).
 #[derive(Clone, Debug, Default)]
 pub struct MemSource {
-    files: BTreeMap<PathBuf, Rc<[u8]>>,
+    files: BTreeMap<PathBuf, Rc<Vec<u8>>>,
 }
 
 impl MemSource {
@@ -51,7 +51,7 @@ impl MemSource {
 
     /// Add (or replace) a file.
     pub fn insert(&mut self, path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>) {
-        self.files.insert(path.into(), Rc::from(contents.into()));
+        self.files.insert(path.into(), Rc::new(contents.into()));
     }
 }
 
@@ -60,7 +60,7 @@ impl Source for MemSource {
         self.files.contains_key(path)
     }
 
-    fn read(&self, path: &Path) -> Option<Rc<[u8]>> {
+    fn read(&self, path: &Path) -> Option<Rc<Vec<u8>>> {
         self.files.get(path).cloned()
     }
 }
@@ -308,7 +308,7 @@ struct Evaluator<'s> {
     source: &'s dyn Source,
     minor: u8,
     conf_dir: Vec<u8>,
-    files: Vec<Rc<[u8]>>,
+    files: Vec<Rc<Vec<u8>>>,
     labels: Vec<Vec<u8>>,
     stack: Vec<Frame>,
     segments: Vec<Segment>,

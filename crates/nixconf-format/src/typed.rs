@@ -24,7 +24,7 @@ pub(crate) enum Val {
 }
 
 impl Val {
-    pub(crate) fn bytes<'a>(&'a self, files: &'a [std::rc::Rc<[u8]>]) -> &'a [u8] {
+    pub(crate) fn bytes<'a>(&'a self, files: &'a [std::rc::Rc<Vec<u8>>]) -> &'a [u8] {
         match self {
             Val::Span { file, start, end } => files
                 .get(*file as usize)
@@ -288,7 +288,7 @@ pub(crate) fn canon_path(p: &[u8]) -> Vec<u8> {
 
 /// The value `nix show-config` prints for a setting whose assignments
 /// since the last plain `=` are `vals` (oldest first).
-pub(crate) fn print(ty: Ty, vals: &[Val], files: &[std::rc::Rc<[u8]>], minor: u8) -> String {
+pub(crate) fn print(ty: Ty, vals: &[Val], files: &[std::rc::Rc<Vec<u8>>], minor: u8) -> String {
     let last = vals.last();
     let all_tokens = || vals.iter().flat_map(|v| tokens(v.bytes(files)));
     let out: Vec<u8> = match ty {

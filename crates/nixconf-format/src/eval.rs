@@ -167,7 +167,11 @@ pub(crate) enum Applied {
 /// Settings state: the part of evaluation that does not read files.
 pub(crate) struct State {
     minor: u8,
-    slots: Vec<Slot>,
+    /// `slot_of[setting]` is 1 + the index of its slot in `slots`, or 0
+    /// while untouched: a zeroed table is far cheaper to set up than one
+    /// slot per setting, which matters for small files.
+    slot_of: Vec<u16>,
+    slots: Vec<(u16, Slot)>,
     unknown: BTreeSet<Vec<u8>>,
     warnings: Vec<String>,
     /// Enabled experimental features (for gated settings).
@@ -178,7 +182,8 @@ impl State {
     pub(crate) fn new(minor: u8) -> Self {
         State {
             minor,
-            slots: vec![Slot::default(); schema::defs().len()],
+            slot_of: vec![0; schema::defs().len()],
+            slots: Vec::new(),
             unknown: BTreeSet::new(),
             warnings: Vec::new(),
             features: BTreeSet::new(),
@@ -242,14 +247,14 @@ impl State {
             // The deprecated boolean sets its replacement.
             if let Some(lint) = schema::resolve(b"lint-short-path-literals", minor) {
                 let on = matches!(val, Val::Num(1));
-                let slot = &mut self.slots[usize::from(lint)];
+                let slot = self.slot(lint);
                 slot.touched = true;
                 slot.vals.clear();
                 slot.vals
                     .push(Val::Static(if on { "warn" } else { "ignore" }));
             }
         }
-        let slot = &mut self.slots[usize::from(index)];
+        let slot = self.slot(index);
         if append {
             if !slot.touched {
                 if let Some(default) = def.default_text(minor) {
@@ -262,6 +267,17 @@ impl State {
         slot.vals.push(val);
         slot.touched = true;
         Ok(Applied::Set)
+    }
+
+    fn slot(&mut self, setting: u16) -> &mut Slot {
+        let k = usize::from(self.slot_of[usize::from(setting)]);
+        if k == 0 {
+            self.slots.push((setting, Slot::default()));
+            self.slot_of[usize::from(setting)] = self.slots.len() as u16;
+            let last = self.slots.len() - 1;
+            return &mut self.slots[last].1;
+        }
+        &mut self.slots[k - 1].1
     }
 
     /// The warnings printed so far, emptied.
@@ -666,7 +682,8 @@ impl<'s> Evaluator<'s> {
     fn finish(self, network: Network) -> Effective {
         let minor = self.minor;
         let mut settings = BTreeMap::new();
-        for (def, slot) in schema::defs().iter().zip(&self.state.slots) {
+        for (index, slot) in &self.state.slots {
+            let def = &schema::defs()[usize::from(*index)];
             if !slot.touched {
                 continue;
             }

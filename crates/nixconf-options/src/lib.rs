@@ -55,8 +55,8 @@ pub use tree::Format;
 /// messages.
 pub fn evaluate(text: &str, format: Format, file_name: &str) -> Result<Evaluation, Error> {
     let source = tree::Source {
-        name: file_name.to_owned(),
-        text: text.to_owned(),
+        name: file_name,
+        text,
     };
     let root = tree::parse(&source, format)?;
     eval::evaluate(&source, &root, format == Format::Toml)

@@ -70,13 +70,13 @@ pub(crate) fn quote(s: &str) -> String {
 
 /// The text of a configuration file and its name, for turning byte spans
 /// into `file:line:col`.
-#[derive(Clone, Debug)]
-pub(crate) struct Source {
-    pub name: String,
-    pub text: String,
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Source<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
 }
 
-impl Source {
+impl Source<'_> {
     /// The location of byte offset `at`: 1-based line and column (in
     /// characters), and the line's text for a caret display.
     pub fn locate(&self, at: usize) -> Location {
@@ -93,7 +93,7 @@ impl Source {
             .map_or(self.text.len(), |i| line_start + i);
         let text = self.text[line_start..line_end].trim_end_matches('\r');
         Location {
-            file: self.name.clone(),
+            file: self.name.to_owned(),
             line,
             column,
             line_text: text.to_owned(),
@@ -124,12 +124,12 @@ impl Format {
 }
 
 /// Parse `text` into a value tree.
-pub(crate) fn parse(source: &Source, format: Format) -> Result<Node, Error> {
+pub(crate) fn parse(source: &Source<'_>, format: Format) -> Result<Node, Error> {
     // A UTF-8 byte-order mark is not part of either syntax; editors on some
     // systems write one anyway.
     let (text, offset) = match source.text.strip_prefix('\u{feff}') {
         Some(rest) => (rest, '\u{feff}'.len_utf8()),
-        None => (source.text.as_str(), 0),
+        None => (source.text, 0),
     };
     match format {
         Format::Toml => parse_toml(source, text, offset),
@@ -137,7 +137,7 @@ pub(crate) fn parse(source: &Source, format: Format) -> Result<Node, Error> {
     }
 }
 
-fn parse_toml(source: &Source, text: &str, offset: usize) -> Result<Node, Error> {
+fn parse_toml(source: &Source<'_>, text: &str, offset: usize) -> Result<Node, Error> {
     let doc = toml_edit::ImDocument::parse(text).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start) + offset;
         Error::Syntax {
@@ -150,7 +150,7 @@ fn parse_toml(source: &Source, text: &str, offset: usize) -> Result<Node, Error>
 }
 
 struct TomlConverter<'a> {
-    source: &'a Source,
+    source: &'a Source<'a>,
     offset: usize,
 }
 
@@ -240,7 +240,7 @@ impl TomlConverter<'_> {
     }
 }
 
-fn parse_json(source: &Source, text: &str) -> Result<Node, Error> {
+fn parse_json(source: &Source<'_>, text: &str) -> Result<Node, Error> {
     let node: JsonNode = serde_json::from_str(text).map_err(|e| Error::Syntax {
         location: {
             // serde_json counts lines from 1 and columns from 1 (0 at the
@@ -345,11 +345,8 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
 mod tests {
     use super::*;
 
-    fn source(text: &str) -> Source {
-        Source {
-            name: "t".into(),
-            text: text.into(),
-        }
+    fn source(text: &str) -> Source<'_> {
+        Source { name: "t", text }
     }
 
     #[test]

@@ -7,6 +7,13 @@
 //! users, the daemon's service settings, session variables and tmpfiles
 //! rules, byte for byte.
 //!
+//! [`Evaluation::files`] lists what a render writes (nix.conf, machines,
+//! registry.json, a nix-daemon drop-in, the tmpfiles rule, a profile
+//! script, root's channel subscription) and [`render_into`] writes them
+//! all or nothing. The module's `checkConfig` step is [`check_config`]: it
+//! judges findings about the generated nix.conf from any checker, such as
+//! [`check_with_nix`] (the real `nix show-config`).
+//!
 //! ```
 //! use nixconf_options::{evaluate, Format};
 //!

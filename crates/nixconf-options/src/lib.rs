@@ -65,8 +65,19 @@ pub fn evaluate(text: &str, format: Format, file_name: &str) -> Result<Evaluatio
         name: file_name,
         text,
     };
-    let root = tree::parse(&source, format)?;
-    eval::evaluate(&source, &root, format == Format::Toml)
+    let mut root = tree::parse(&source, format)?;
+    match (
+        eval::evaluate(&source, &root, format == Format::Toml),
+        format,
+    ) {
+        // Positions in JSON cost a second walk over the text: only spend
+        // it on a configuration that has errors to point at.
+        (Err(Error::Invalid(_)), Format::Json) => {
+            tree::locate_json(text, &mut root);
+            eval::evaluate(&source, &root, true)
+        }
+        (result, _) => result,
+    }
 }
 
 /// Read and evaluate a configuration file; its extension (`.toml`,

@@ -341,6 +341,130 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
     }
 }
 
+/// Give the nodes of a tree read from JSON the spans of their values and
+/// keys in `text`, which serde_json has already accepted: a second, cheap
+/// walk over the text alongside the tree, done only when there are errors
+/// to locate (serde_json itself reports positions only for syntax errors).
+pub(crate) fn locate_json(text: &str, root: &mut Node) {
+    let bytes = text.as_bytes();
+    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut pos = skip_ws(bytes, start);
+    annotate(text, bytes, &mut pos, Some(root));
+}
+
+fn skip_ws(bytes: &[u8], mut pos: usize) -> usize {
+    while bytes
+        .get(pos)
+        .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        pos += 1;
+    }
+    pos
+}
+
+/// The end of the string starting at `pos` (on its opening quote).
+fn string_end(bytes: &[u8], pos: usize) -> usize {
+    let mut i = pos + 1;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// Walk the value at `pos`, recording spans into `node` (when the tree
+/// has one there), and leave `pos` after it.
+fn annotate(text: &str, bytes: &[u8], pos: &mut usize, node: Option<&mut Node>) {
+    let start = *pos;
+    match bytes.get(start) {
+        Some(b'{') => {
+            let mut attrs = match node {
+                Some(Node {
+                    value: Value::Attrs(a),
+                    span,
+                    ..
+                }) => {
+                    *span = Some(start..start + 1);
+                    Some(a)
+                }
+                _ => None,
+            };
+            *pos = skip_ws(bytes, start + 1);
+            while bytes.get(*pos) == Some(&b'"') {
+                let key_start = *pos;
+                let key_end = string_end(bytes, key_start);
+                let raw = &text[key_start..key_end];
+                let key = if raw.contains('\\') {
+                    serde_json::from_str::<String>(raw).unwrap_or_default()
+                } else {
+                    raw[1..raw.len() - 1].to_owned()
+                };
+                *pos = skip_ws(bytes, key_end);
+                *pos = skip_ws(bytes, *pos + 1); // the colon
+                let child = attrs.as_deref_mut().and_then(|a| a.get_mut(&key));
+                match child {
+                    Some(child) => {
+                        child.key_span = Some(key_start..key_end);
+                        annotate(text, bytes, pos, Some(child));
+                    }
+                    None => annotate(text, bytes, pos, None),
+                }
+                *pos = skip_ws(bytes, *pos);
+                if bytes.get(*pos) == Some(&b',') {
+                    *pos = skip_ws(bytes, *pos + 1);
+                }
+            }
+            *pos += 1; // the closing brace
+        }
+        Some(b'[') => {
+            let mut items = match node {
+                Some(Node {
+                    value: Value::List(items),
+                    span,
+                    ..
+                }) => {
+                    *span = Some(start..start + 1);
+                    Some(items)
+                }
+                _ => None,
+            };
+            *pos = skip_ws(bytes, start + 1);
+            let mut index = 0;
+            while bytes.get(*pos).is_some_and(|b| *b != b']') {
+                let child = items.as_deref_mut().and_then(|i| i.get_mut(index));
+                annotate(text, bytes, pos, child);
+                index += 1;
+                *pos = skip_ws(bytes, *pos);
+                if bytes.get(*pos) == Some(&b',') {
+                    *pos = skip_ws(bytes, *pos + 1);
+                }
+            }
+            *pos += 1; // the closing bracket
+        }
+        Some(b'"') => {
+            *pos = string_end(bytes, start);
+            if let Some(n) = node {
+                n.span = Some(start..*pos);
+            }
+        }
+        Some(_) => {
+            while bytes
+                .get(*pos)
+                .is_some_and(|b| !matches!(b, b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r'))
+            {
+                *pos += 1;
+            }
+            if let Some(n) = node {
+                n.span = Some(start..*pos);
+            }
+        }
+        None => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,6 +521,30 @@ mod tests {
         let Value::Attrs(top) = n.value else { panic!() };
         let span = top["x"].span.clone().unwrap();
         assert_eq!(&text[span], "1");
+    }
+
+    #[test]
+    fn json_values_and_keys_get_spans_when_located() {
+        let text = "{\n  \"nix\": {\"a\\u0062\": [1, {\"c\": 2.0}], \"d\": \"x,]\"}\n}";
+        let mut n = parse(&source(text), Format::Json).unwrap();
+        locate_json(text, &mut n);
+        let Value::Attrs(top) = &n.value else {
+            panic!()
+        };
+        let Value::Attrs(nix) = &top["nix"].value else {
+            panic!()
+        };
+        assert_eq!(&text[nix["ab"].key_span.clone().unwrap()], "\"a\\u0062\"");
+        let Value::List(items) = &nix["ab"].value else {
+            panic!()
+        };
+        let Value::Attrs(c) = &items[1].value else {
+            panic!()
+        };
+        assert_eq!(&text[c["c"].span.clone().unwrap()], "2.0");
+        assert_eq!(&text[nix["d"].span.clone().unwrap()], "\"x,]\"");
+        let loc = source(text).locate(c["c"].span.clone().unwrap().start);
+        assert_eq!((loc.line, loc.column), (2, 32));
     }
 
     #[test]

@@ -13,7 +13,8 @@ use crate::Outcome;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate a configuration (TOML or JSON, in the NixOS option tree)
-    /// and show what the NixOS module produces for it.
+    /// and show what the NixOS module produces for it. Renamed options and
+    /// failed assertions are reported; an invalid option exits with 1.
     Eval(EvalArgs),
     /// Evaluate a configuration and write the files NixOS would write
     /// (nix.conf, machines, registry.json, the nix-daemon drop-in, the

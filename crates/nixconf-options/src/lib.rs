@@ -50,7 +50,7 @@ use std::path::Path;
 
 pub use error::{Error, Location, OptionError};
 pub use eval::{RefValue, CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_CHANNEL};
-pub use nixcheck::{check_config, check_with_nix, CheckFinding, CheckSeverity};
+pub use nixcheck::{check_config, check_with_nix, check_with_schema, CheckFinding, CheckSeverity};
 pub use output::{
     systemd_quote, BuildUser, Evaluation, FailedAssertion, RegistryEntry, RenderedFile,
     ServiceConfig, SessionValue, Warning, WritePolicy, DROP_IN_PATH,

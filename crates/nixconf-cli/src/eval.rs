@@ -13,7 +13,8 @@ use crate::Outcome;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate a configuration (TOML or JSON, in the NixOS option tree)
-    /// and show what the NixOS module produces for it.
+    /// and show what the NixOS module produces for it. Renamed options and
+    /// failed assertions are reported; an invalid option exits with 1.
     Eval(EvalArgs),
     /// Evaluate a configuration and write the files NixOS would write
     /// (nix.conf, machines, registry.json, the nix-daemon drop-in, the
@@ -81,9 +82,12 @@ fn eval(args: &EvalArgs) -> Result<Outcome, String> {
 
 fn render(args: &RenderArgs) -> Result<Outcome, String> {
     let eval = nixconf_options::evaluate_file(&args.config).map_err(|e| describe_error(&e))?;
-    check_config_step(&eval, args.check_with_nix.then_some(args.nix.as_path()))?;
+    let note = check_config_step(&eval, args.check_with_nix.then_some(args.nix.as_path()))?;
     let written = nixconf_options::render_into(&eval, &args.out).map_err(|e| describe_error(&e))?;
     let mut stdout = String::new();
+    if let Some(note) = note {
+        let _ = writeln!(stdout, "note: {note}");
+    }
     for w in &eval.warnings {
         let _ = writeln!(
             stdout,
@@ -107,18 +111,32 @@ fn render(args: &RenderArgs) -> Result<Outcome, String> {
 /// generated nix.conf and apply the module's verdict (`nix.checkConfig`,
 /// `nix.checkAllErrors`) with [`nixconf_options::check_config`].
 ///
-/// Findings come from the real `nix show-config` when asked. The schema
-/// check of the target version (nixconf-format, in progress) is meant to
-/// add its findings to the same list here.
-fn check_config_step(eval: &Evaluation, nix: Option<&Path>) -> Result<(), String> {
+/// Findings come from the target version's settings schema, and also from
+/// the real `nix show-config` when asked. Returns a note for the user when
+/// the schema does not cover the target version.
+fn check_config_step(eval: &Evaluation, nix: Option<&Path>) -> Result<Option<String>, String> {
     if !eval.enabled || !eval.check_config {
-        return Ok(());
+        return Ok(None);
     }
     let mut findings = Vec::new();
+    let mut note = None;
+    match nixconf_options::check_with_schema(eval).map_err(|e| e.to_string())? {
+        Some(found) => findings.extend(found),
+        None => {
+            note = Some(format!(
+                "the settings schema does not cover Nix {}; nix.conf was not checked \
+                 against it (use --check-with-nix to check with the real Nix)",
+                eval.nix_version
+                    .as_ref()
+                    .map_or_else(String::new, ToString::to_string)
+            ))
+        }
+    }
     if let Some(nix) = nix {
         findings.extend(nixconf_options::check_with_nix(eval, nix).map_err(|e| e.to_string())?);
     }
-    nixconf_options::check_config(eval, &findings).map_err(|e| e.to_string())
+    nixconf_options::check_config(eval, &findings).map_err(|e| e.to_string())?;
+    Ok(note)
 }
 
 /// An error for people: each problem on its own line, with the offending

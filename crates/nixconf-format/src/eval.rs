@@ -20,7 +20,7 @@ pub trait Source {
     fn exists(&self, path: &Path) -> bool;
     /// The file's bytes, or `None` when it cannot be read (a directory,
     /// no permission): Nix skips such files silently.
-    fn read(&self, path: &Path) -> Option<Rc<[u8]>>;
+    fn read(&self, path: &Path) -> Option<Rc<Vec<u8>>>;
 }
 
 /// The real file system.
@@ -32,15 +32,15 @@ impl Source for FsSource {
         path.symlink_metadata().is_ok()
     }
 
-    fn read(&self, path: &Path) -> Option<Rc<[u8]>> {
-        std::fs::read(path).ok().map(Rc::from)
+    fn read(&self, path: &Path) -> Option<Rc<Vec<u8>>> {
+        std::fs::read(path).ok().map(Rc::new)
     }
 }
 
 /// Files held in memory, keyed by absolute path (for tests and benches).
 #[derive(Clone, Debug, Default)]
 pub struct MemSource {
-    files: BTreeMap<PathBuf, Rc<[u8]>>,
+    files: BTreeMap<PathBuf, Rc<Vec<u8>>>,
 }
 
 impl MemSource {
@@ -51,7 +51,7 @@ impl MemSource {
 
     /// Add (or replace) a file.
     pub fn insert(&mut self, path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>) {
-        self.files.insert(path.into(), Rc::from(contents.into()));
+        self.files.insert(path.into(), Rc::new(contents.into()));
     }
 }
 
@@ -60,7 +60,7 @@ impl Source for MemSource {
         self.files.contains_key(path)
     }
 
-    fn read(&self, path: &Path) -> Option<Rc<[u8]>> {
+    fn read(&self, path: &Path) -> Option<Rc<Vec<u8>>> {
         self.files.get(path).cloned()
     }
 }
@@ -167,7 +167,11 @@ pub(crate) enum Applied {
 /// Settings state: the part of evaluation that does not read files.
 pub(crate) struct State {
     minor: u8,
-    slots: Vec<Slot>,
+    /// `slot_of[setting]` is 1 + the index of its slot in `slots`, or 0
+    /// while untouched: a zeroed table is far cheaper to set up than one
+    /// slot per setting, which matters for small files.
+    slot_of: Vec<u16>,
+    slots: Vec<(u16, Slot)>,
     unknown: BTreeSet<Vec<u8>>,
     warnings: Vec<String>,
     /// Enabled experimental features (for gated settings).
@@ -178,7 +182,8 @@ impl State {
     pub(crate) fn new(minor: u8) -> Self {
         State {
             minor,
-            slots: vec![Slot::default(); schema::defs().len()],
+            slot_of: vec![0; schema::defs().len()],
+            slots: Vec::new(),
             unknown: BTreeSet::new(),
             warnings: Vec::new(),
             features: BTreeSet::new(),
@@ -227,24 +232,29 @@ impl State {
                 None => Val::Owned(value.into()),
             },
         };
-        if ty == Ty::XpFeatures {
+        if ty == Ty::XpFeatures && minor >= 16 {
+            // Only gated settings (2.16+) need the enabled set as it
+            // stands while the files are read.
             if !append {
                 self.features.clear();
             }
-            let bytes = val.bytes(&[]);
-            self.features.extend(lex::tokens(bytes).map(<[u8]>::to_vec));
+            self.features.extend(
+                lex::tokens(value)
+                    .filter(|f| crate::xp::is_known(f, minor))
+                    .map(<[u8]>::to_vec),
+            );
         } else if ty == Ty::DeprecatedWarn {
             // The deprecated boolean sets its replacement.
             if let Some(lint) = schema::resolve(b"lint-short-path-literals", minor) {
                 let on = matches!(val, Val::Num(1));
-                let slot = &mut self.slots[usize::from(lint)];
+                let slot = self.slot(lint);
                 slot.touched = true;
                 slot.vals.clear();
                 slot.vals
                     .push(Val::Static(if on { "warn" } else { "ignore" }));
             }
         }
-        let slot = &mut self.slots[usize::from(index)];
+        let slot = self.slot(index);
         if append {
             if !slot.touched {
                 if let Some(default) = def.default_text(minor) {
@@ -257,6 +267,17 @@ impl State {
         slot.vals.push(val);
         slot.touched = true;
         Ok(Applied::Set)
+    }
+
+    fn slot(&mut self, setting: u16) -> &mut Slot {
+        let k = usize::from(self.slot_of[usize::from(setting)]);
+        if k == 0 {
+            self.slots.push((setting, Slot::default()));
+            self.slot_of[usize::from(setting)] = self.slots.len() as u16;
+            let last = self.slots.len() - 1;
+            return &mut self.slots[last].1;
+        }
+        &mut self.slots[k - 1].1
     }
 
     /// The warnings printed so far, emptied.
@@ -303,7 +324,7 @@ struct Evaluator<'s> {
     source: &'s dyn Source,
     minor: u8,
     conf_dir: Vec<u8>,
-    files: Vec<Rc<[u8]>>,
+    files: Vec<Rc<Vec<u8>>>,
     labels: Vec<Vec<u8>>,
     stack: Vec<Frame>,
     segments: Vec<Segment>,
@@ -661,7 +682,8 @@ impl<'s> Evaluator<'s> {
     fn finish(self, network: Network) -> Effective {
         let minor = self.minor;
         let mut settings = BTreeMap::new();
-        for (def, slot) in schema::defs().iter().zip(&self.state.slots) {
+        for (index, slot) in &self.state.slots {
+            let def = &schema::defs()[usize::from(*index)];
             if !slot.touched {
                 continue;
             }

@@ -11,7 +11,26 @@ use memchr::{memchr, memchr2};
 /// NBSP or a BOM.
 #[inline]
 pub(crate) fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+    // Bits 9, 10, 13 and 32 of the mask: tab, LF, CR, space.
+    b <= b' ' && (WS_MASK >> b) & 1 == 1
+}
+
+const WS_MASK: u64 = (1 << 9) | (1 << 10) | (1 << 13) | (1 << 32);
+
+/// Whether any byte of the 8-byte word is `<= 0x20` (a possible
+/// whitespace byte); bytes `>= 0x80` never count.
+#[inline]
+fn has_low_byte(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    (word.wrapping_sub(ONES * 0x21) & !word & HIGHS) != 0
+}
+
+#[inline]
+fn word_at(code: &[u8], i: usize) -> Option<u64> {
+    code.get(i..i + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map(u64::from_le_bytes)
 }
 
 /// One physical line of a nix.conf.
@@ -109,6 +128,13 @@ fn skip_ws(code: &[u8], mut i: usize) -> usize {
 
 #[inline]
 fn skip_token(code: &[u8], mut i: usize) -> usize {
+    // Eight bytes at a time while none of them can be whitespace.
+    while let Some(word) = word_at(code, i) {
+        if has_low_byte(word) {
+            break;
+        }
+        i += 8;
+    }
     while i < code.len() && !is_ws(code[i]) {
         i += 1;
     }
@@ -153,35 +179,31 @@ pub(crate) fn shape(code: &[u8]) -> Shape {
         };
     }
     let v0 = skip_ws(code, t1_end);
-    let mut v1 = code.len();
-    while v1 > v0 && is_ws(code[v1 - 1]) {
-        v1 -= 1;
-    }
+    let (v1, value_is_joined) = scan_value(code, v0);
     Shape::Setting {
         name: (n0, n1),
         value: (v0, v1),
-        value_is_joined: is_joined(&code[v0..v1]),
+        value_is_joined,
     }
 }
 
-/// Whether tokens in `v` (which has no leading or trailing whitespace) are
-/// separated by exactly one space each.
+/// From `v0` (a token start or the end): the end of the last token, and
+/// whether the tokens in between are separated by exactly one space each.
 #[inline]
-fn is_joined(v: &[u8]) -> bool {
-    let mut prev_space = false;
-    for &b in v {
-        if b == b' ' {
-            if prev_space {
-                return false;
-            }
-            prev_space = true;
-        } else if is_ws(b) {
-            return false;
-        } else {
-            prev_space = false;
+fn scan_value(code: &[u8], v0: usize) -> (usize, bool) {
+    let mut joined = true;
+    let mut i = v0;
+    loop {
+        i = skip_token(code, i);
+        let next = skip_ws(code, i);
+        if next == code.len() {
+            return (i, joined);
         }
+        if next != i + 1 || code[i] != b' ' {
+            joined = false;
+        }
+        i = next;
     }
-    true
 }
 
 /// The tokens of `v` joined by single spaces, as Nix builds a value.

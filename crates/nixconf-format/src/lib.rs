@@ -23,8 +23,10 @@
 #![deny(missing_docs)]
 
 mod check;
+mod document;
 mod error;
 mod eval;
+mod grammar;
 mod lex;
 mod schema;
 #[rustfmt::skip]
@@ -36,6 +38,7 @@ mod version;
 mod xp;
 
 pub use check::{check, Diagnostic, Severity};
+pub use document::{Document, EditError, Line, LineKind};
 pub use error::{ConfError, Location};
 pub use eval::{show, show_with, Effective, FsSource, MemSource, Network, ShowOptions, Source};
 pub use show::{as_logged, newest_version, show_json};

@@ -154,6 +154,7 @@ pub(crate) fn defs() -> &'static [Def] {
 
 /// The setting `name` (canonical or alias) means in 2.`minor`, with no
 /// `extra-` handling.
+#[inline]
 pub(crate) fn resolve(name: &[u8], minor: u8) -> Option<u16> {
     let spelling = spelling(name)?;
     if let Some(i) = spelling.setting {
@@ -168,6 +169,7 @@ pub(crate) fn resolve(name: &[u8], minor: u8) -> Option<u16> {
         .map(|&(i, _)| i)
 }
 
+#[inline]
 fn spelling(name: &[u8]) -> Option<&'static Spelling> {
     let slot = HASH_TABLE[name_hash(name, HASH_SEED)];
     let spelling = SPELLINGS.get(usize::from(slot))?;
@@ -185,6 +187,7 @@ pub(crate) fn known_names(minor: u8) -> Vec<&'static str> {
 
 /// Must stay identical to `name_hash` in `codegen/generate.rs`; the test
 /// `every_spelling_is_found` checks the two agree on every name.
+#[inline]
 fn name_hash(name: &[u8], seed: u64) -> usize {
     let n = name.len();
     let head = load_le(&name[..n.min(8)]);
@@ -199,6 +202,9 @@ fn name_hash(name: &[u8], seed: u64) -> usize {
 
 #[inline]
 fn load_le(bytes: &[u8]) -> u64 {
+    if let Ok(word) = <[u8; 8]>::try_from(bytes) {
+        return u64::from_le_bytes(word);
+    }
     let mut word = [0u8; 8];
     word[..bytes.len()].copy_from_slice(bytes);
     u64::from_le_bytes(word)

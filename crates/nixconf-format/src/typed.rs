@@ -24,7 +24,7 @@ pub(crate) enum Val {
 }
 
 impl Val {
-    pub(crate) fn bytes<'a>(&'a self, files: &'a [std::rc::Rc<[u8]>]) -> &'a [u8] {
+    pub(crate) fn bytes<'a>(&'a self, files: &'a [std::rc::Rc<Vec<u8>>]) -> &'a [u8] {
         match self {
             Val::Span { file, start, end } => files
                 .get(*file as usize)
@@ -153,23 +153,25 @@ pub(crate) fn parse(
             Parsed::Raw
         }),
         Ty::XpFeatures => {
+            // Nix tokenizes into a sorted set and warns in that order; the
+            // common all-known case needs no allocation.
+            if tokens(v).all(|f| xp::is_known(f, minor)) {
+                return Ok(Parsed::Raw);
+            }
             let mut set: Vec<&[u8]> = tokens(v).collect();
             set.sort_unstable();
             set.dedup();
-            let mut known: Vec<&[u8]> = Vec::new();
             for f in set {
                 if xp::is_known(f, minor) {
-                    known.push(f);
-                    if let Some(implied) = xp::implied_by(f, minor) {
-                        known.push(implied.as_bytes());
-                    }
-                } else if f == b"no-url-literals" && minor >= 34 {
+                    continue;
+                }
+                if f == b"no-url-literals" && minor >= 34 {
                     warn(format!("experimental feature '{}' has been stabilized and renamed; use 'lint-url-literals = fatal' setting instead", lossy(f)));
                 } else {
                     warn(format!("unknown experimental feature '{}'", lossy(f)));
                 }
             }
-            Ok(Parsed::Val(Val::Owned(known.join(&b' ').into())))
+            Ok(Parsed::Raw)
         }
         Ty::Str
         | Ty::Strings
@@ -233,14 +235,17 @@ pub(crate) fn parse_int(s: &[u8], kind: IntKind, minor: u8, units: bool) -> Opti
     if body.is_empty() || !body.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let mut n: i128 = 0;
+    let mut magnitude: u64 = 0;
     for &d in body {
-        n = n * 10 + i128::from(d - b'0');
-        if n > max + 1 {
-            return None;
-        }
+        magnitude = magnitude
+            .checked_mul(10)?
+            .checked_add(u64::from(d - b'0'))?;
     }
-    let n = if negative { -n } else { n };
+    let n = if negative {
+        -i128::from(magnitude)
+    } else {
+        i128::from(magnitude)
+    };
     if n < min || n > max {
         return None;
     }
@@ -283,7 +288,7 @@ pub(crate) fn canon_path(p: &[u8]) -> Vec<u8> {
 
 /// The value `nix show-config` prints for a setting whose assignments
 /// since the last plain `=` are `vals` (oldest first).
-pub(crate) fn print(ty: Ty, vals: &[Val], files: &[std::rc::Rc<[u8]>], minor: u8) -> String {
+pub(crate) fn print(ty: Ty, vals: &[Val], files: &[std::rc::Rc<Vec<u8>>], minor: u8) -> String {
     let last = vals.last();
     let all_tokens = || vals.iter().flat_map(|v| tokens(v.bytes(files)));
     let out: Vec<u8> = match ty {
@@ -298,7 +303,19 @@ pub(crate) fn print(ty: Ty, vals: &[Val], files: &[std::rc::Rc<[u8]>], minor: u8
         Ty::Strings | Ty::PluginFiles | Ty::StoreRefList => {
             all_tokens().collect::<Vec<_>>().join(&b' ')
         }
-        Ty::StringSet | Ty::PathSet | Ty::StoreRefSet | Ty::XpFeatures => {
+        Ty::XpFeatures => {
+            let mut set: Vec<&[u8]> = Vec::new();
+            for f in all_tokens().filter(|f| xp::is_known(f, minor)) {
+                set.push(f);
+                if let Some(implied) = xp::implied_by(f, minor) {
+                    set.push(implied.as_bytes());
+                }
+            }
+            set.sort_unstable();
+            set.dedup();
+            set.join(&b' ')
+        }
+        Ty::StringSet | Ty::PathSet | Ty::StoreRefSet => {
             let mut set: Vec<&[u8]> = all_tokens().collect();
             set.sort_unstable();
             set.dedup();
@@ -372,7 +389,7 @@ pub(crate) fn print(ty: Ty, vals: &[Val], files: &[std::rc::Rc<[u8]>], minor: u8
         | Ty::ExternalBuilders
         | Ty::StoreRef => last.map(|v| v.bytes(files).to_vec()).unwrap_or_default(),
     };
-    lossy(&out)
+    String::from_utf8(out).unwrap_or_else(|e| lossy(e.as_bytes()))
 }
 
 #[cfg(test)]

@@ -9,14 +9,14 @@ use crate::tree::{quote, Node, Source, Value};
 
 /// Collects every problem found while reading the option tree.
 pub(crate) struct Checker<'a> {
-    source: &'a Source,
+    source: &'a Source<'a>,
     /// Whether spans can be turned into `file:line:col` (TOML).
     positions: bool,
     pub errors: Vec<OptionError>,
 }
 
 impl<'a> Checker<'a> {
-    pub fn new(source: &'a Source, positions: bool) -> Self {
+    pub fn new(source: &'a Source<'a>, positions: bool) -> Self {
         Checker {
             source,
             positions,

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use nixconf_format::{render_setting, ConfValue, NixVersion};
+use nixconf_format::{render_key, ConfValue, NixVersion};
 use nixconf_machines::{render_module_machines, BuildMachine};
 
 use crate::arch;
@@ -105,7 +105,11 @@ const DEFAULT_NIX_PATH: &[&str] = &[
 ];
 
 /// Evaluate a parsed configuration.
-pub(crate) fn evaluate(source: &Source, root: &Node, positions: bool) -> Result<Evaluation, Error> {
+pub(crate) fn evaluate(
+    source: &Source<'_>,
+    root: &Node,
+    positions: bool,
+) -> Result<Evaluation, Error> {
     let mut c = Checker::new(source, positions);
     let result = Evaluator { c: &mut c }.run(root);
     match result {
@@ -287,12 +291,19 @@ impl Evaluator<'_, '_> {
             return None;
         }
 
-        let mut nix_conf = String::from(NIX_CONF_HEADER);
+        let mut nix_conf = String::with_capacity(1024);
+        nix_conf.push_str(NIX_CONF_HEADER);
         for (i, (key, value)) in settings.iter().enumerate() {
             if i > 0 {
                 nix_conf.push('\n');
             }
-            nix_conf.push_str(&render_setting(key, value));
+            if key.contains('=') {
+                nix_conf.push_str(&render_key(key));
+            } else {
+                nix_conf.push_str(key);
+            }
+            nix_conf.push_str(" = ");
+            value.render_into(&mut nix_conf);
         }
         nix_conf.push('\n');
         nix_conf.push_str(&o.extra_options);
@@ -822,7 +833,7 @@ impl Evaluator<'_, '_> {
             if let Some(attrs) = self.c.attrs("nix.settings", node) {
                 for (key, value) in attrs {
                     let path = join("nix.settings", key);
-                    ok &= self.user_def(&mut defs, key, &path, value);
+                    ok &= self.user_def(&mut defs, key, path, value);
                 }
             } else {
                 ok = false;
@@ -838,7 +849,7 @@ impl Evaluator<'_, '_> {
             };
             for name in std::iter::once(*old).chain(chained) {
                 if let Some(value) = nix.get(name) {
-                    ok &= self.user_def(&mut defs, new, &format!("nix.{name}"), value);
+                    ok &= self.user_def(&mut defs, new, format!("nix.{name}"), value);
                 }
             }
         }
@@ -849,8 +860,8 @@ impl Evaluator<'_, '_> {
         merged
     }
 
-    fn user_def(&mut self, defs: &mut SettingsDefs, key: &str, path: &str, node: &Node) -> bool {
-        match check_def(self.c, key, path, node) {
+    fn user_def(&mut self, defs: &mut SettingsDefs, key: &str, path: String, node: &Node) -> bool {
+        match check_def(self.c, key, &path, node) {
             Some(value) => {
                 defs.add(
                     key,
@@ -859,7 +870,7 @@ impl Evaluator<'_, '_> {
                         prio: PRIO_NORMAL,
                         order: ORDER_NORMAL,
                         origin: Some(Origin {
-                            path: path.to_owned(),
+                            path,
                             span: node.span.clone(),
                         }),
                     },

@@ -7,6 +7,13 @@
 //! users, the daemon's service settings, session variables and tmpfiles
 //! rules, byte for byte.
 //!
+//! [`Evaluation::files`] lists what a render writes (nix.conf, machines,
+//! registry.json, a nix-daemon drop-in, the tmpfiles rule, a profile
+//! script, root's channel subscription) and [`render_into`] writes them
+//! all or nothing. The module's `checkConfig` step is [`check_config`]: it
+//! judges findings about the generated nix.conf from any checker, such as
+//! [`check_with_nix`] (the real `nix show-config`).
+//!
 //! ```
 //! use nixconf_options::{evaluate, Format};
 //!
@@ -43,7 +50,7 @@ use std::path::Path;
 
 pub use error::{Error, Location, OptionError};
 pub use eval::{RefValue, CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_CHANNEL};
-pub use nixcheck::{check_config, check_with_nix, CheckFinding, CheckSeverity};
+pub use nixcheck::{check_config, check_with_nix, check_with_schema, CheckFinding, CheckSeverity};
 pub use output::{
     systemd_quote, BuildUser, Evaluation, FailedAssertion, RegistryEntry, RenderedFile,
     ServiceConfig, SessionValue, Warning, WritePolicy, DROP_IN_PATH,
@@ -55,11 +62,22 @@ pub use tree::Format;
 /// messages.
 pub fn evaluate(text: &str, format: Format, file_name: &str) -> Result<Evaluation, Error> {
     let source = tree::Source {
-        name: file_name.to_owned(),
-        text: text.to_owned(),
+        name: file_name,
+        text,
     };
-    let root = tree::parse(&source, format)?;
-    eval::evaluate(&source, &root, format == Format::Toml)
+    let mut root = tree::parse(&source, format)?;
+    match (
+        eval::evaluate(&source, &root, format == Format::Toml),
+        format,
+    ) {
+        // Positions in JSON cost a second walk over the text: only spend
+        // it on a configuration that has errors to point at.
+        (Err(Error::Invalid(_)), Format::Json) => {
+            tree::locate_json(text, &mut root);
+            eval::evaluate(&source, &root, true)
+        }
+        (result, _) => result,
+    }
 }
 
 /// Read and evaluate a configuration file; its extension (`.toml`,

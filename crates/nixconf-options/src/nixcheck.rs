@@ -103,6 +103,60 @@ pub fn check_with_nix(eval: &Evaluation, nix: &Path) -> Result<Vec<CheckFinding>
     Ok(findings)
 }
 
+/// Check the evaluation's nix.conf against the target version's settings
+/// schema (nixconf-format), as the module's checkPhase does with real Nix:
+/// every line Nix would refuse is an error, every unknown setting and every
+/// other warning a finding. The file is read as `/etc/nix/nix.conf`, so
+/// includes resolve as they will on the machine.
+///
+/// `Ok(None)` when the schema does not cover the target version (it knows
+/// Nix 2.0 to the newest release it was generated from); the caller says
+/// so, and can still check with the real Nix.
+pub fn check_with_schema(eval: &Evaluation) -> Result<Option<Vec<CheckFinding>>, Error> {
+    let (Some(conf), Some(version)) = (&eval.nix_conf, &eval.nix_version) else {
+        return Ok(Some(Vec::new()));
+    };
+    let path = Path::new("/etc/nix/nix.conf");
+    let diagnostics =
+        match nixconf_format::check(&nixconf_format::FsSource, path, conf.as_bytes(), version) {
+            Ok(d) => d,
+            Err(nixconf_format::ConfError::UnsupportedVersion(_)) => return Ok(None),
+            Err(e) => {
+                return Err(Error::Checker {
+                    program: "the settings schema".to_owned(),
+                    message: e.to_string(),
+                })
+            }
+        };
+    Ok(Some(
+        diagnostics
+            .into_iter()
+            .map(|d| {
+                let severity = match d.severity {
+                    nixconf_format::Severity::Error => CheckSeverity::Error,
+                    nixconf_format::Severity::Warning
+                        if d.message.starts_with("unknown setting") =>
+                    {
+                        CheckSeverity::UnknownSetting
+                    }
+                    _ => CheckSeverity::Warning,
+                };
+                let prefix = match severity {
+                    CheckSeverity::Error => "error",
+                    _ => "warning",
+                };
+                CheckFinding {
+                    severity,
+                    message: format!(
+                        "{prefix}: {} (nix.conf line {})",
+                        d.message, d.location.line
+                    ),
+                }
+            })
+            .collect(),
+    ))
+}
+
 /// The `warning:` and `error:` lines of Nix's output.
 pub(crate) fn parse_findings(text: &str) -> Vec<CheckFinding> {
     text.lines()

@@ -117,6 +117,19 @@ fn is_atom(v: &ConfValue) -> bool {
     !matches!(v, ConfValue::List(_))
 }
 
+/// The declared settings that have an option default.
+const DECLARED_WITH_DEFAULT: &[&str] = &[
+    "max-jobs",
+    "auto-optimise-store",
+    "cores",
+    "sandbox",
+    "extra-sandbox-paths",
+    "trusted-substituters",
+    "require-sigs",
+    "trusted-users",
+    "allowed-users",
+];
+
 /// The option defaults of the declared settings (`mkOptionDefault`).
 fn option_default(key: &str) -> Option<ConfValue> {
     let strs =
@@ -226,27 +239,22 @@ impl SettingsDefs {
         with_defaults: bool,
     ) -> Option<BTreeMap<String, ConfValue>> {
         if with_defaults {
-            for key in [
-                "max-jobs",
-                "auto-optimise-store",
-                "cores",
-                "sandbox",
-                "extra-sandbox-paths",
-                "trusted-substituters",
-                "require-sigs",
-                "trusted-users",
-                "allowed-users",
-            ] {
-                if let Some(value) = option_default(key) {
-                    self.add(
-                        key,
-                        Def {
-                            value,
-                            prio: PRIO_OPTION_DEFAULT,
-                            order: ORDER_NORMAL,
-                            origin: None,
-                        },
-                    );
+            // An option default has the lowest priority of all: any other
+            // definition discards it, so it only matters for keys nobody
+            // else defines.
+            for key in DECLARED_WITH_DEFAULT {
+                if !self.defs.contains_key(*key) {
+                    if let Some(value) = option_default(key) {
+                        self.add(
+                            key,
+                            Def {
+                                value,
+                                prio: PRIO_OPTION_DEFAULT,
+                                order: ORDER_NORMAL,
+                                origin: None,
+                            },
+                        );
+                    }
                 }
             }
         }
@@ -382,8 +390,8 @@ mod tests {
 
     fn merge(key: &str, defs: Vec<Def>) -> Result<ConfValue, String> {
         let source = Source {
-            name: "t".into(),
-            text: String::new(),
+            name: "t",
+            text: "",
         };
         let mut checker = Checker::new(&source, false);
         match merge_key(&mut checker, key, defs) {

@@ -70,13 +70,13 @@ pub(crate) fn quote(s: &str) -> String {
 
 /// The text of a configuration file and its name, for turning byte spans
 /// into `file:line:col`.
-#[derive(Clone, Debug)]
-pub(crate) struct Source {
-    pub name: String,
-    pub text: String,
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Source<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
 }
 
-impl Source {
+impl Source<'_> {
     /// The location of byte offset `at`: 1-based line and column (in
     /// characters), and the line's text for a caret display.
     pub fn locate(&self, at: usize) -> Location {
@@ -93,7 +93,7 @@ impl Source {
             .map_or(self.text.len(), |i| line_start + i);
         let text = self.text[line_start..line_end].trim_end_matches('\r');
         Location {
-            file: self.name.clone(),
+            file: self.name.to_owned(),
             line,
             column,
             line_text: text.to_owned(),
@@ -124,12 +124,12 @@ impl Format {
 }
 
 /// Parse `text` into a value tree.
-pub(crate) fn parse(source: &Source, format: Format) -> Result<Node, Error> {
+pub(crate) fn parse(source: &Source<'_>, format: Format) -> Result<Node, Error> {
     // A UTF-8 byte-order mark is not part of either syntax; editors on some
     // systems write one anyway.
     let (text, offset) = match source.text.strip_prefix('\u{feff}') {
         Some(rest) => (rest, '\u{feff}'.len_utf8()),
-        None => (source.text.as_str(), 0),
+        None => (source.text, 0),
     };
     match format {
         Format::Toml => parse_toml(source, text, offset),
@@ -137,7 +137,7 @@ pub(crate) fn parse(source: &Source, format: Format) -> Result<Node, Error> {
     }
 }
 
-fn parse_toml(source: &Source, text: &str, offset: usize) -> Result<Node, Error> {
+fn parse_toml(source: &Source<'_>, text: &str, offset: usize) -> Result<Node, Error> {
     let doc = toml_edit::ImDocument::parse(text).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start) + offset;
         Error::Syntax {
@@ -150,7 +150,7 @@ fn parse_toml(source: &Source, text: &str, offset: usize) -> Result<Node, Error>
 }
 
 struct TomlConverter<'a> {
-    source: &'a Source,
+    source: &'a Source<'a>,
     offset: usize,
 }
 
@@ -240,7 +240,7 @@ impl TomlConverter<'_> {
     }
 }
 
-fn parse_json(source: &Source, text: &str) -> Result<Node, Error> {
+fn parse_json(source: &Source<'_>, text: &str) -> Result<Node, Error> {
     let node: JsonNode = serde_json::from_str(text).map_err(|e| Error::Syntax {
         location: {
             // serde_json counts lines from 1 and columns from 1 (0 at the
@@ -341,15 +341,136 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
     }
 }
 
+/// Give the nodes of a tree read from JSON the spans of their values and
+/// keys in `text`, which serde_json has already accepted: a second, cheap
+/// walk over the text alongside the tree, done only when there are errors
+/// to locate (serde_json itself reports positions only for syntax errors).
+pub(crate) fn locate_json(text: &str, root: &mut Node) {
+    let bytes = text.as_bytes();
+    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut pos = skip_ws(bytes, start);
+    annotate(text, bytes, &mut pos, Some(root));
+}
+
+fn skip_ws(bytes: &[u8], mut pos: usize) -> usize {
+    while bytes
+        .get(pos)
+        .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        pos += 1;
+    }
+    pos
+}
+
+/// The end of the string starting at `pos` (on its opening quote).
+fn string_end(bytes: &[u8], pos: usize) -> usize {
+    let mut i = pos + 1;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// Walk the value at `pos`, recording spans into `node` (when the tree
+/// has one there), and leave `pos` after it.
+fn annotate(text: &str, bytes: &[u8], pos: &mut usize, node: Option<&mut Node>) {
+    let start = *pos;
+    match bytes.get(start) {
+        Some(b'{') => {
+            let mut attrs = match node {
+                Some(Node {
+                    value: Value::Attrs(a),
+                    span,
+                    ..
+                }) => {
+                    *span = Some(start..start + 1);
+                    Some(a)
+                }
+                _ => None,
+            };
+            *pos = skip_ws(bytes, start + 1);
+            while bytes.get(*pos) == Some(&b'"') {
+                let key_start = *pos;
+                let key_end = string_end(bytes, key_start);
+                let raw = &text[key_start..key_end];
+                let key = if raw.contains('\\') {
+                    serde_json::from_str::<String>(raw).unwrap_or_default()
+                } else {
+                    raw[1..raw.len() - 1].to_owned()
+                };
+                *pos = skip_ws(bytes, key_end);
+                *pos = skip_ws(bytes, *pos + 1); // the colon
+                let child = attrs.as_deref_mut().and_then(|a| a.get_mut(&key));
+                match child {
+                    Some(child) => {
+                        child.key_span = Some(key_start..key_end);
+                        annotate(text, bytes, pos, Some(child));
+                    }
+                    None => annotate(text, bytes, pos, None),
+                }
+                *pos = skip_ws(bytes, *pos);
+                if bytes.get(*pos) == Some(&b',') {
+                    *pos = skip_ws(bytes, *pos + 1);
+                }
+            }
+            *pos += 1; // the closing brace
+        }
+        Some(b'[') => {
+            let mut items = match node {
+                Some(Node {
+                    value: Value::List(items),
+                    span,
+                    ..
+                }) => {
+                    *span = Some(start..start + 1);
+                    Some(items)
+                }
+                _ => None,
+            };
+            *pos = skip_ws(bytes, start + 1);
+            let mut index = 0;
+            while bytes.get(*pos).is_some_and(|b| *b != b']') {
+                let child = items.as_deref_mut().and_then(|i| i.get_mut(index));
+                annotate(text, bytes, pos, child);
+                index += 1;
+                *pos = skip_ws(bytes, *pos);
+                if bytes.get(*pos) == Some(&b',') {
+                    *pos = skip_ws(bytes, *pos + 1);
+                }
+            }
+            *pos += 1; // the closing bracket
+        }
+        Some(b'"') => {
+            *pos = string_end(bytes, start);
+            if let Some(n) = node {
+                n.span = Some(start..*pos);
+            }
+        }
+        Some(_) => {
+            while bytes
+                .get(*pos)
+                .is_some_and(|b| !matches!(b, b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r'))
+            {
+                *pos += 1;
+            }
+            if let Some(n) = node {
+                n.span = Some(start..*pos);
+            }
+        }
+        None => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn source(text: &str) -> Source {
-        Source {
-            name: "t".into(),
-            text: text.into(),
-        }
+    fn source(text: &str) -> Source<'_> {
+        Source { name: "t", text }
     }
 
     #[test]
@@ -400,6 +521,30 @@ mod tests {
         let Value::Attrs(top) = n.value else { panic!() };
         let span = top["x"].span.clone().unwrap();
         assert_eq!(&text[span], "1");
+    }
+
+    #[test]
+    fn json_values_and_keys_get_spans_when_located() {
+        let text = "{\n  \"nix\": {\"a\\u0062\": [1, {\"c\": 2.0}], \"d\": \"x,]\"}\n}";
+        let mut n = parse(&source(text), Format::Json).unwrap();
+        locate_json(text, &mut n);
+        let Value::Attrs(top) = &n.value else {
+            panic!()
+        };
+        let Value::Attrs(nix) = &top["nix"].value else {
+            panic!()
+        };
+        assert_eq!(&text[nix["ab"].key_span.clone().unwrap()], "\"a\\u0062\"");
+        let Value::List(items) = &nix["ab"].value else {
+            panic!()
+        };
+        let Value::Attrs(c) = &items[1].value else {
+            panic!()
+        };
+        assert_eq!(&text[c["c"].span.clone().unwrap()], "2.0");
+        assert_eq!(&text[nix["d"].span.clone().unwrap()], "\"x,]\"");
+        let loc = source(text).locate(c["c"].span.clone().unwrap().start);
+        assert_eq!((loc.line, loc.column), (2, 32));
     }
 
     #[test]

@@ -147,55 +147,78 @@ fn real_nix_reads_every_rendered_nix_conf() {
         );
         return;
     }
-    let (mut clean, mut refused) = (0, 0);
-    for (name, case) in corpus() {
-        let Ok(eval) = evaluate(&case.to_string(), Format::Json, "case.json") else {
-            continue;
-        };
-        let Some(settings) = &eval.settings else {
-            continue;
-        };
-        let findings =
-            nixconf_options::check_with_nix(&eval, nix).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let errors: Vec<&str> = findings
-            .iter()
-            .filter(|f| f.severity == nixconf_options::CheckSeverity::Error)
-            .map(|f| f.message.as_str())
+    let cases = corpus();
+    // One `nix show-config` per case: spread them over a few threads.
+    let outcomes: Vec<bool> = std::thread::scope(|scope| {
+        let workers: Vec<_> = cases
+            .chunks(cases.len().div_ceil(4))
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .filter_map(|(name, case)| check_case(nix, name, case))
+                        .collect::<Vec<bool>>()
+                })
+            })
             .collect();
-        if errors.is_empty() {
-            clean += 1;
-            continue;
-        }
-        for e in &errors {
-            let rest = e
-                .strip_prefix("error: Boolean setting '")
-                .or_else(|| e.strip_prefix("error: setting '"))
-                .unwrap_or_else(|| panic!("{name}: real Nix failed on the file itself: {e}"));
-            let (key, value) = rest
-                .split_once("' has invalid value '")
-                .unwrap_or_else(|| panic!("{name}: unexpected error from Nix: {e}"));
-            let value = value.strip_suffix('\'').expect("quoted value");
-            let ours = settings.get(key).unwrap_or_else(|| {
-                panic!("{name}: Nix complains about {key}, which we did not write")
-            });
-            // nix.conf has no quoting: Nix cuts a line at `#` and splits
-            // the rest at whitespace, whatever the module wrote.
-            let rendered = ours.render();
-            let uncommented = rendered.split('#').next().unwrap_or("");
-            let words: Vec<&str> = uncommented.split_whitespace().collect();
-            assert_eq!(words.join(" "), value, "{name}: {key}");
-        }
-        let verdict = nixconf_options::check_config(&eval, &findings);
-        assert_eq!(
-            verdict.is_err(),
-            eval.check_config && eval.check_all_errors,
-            "{name}: checkConfig verdict on {errors:?}"
-        );
-        refused += 1;
-    }
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("worker"))
+            .collect()
+    });
+    let clean = outcomes.iter().filter(|c| **c).count();
+    let refused = outcomes.len() - clean;
     eprintln!("real Nix: {clean} rendered nix.conf files read cleanly, {refused} stopped on a deliberately bad value");
     assert!(
         clean > 100 && clean + refused > 350,
         "{clean} clean, {refused} refused"
     );
+}
+
+/// Check one case with real Nix: `Some(true)` when Nix read its nix.conf
+/// cleanly, `Some(false)` when it stopped on a bad value (checked to be
+/// the user's), `None` when the case renders no nix.conf.
+fn check_case(nix: &Path, name: &str, case: &Json) -> Option<bool> {
+    let Ok(eval) = evaluate(&case.to_string(), Format::Json, "case.json") else {
+        return None;
+    };
+    let Some(settings) = &eval.settings else {
+        return None;
+    };
+    let findings =
+        nixconf_options::check_with_nix(&eval, nix).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let errors: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.severity == nixconf_options::CheckSeverity::Error)
+        .map(|f| f.message.as_str())
+        .collect();
+    if errors.is_empty() {
+        return Some(true);
+    }
+    for e in &errors {
+        let rest = e
+            .strip_prefix("error: Boolean setting '")
+            .or_else(|| e.strip_prefix("error: setting '"))
+            .unwrap_or_else(|| panic!("{name}: real Nix failed on the file itself: {e}"));
+        let (key, value) = rest
+            .split_once("' has invalid value '")
+            .unwrap_or_else(|| panic!("{name}: unexpected error from Nix: {e}"));
+        let value = value.strip_suffix('\'').expect("quoted value");
+        let ours = settings
+            .get(key)
+            .unwrap_or_else(|| panic!("{name}: Nix complains about {key}, which we did not write"));
+        // nix.conf has no quoting: Nix cuts a line at `#` and splits
+        // the rest at whitespace, whatever the module wrote.
+        let rendered = ours.render();
+        let uncommented = rendered.split('#').next().unwrap_or("");
+        let words: Vec<&str> = uncommented.split_whitespace().collect();
+        assert_eq!(words.join(" "), value, "{name}: {key}");
+    }
+    let verdict = nixconf_options::check_config(&eval, &findings);
+    assert_eq!(
+        verdict.is_err(),
+        eval.check_config && eval.check_all_errors,
+        "{name}: checkConfig verdict on {errors:?}"
+    );
+    Some(false)
 }

@@ -133,7 +133,7 @@ fn chained_renames_warn_twice_and_merge() {
     ));
     assert_eq!(
         errs,
-        ["`nix.settings.sandbox`: defined more than once with values of different types, and it can only have one: \
+        ["c.json:1:78: `nix.settings.sandbox`: defined more than once with values of different types, and it can only have one: \
           `nix.settings.sandbox` sets \"relaxed\", `nix.useChroot` sets false"]
     );
 }
@@ -266,8 +266,8 @@ fn json_null_only_where_the_module_allows_it() {
     assert_eq!(
         errs,
         [
-            "`nix.distributedBuilds`: expected a boolean, got null",
-            "`nix.settings.cores`: expected a signed integer, got null",
+            "c.json:1:55: `nix.distributedBuilds`: expected a boolean, got null",
+            "c.json:1:83: `nix.settings.cores`: expected a signed integer, got null",
         ]
     );
 }

@@ -51,12 +51,14 @@ mod diff;
 mod error;
 mod fsops;
 mod installation;
+mod nixos;
 mod observe;
 mod path;
 mod plan;
 mod receipt;
 mod sha256;
 mod tree;
+mod users;
 
 pub use apply::{
     apply, revert, revert_with, ApplyOptions, Outcome, Report, ReportEntry, RevertOptions,
@@ -66,5 +68,7 @@ pub use installation::{
     state_layout, DesiredDir, DesiredFile, DesiredSymlink, ExternalAction, Installation,
     StateLayout, Undo,
 };
+pub use nixos::{parse_config, read_config, Config, PoolOptions, SOCKET_WANTS_PATH};
 pub use plan::{plan, ActionKind, Ownership, Plan, PlanOptions, PlannedAction, Status};
 pub use tree::{Tree, TreeEntry};
+pub use users::{undo_build_users, BuildUsers, BUILD_USERS};

@@ -476,3 +476,70 @@ fn socket_unit(root: &Path) -> &'static str {
         .copied()
         .unwrap_or(PROFILE_SOCKET_UNIT)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Result<Config> {
+        parse_config(text, Format::Toml, "c.toml")
+    }
+
+    #[test]
+    fn users_table_is_read_and_errors_keep_their_file_positions() {
+        let text = "nixVersion = \"2.18.1\"\n[users]\nplatform = \"linux\"\nadoptExistingGroup = true\n\n[nix.settings]\ncores = 2.5\n";
+        let err = config(text).unwrap_err().to_string();
+        assert!(err.starts_with("c.toml:7:9: `nix.settings.cores`"), "{err}");
+        let ok = config(
+            "nixVersion = \"2.18.1\"\nusers.adoptExistingGroup = true\nids.gids.nixbld = 117\nids.uids.nixbld = 100\n",
+        )
+        .unwrap();
+        assert_eq!(ok.pool.adopt_existing_group, Some(true));
+        assert_eq!(ok.pool.gid, Some(117));
+        let req = ok.pool_request().unwrap().unwrap();
+        assert_eq!((req.base_uid(), req.gid(), req.count()), (100, 117, 32));
+        assert!(req.adopt_existing_group());
+    }
+
+    #[test]
+    fn users_knob_errors_name_the_option_path() {
+        let err = config("nixVersion = \"2.18.1\"\n[users]\nplatform = \"windows\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "`users.platform`: expected \"linux\" or \"macos\", got \"windows\"");
+        let err = config("nixVersion = \"2.18.1\"\n[users]\nprefix = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "`users.prefix`: unknown option; nixconf's users table knows platform, adoptExistingGroup, namePrefix, home, shell"
+        );
+    }
+
+    #[test]
+    fn json_configurations_drop_positions_only_when_rewritten() {
+        let json = r#"{"nixVersion": "2.18.1", "users": {"shell": "/bin/false"}, "nix": {"settings": {"cores": "x"}}}"#;
+        let err = parse_config(json, Format::Json, "c.json").unwrap_err();
+        let Error::Options(e) = err else {
+            panic!("{err}")
+        };
+        assert_eq!(e.option_errors()[0].option, "nix.settings.cores");
+        assert!(e.option_errors()[0].location.is_none());
+    }
+
+    #[test]
+    fn pool_request_follows_the_evaluation() {
+        let c = config(
+            "nixVersion = \"2.18.1\"\n[nix.settings]\nauto-allocate-uids = true\nstart-id = 872415232\nbuild-users-group = \"builders\"\nmax-jobs = 40\n",
+        )
+        .unwrap();
+        let req = c.pool_request().unwrap().unwrap();
+        assert_eq!(req.count(), 0);
+        assert!(req.auto_allocate_uids());
+        assert_eq!(req.start_id(), 872_415_232);
+        assert_eq!(req.group(), "builders");
+        assert_eq!(req.max_jobs(), MaxJobs::Jobs(40));
+        let off = config("nixVersion = \"2.18.1\"\n[nix]\nenable = false\n").unwrap();
+        assert_eq!(off.pool_request().unwrap(), None);
+    }
+}

@@ -506,7 +506,10 @@ mod tests {
         let err = config("nixVersion = \"2.18.1\"\n[users]\nplatform = \"windows\"\n")
             .unwrap_err()
             .to_string();
-        assert_eq!(err, "`users.platform`: expected \"linux\" or \"macos\", got \"windows\"");
+        assert_eq!(
+            err,
+            "`users.platform`: expected \"linux\" or \"macos\", got \"windows\""
+        );
         let err = config("nixVersion = \"2.18.1\"\n[users]\nprefix = \"x\"\n")
             .unwrap_err()
             .to_string();

@@ -94,7 +94,7 @@ pub fn run(command: Command) -> Result<Outcome, String> {
 
 /// An activation error for people; configuration errors with their
 /// snippets.
-fn describe(e: Error) -> String {
+pub(crate) fn describe(e: Error) -> String {
     match e {
         Error::Options(e) => crate::eval::describe_error(&e),
         other => other.to_string(),

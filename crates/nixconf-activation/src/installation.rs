@@ -212,8 +212,8 @@ pub trait ExternalAction: fmt::Debug {
     fn problems(&self) -> Vec<String> {
         Vec::new()
     }
-    /// A journal recorded in the receipt just before [`execute`]
-    /// (`ExternalAction::execute`) runs, replaced by its real journal once
+    /// A journal recorded in the receipt just before
+    /// [`execute`](ExternalAction::execute) runs, replaced by its real journal once
     /// it returns: a run killed in between leaves this one, which the
     /// [`Undo`] of this kind must be able to take back. `Null` (the
     /// default) records nothing ahead.

@@ -17,6 +17,13 @@
 //! carries out only the difference, and what is no longer configured is
 //! put back as it was.
 //!
+//! A configuration file (the NixOS option tree, plus nixconf's `users`
+//! table) becomes an installation with [`read_config`] and
+//! [`Config::installation`]: every file the module renders, the state
+//! layout of the target Nix, the socket's enablement and the build users
+//! ([`BuildUsers`], planned by `nixconf-users` against the root's
+//! accounts, undone on revert with [`undo_build_users`]).
+//!
 //! Under the root, nixconf keeps its own state in `nix/var/nixconf/`:
 //! `receipt.json`, `backups/<path>` (originals of replaced files, restored
 //! by revert) and `edited/<path>.<n>` (hand edits overwritten with `force`,

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::fsops::{self, io_error, Ids};
-use crate::installation::{DesiredFile, Installation, Undo};
+use crate::installation::{DesiredFile, ExternalAction, Installation, Undo};
 use crate::observe::{classify, Class, Current};
 use crate::path::{resolve, Entry, RelPath, Resolved};
 use crate::plan::{plan, Plan, PlanOptions, Status, Step};
@@ -230,9 +230,11 @@ pub fn apply(root: &Path, installation: &Installation, options: &ApplyOptions) -
             Step::Directory { path, mode, owner } => run.directory(path, *mode, *owner),
             Step::Symlink { path, target } => run.symlink(path, target, options.force),
             Step::File { path, file } => run.file(path, file, options.force),
-            Step::Retire { record } => run.retire(record, options.force),
+            Step::Retire { record } => {
+                run.retire(record, options.force, installation.retire_undos())
+            }
             Step::External { index } => match installation.external_actions().get(*index) {
-                Some(ext) => run.external(ext.execute(root).map(|j| (ext.kind(), j))),
+                Some(ext) => run.external(ext.as_ref()),
                 None => Err(failed(format!("external action {index} is missing"))),
             },
             Step::RestartDaemon | Step::Refused => Ok(None),
@@ -692,13 +694,24 @@ impl<'a> Run<'a> {
         Ok(note)
     }
 
-    fn external(
-        &mut self,
-        outcome: std::result::Result<(&str, serde_json::Value), String>,
-    ) -> Result<Note> {
-        let (kind, journal) = outcome.map_err(failed)?;
+    /// Carry out an external action: its intent is recorded first (so a
+    /// run killed while it works leaves something revert can take back),
+    /// then replaced by the journal it returns.
+    fn external(&mut self, ext: &dyn ExternalAction) -> Result<Note> {
+        let kind = ext.kind().to_owned();
+        let intent = ext.intent(self.root).map_err(failed)?;
+        let slot = self.receipt.records.len();
+        if !intent.is_null() {
+            self.receipt.records.push(Record::External {
+                action: kind.clone(),
+                journal: intent,
+            });
+            self.save()?;
+        }
+        let journal = ext.execute(self.root).map_err(failed)?;
+        self.receipt.records.truncate(slot);
         self.receipt.records.push(Record::External {
-            action: kind.to_owned(),
+            action: kind,
             journal,
         });
         self.save()?;
@@ -706,11 +719,23 @@ impl<'a> Run<'a> {
     }
 
     /// Undo the record of something no longer configured, and forget it.
-    fn retire(&mut self, record: &Record, force: bool) -> Result<Note> {
-        let note = self.undo(record, force, &BTreeMap::new()).map_err(failed)?;
+    fn retire(
+        &mut self,
+        record: &Record,
+        force: bool,
+        undo: &BTreeMap<String, Undo>,
+    ) -> Result<Note> {
+        let note = self.undo(record, force, undo).map_err(failed)?;
         self.checkpoint()?;
-        let path = record.path();
-        self.receipt.records.retain(|r| r.path() != path);
+        match record.path() {
+            Some(path) => self.receipt.records.retain(|r| r.path() != Some(path)),
+            // A journal has no path: forget this one record.
+            None => {
+                if let Some(i) = self.receipt.records.iter().position(|r| r == record) {
+                    self.receipt.records.remove(i);
+                }
+            }
+        }
         self.save()?;
         Ok(note)
     }

@@ -65,6 +65,24 @@ pub enum Error {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// The configuration is invalid, or NixOS would refuse it.
+    #[error(transparent)]
+    Options(#[from] nixconf_options::Error),
+    /// One of nixconf's own options (the `users` table, `ids.gids`) is
+    /// wrong.
+    #[error("`{option}`: {message}")]
+    Option {
+        /// The option path, such as `users.platform`.
+        option: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The build users cannot be planned.
+    #[error("build users: {message}")]
+    Users {
+        /// What the users crate said.
+        message: String,
+    },
     /// The failure injected by `ApplyOptions::fail_after` (tests only).
     #[error("injected failure after step {0}")]
     InjectedFailure(usize),

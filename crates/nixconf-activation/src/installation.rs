@@ -206,6 +206,21 @@ pub trait ExternalAction: fmt::Debug {
     fn describe(&self) -> Vec<String>;
     /// Carry it out on `root`; the journal is what undoing it needs.
     fn execute(&self, root: &Path) -> std::result::Result<serde_json::Value, String>;
+    /// Why it cannot be carried out (a clash with what the tree holds),
+    /// one line each with its fix; applying is refused while there are
+    /// any. None by default.
+    fn problems(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// A journal recorded in the receipt just before
+    /// [`execute`](ExternalAction::execute) runs, replaced by its real journal once
+    /// it returns: a run killed in between leaves this one, which the
+    /// [`Undo`] of this kind must be able to take back. `Null` (the
+    /// default) records nothing ahead.
+    fn intent(&self, root: &Path) -> std::result::Result<serde_json::Value, String> {
+        let _ = root;
+        Ok(serde_json::Value::Null)
+    }
 }
 
 /// Undo one journal of an [`ExternalAction`], on revert.
@@ -215,8 +230,10 @@ pub type Undo = fn(root: &Path, journal: &serde_json::Value) -> std::result::Res
 /// changes of other crates, built up with the builder methods or read from
 /// JSON with [`Installation::from_json`].
 ///
-/// Actions run in this order: directories, symlinks, files, external
-/// actions, then the daemon restart.
+/// Actions run in this order: what is no longer configured is retired,
+/// then external actions (the build users and their group come before
+/// anything that may be owned by them), directories, symlinks, files, and
+/// last the daemon restart.
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Installation {
@@ -236,6 +253,9 @@ pub struct Installation {
     files: Vec<DesiredFile>,
     #[serde(skip)]
     external: Vec<Box<dyn ExternalAction>>,
+    /// How to take back journals of external actions no longer configured.
+    #[serde(skip)]
+    retire_external: BTreeMap<String, Undo>,
 }
 
 impl Installation {
@@ -307,8 +327,29 @@ impl Installation {
         self
     }
 
+    /// Take back the receipt's journals of external actions of `kind` with
+    /// `undo` when no action of that kind is configured any more (the build
+    /// users once Nix is disabled).
+    pub fn retire_external(mut self, kind: impl Into<String>, undo: Undo) -> Installation {
+        self.retire_external.insert(kind.into(), undo);
+        self
+    }
+
     pub(crate) fn external_actions(&self) -> &[Box<dyn ExternalAction>] {
         &self.external
+    }
+
+    /// How to retire the journals of `kind`, when it is no longer
+    /// configured and an undo is registered for it.
+    pub(crate) fn retired_external(&self, kind: &str) -> Option<Undo> {
+        if self.external.iter().any(|e| e.kind() == kind) {
+            return None;
+        }
+        self.retire_external.get(kind).copied()
+    }
+
+    pub(crate) fn retire_undos(&self) -> &BTreeMap<String, Undo> {
+        &self.retire_external
     }
 
     /// Every directory, symlink and file with its path checked, in action

@@ -17,6 +17,13 @@
 //! carries out only the difference, and what is no longer configured is
 //! put back as it was.
 //!
+//! A configuration file (the NixOS option tree, plus nixconf's `users`
+//! table) becomes an installation with [`read_config`] and
+//! [`Config::installation`]: every file the module renders, the state
+//! layout of the target Nix, the socket's enablement and the build users
+//! ([`BuildUsers`], planned by `nixconf-users` against the root's
+//! accounts, undone on revert with [`undo_build_users`]).
+//!
 //! Under the root, nixconf keeps its own state in `nix/var/nixconf/`:
 //! `receipt.json`, `backups/<path>` (originals of replaced files, restored
 //! by revert) and `edited/<path>.<n>` (hand edits overwritten with `force`,
@@ -51,12 +58,14 @@ mod diff;
 mod error;
 mod fsops;
 mod installation;
+mod nixos;
 mod observe;
 mod path;
 mod plan;
 mod receipt;
 mod sha256;
 mod tree;
+mod users;
 
 pub use apply::{
     apply, revert, revert_with, ApplyOptions, Outcome, Report, ReportEntry, RevertOptions,
@@ -66,5 +75,7 @@ pub use installation::{
     state_layout, DesiredDir, DesiredFile, DesiredSymlink, ExternalAction, Installation,
     StateLayout, Undo,
 };
+pub use nixos::{parse_config, read_config, Config, PoolOptions, SOCKET_WANTS_PATH};
 pub use plan::{plan, ActionKind, Ownership, Plan, PlanOptions, PlannedAction, Status};
 pub use tree::{Tree, TreeEntry};
+pub use users::{undo_build_users, BuildUsers, BUILD_USERS};

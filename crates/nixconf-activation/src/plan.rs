@@ -255,11 +255,43 @@ pub fn plan(root: &Path, installation: &Installation, options: &PlanOptions) -> 
             Record::Directory { path, .. } => ("directory", path),
             Record::Symlink { path, .. } => ("symlink", path),
             Record::File { path, .. } => ("file", path),
-            Record::External { .. } => continue,
+            Record::External { action, .. } => {
+                if installation.retired_external(action).is_some() {
+                    planner.retire_external(record, action);
+                }
+                continue;
+            }
         };
         if !wanted.contains(&key) {
             planner.retire(record)?;
         }
+    }
+    // External actions (the build users and their group) come before the
+    // directories and files, which may be owned by them.
+    for (index, ext) in installation.external_actions().iter().enumerate() {
+        let problems = ext.problems();
+        let done = ext.is_done();
+        let (status, summary) = if !problems.is_empty() {
+            (Status::Blocked, problems.join("\n"))
+        } else if done {
+            (Status::Done, format!("{}: up to date", ext.kind()))
+        } else {
+            (Status::Pending, ext.describe().join("\n"))
+        };
+        planner.actions.push(PlannedAction {
+            kind: ActionKind::External,
+            path: None,
+            status,
+            summary,
+            diff: None,
+            step: if status == Status::Blocked {
+                Step::Refused
+            } else {
+                Step::External { index }
+            },
+            writes_in: None,
+            restarts_daemon: false,
+        });
     }
     for (path, dir) in &desired.directories {
         let owner = if enforce_ownership {
@@ -274,23 +306,6 @@ pub fn plan(root: &Path, installation: &Installation, options: &PlanOptions) -> 
     }
     for (path, file) in &desired.files {
         planner.file(path, file)?;
-    }
-    for (index, ext) in installation.external_actions().iter().enumerate() {
-        let done = ext.is_done();
-        planner.actions.push(PlannedAction {
-            kind: ActionKind::External,
-            path: None,
-            status: if done { Status::Done } else { Status::Pending },
-            summary: if done {
-                format!("{}: up to date", ext.kind())
-            } else {
-                ext.describe().join("\n")
-            },
-            diff: None,
-            step: Step::External { index },
-            writes_in: None,
-            restarts_daemon: false,
-        });
     }
     let changed: Vec<String> = planner
         .actions
@@ -692,6 +707,23 @@ impl Planner<'_> {
             restarts_daemon: file.restarts_daemon,
         });
         Ok(())
+    }
+
+    /// The journal of an external action no longer configured: undone
+    /// (what it created removed) by the undo registered for its kind.
+    fn retire_external(&mut self, record: &Record, kind: &str) {
+        self.actions.push(PlannedAction {
+            kind: ActionKind::Retire,
+            path: None,
+            status: Status::Pending,
+            summary: format!("{kind} are no longer configured: undo what nixconf did for them"),
+            diff: None,
+            step: Step::Retire {
+                record: record.clone(),
+            },
+            writes_in: None,
+            restarts_daemon: false,
+        });
     }
 
     fn retire(&mut self, record: &Record) -> Result<()> {

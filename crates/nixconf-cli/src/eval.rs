@@ -141,7 +141,7 @@ fn check_config_step(eval: &Evaluation, nix: Option<&Path>) -> Result<Option<Str
 
 /// An error for people: each problem on its own line, with the offending
 /// line of the file and a caret where the format tells the position.
-fn describe_error(e: &Error) -> String {
+pub(crate) fn describe_error(e: &Error) -> String {
     let errors = e.option_errors();
     if errors.is_empty() {
         return match e {

@@ -7,6 +7,7 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+mod activate;
 mod eval;
 
 use clap::{Parser, Subcommand};
@@ -46,6 +47,8 @@ enum Command {
     Users(users::UsersCommand),
     #[command(flatten)]
     Options(eval::Command),
+    #[command(flatten)]
+    Activate(activate::Command),
 }
 
 /// What a subcommand hands back: text for stdout, and whether it failed
@@ -73,6 +76,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
         Command::Machines(args) => machines::run(args),
         Command::Users(command) => users::run(command),
         Command::Options(command) => eval::run(command),
+        Command::Activate(command) => activate::run(command),
     }
 }
 

@@ -19,13 +19,15 @@
 //! | `users.namePrefix` | user-name prefix (`nixbld`, macOS `_nixbld`) |
 //! | `users.home`, `users.shell` | home directory and shell |
 //!
-//! Everything else in the file is ignored here.
+//! The whole file is evaluated as `nixconf plan` evaluates it (through
+//! nixconf-options): a mistake anywhere in it is reported with its option
+//! path, and a TOML file's with its line and column.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use nixconf_users::{MaxJobs, Platform, PoolRequest};
-use serde_json::Value;
+use nixconf_activation::read_config;
+use nixconf_users::Platform;
 
 use crate::Outcome;
 
@@ -80,10 +82,8 @@ pub fn run(command: UsersCommand) -> Result<Outcome, String> {
 }
 
 fn plan(args: &PlanArgs) -> Result<Outcome, String> {
-    let config = read_config(&args.config)?;
-    let Some(request) =
-        request_from_config(&config).map_err(|e| format!("{}: {e}", args.config.display()))?
-    else {
+    let config = read_config(&args.config).map_err(crate::activate::describe)?;
+    let Some(request) = config.pool_request().map_err(crate::activate::describe)? else {
         return Ok(Outcome {
             stdout: "nix.enable = false: no build users are managed\n".to_owned(),
             failed: false,
@@ -119,138 +119,22 @@ fn free_range(args: &FreeRangeArgs) -> Result<Outcome, String> {
     }
 }
 
-/// The configuration as JSON, whichever format the file is in.
-pub fn read_config(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if path.extension().is_some_and(|e| e == "json") {
-        serde_json::from_str(&text)
-            .map_err(|e| format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))
-    } else {
-        let value: toml::Value = toml::from_str(&text).map_err(|e| {
-            let at = e
-                .span()
-                .map(|s| {
-                    let before = text.get(..s.start).unwrap_or_default();
-                    let line = before.matches('\n').count() + 1;
-                    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-                    format!(":{line}:{col}")
-                })
-                .unwrap_or_default();
-            format!("{}{at}: {}", path.display(), e.message())
-        })?;
-        serde_json::to_value(value).map_err(|e| format!("{}: {e}", path.display()))
-    }
-}
-
-/// The value at a dotted option path, when set (JSON `null` counts as
-/// unset, as an option left at its default).
-fn get<'a>(config: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.')
-        .try_fold(config, |v, key| v.get(key))
-        .filter(|v| !v.is_null())
-}
-
-fn uint(config: &Value, path: &str) -> Result<Option<u32>, String> {
-    get(config, path)
-        .map(|v| {
-            v.as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| {
-                    format!(
-                        "{path}: expected an integer from 0 to {}, got {v}",
-                        u32::MAX
-                    )
-                })
-        })
-        .transpose()
-}
-
-fn boolean(config: &Value, path: &str) -> Result<Option<bool>, String> {
-    get(config, path)
-        .map(|v| {
-            v.as_bool()
-                .ok_or_else(|| format!("{path}: expected a boolean, got {v}"))
-        })
-        .transpose()
-}
-
-fn string<'a>(config: &'a Value, path: &str) -> Result<Option<&'a str>, String> {
-    get(config, path)
-        .map(|v| {
-            v.as_str()
-                .ok_or_else(|| format!("{path}: expected a string, got {v}"))
-        })
-        .transpose()
-}
-
-/// The pool request a configuration makes, or `None` with `nix.enable =
-/// false`. Errors name the option path.
-pub fn request_from_config(config: &Value) -> Result<Option<PoolRequest>, String> {
-    if boolean(config, "nix.enable")? == Some(false) {
-        return Ok(None);
-    }
-    string(config, "nixVersion")?;
-    let platform = match string(config, "users.platform")? {
-        Some(p) => p
-            .parse::<Platform>()
-            .map_err(|_| format!("users.platform: expected \"linux\" or \"macos\", got \"{p}\""))?,
-        None => Platform::Linux,
-    };
-    let mut b = PoolRequest::builder(platform);
-    // `nix.maxJobs` is the module's renamed name of `nix.settings.max-jobs`.
-    let max_jobs_path = if get(config, "nix.settings.max-jobs").is_some() {
-        "nix.settings.max-jobs"
-    } else {
-        "nix.maxJobs"
-    };
-    if let Some(v) = get(config, max_jobs_path) {
-        let jobs = match v {
-            Value::String(s) if s == "auto" => MaxJobs::Auto,
-            _ => MaxJobs::Jobs(v.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(
-                || format!("{max_jobs_path}: expected an integer or \"auto\", got {v}"),
-            )?),
-        };
-        b = b.max_jobs(jobs);
-    }
-    if let Some(n) = uint(config, "nix.nrBuildUsers")? {
-        b = b.count(n);
-    }
-    if let Some(on) = boolean(config, "nix.settings.auto-allocate-uids")? {
-        b = b.auto_allocate_uids(on);
-    }
-    if let Some(n) = uint(config, "nix.settings.start-id")? {
-        b = b.start_id(n);
-    }
-    if let Some(n) = uint(config, "nix.settings.id-count")? {
-        b = b.id_count(n);
-    }
-    if let Some(g) = string(config, "nix.settings.build-users-group")? {
-        b = b.group(g);
-    }
-    if let Some(n) = uint(config, "ids.uids.nixbld")? {
-        b = b.base_uid(n);
-    }
-    if let Some(n) = uint(config, "ids.gids.nixbld")? {
-        b = b.gid(n);
-    }
-    if let Some(on) = boolean(config, "users.adoptExistingGroup")? {
-        b = b.adopt_existing_group(on);
-    }
-    if let Some(p) = string(config, "users.namePrefix")? {
-        b = b.name_prefix(p);
-    }
-    if let Some(h) = string(config, "users.home")? {
-        b = b.home(h);
-    }
-    if let Some(s) = string(config, "users.shell")? {
-        b = b.shell(s);
-    }
-    b.build().map(Some).map_err(|e| e.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nixconf_activation::parse_config;
+    use nixconf_options::Format;
+    use nixconf_users::PoolRequest;
+    use serde_json::Value;
+
+    /// The pool request a configuration (as JSON) makes, or `None` with
+    /// `nix.enable = false`: evaluated as `nixconf plan` does. Errors name the
+    /// option path.
+    fn request_from_config(config: &Value) -> Result<Option<PoolRequest>, String> {
+        let config = parse_config(&config.to_string(), Format::Json, "configuration")
+            .map_err(crate::activate::describe)?;
+        config.pool_request().map_err(crate::activate::describe)
+    }
     use std::path::Path;
 
     fn request(json: &str) -> Result<Option<PoolRequest>, String> {
@@ -260,7 +144,8 @@ mod tests {
     #[test]
     fn reads_the_option_tree() {
         let r = request(
-            r#"{"nix": {"settings": {"max-jobs": 40, "build-users-group": "builders"}},
+            r#"{"nixVersion": "2.18.1",
+                "nix": {"settings": {"max-jobs": 40, "build-users-group": "builders"}},
                 "ids": {"uids": {"nixbld": 40000}, "gids": {"nixbld": 40000}},
                 "users": {"platform": "macos", "adoptExistingGroup": true, "namePrefix": "_bld"}}"#,
         )
@@ -274,20 +159,35 @@ mod tests {
         assert_eq!(r.user_name(3), "_bld3");
     }
 
+    /// The first problem's option path, through the same evaluation as
+    /// `nixconf plan`.
+    fn first_error(json: &str) -> String {
+        let err = parse_config(json, Format::Json, "c.json").unwrap_err();
+        match err {
+            nixconf_activation::Error::Options(e) => e.option_errors()[0].option.clone(),
+            other => other.to_string(),
+        }
+    }
+
     #[test]
     fn errors_name_the_option_path() {
         assert_eq!(
-            request(r#"{"nix": {"settings": {"max-jobs": "lots"}}}"#).unwrap_err(),
-            "nix.settings.max-jobs: expected an integer or \"auto\", got \"lots\""
+            first_error(r#"{"nixVersion": "2.18.1", "nix": {"settings": {"max-jobs": "lots"}}}"#),
+            "nix.settings.max-jobs"
+        );
+        // NixOS's int type takes it; a pool cannot.
+        assert_eq!(
+            request(r#"{"nixVersion": "2.18.1", "nix": {"nrBuildUsers": -1}}"#).unwrap_err(),
+            "`nix.nrBuildUsers`: expected an integer from 0 to 4294967295, got -1"
         );
         assert_eq!(
-            request(r#"{"nix": {"nrBuildUsers": -1}}"#).unwrap_err(),
-            "nix.nrBuildUsers: expected an integer from 0 to 4294967295, got -1"
+            first_error(r#"{"nixVersion": "2.18.1", "users": {"platform": "windows"}}"#),
+            "`users.platform`: expected \"linux\" or \"macos\", got \"windows\""
         );
-        assert_eq!(
-            request(r#"{"users": {"platform": "windows"}}"#).unwrap_err(),
-            "users.platform: expected \"linux\" or \"macos\", got \"windows\""
-        );
+    }
+
+    fn read_json(path: &Path) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
     fn fixture_root(case: &str) -> PathBuf {
@@ -337,7 +237,7 @@ mod tests {
         let config = dir.path().join("configuration.json");
         std::fs::write(
             &config,
-            r#"{"nix": {"nrBuildUsers": 4}, "users": {"adoptExistingGroup": true}}"#,
+            r#"{"nixVersion": "2.18.1", "nix": {"nrBuildUsers": 4}, "users": {"adoptExistingGroup": true}}"#,
         )
         .unwrap();
         let out = plan(&PlanArgs {
@@ -359,7 +259,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("c.toml");
         std::fs::write(&config, "[nix]\nnrBuildUsers = = 3\n").unwrap();
-        let err = read_config(&config).unwrap_err();
+        let err = read_config(&config).unwrap_err().to_string();
         assert!(
             err.starts_with(&format!("{}:2:16: ", config.display())),
             "{err}"
@@ -368,7 +268,10 @@ mod tests {
 
     #[test]
     fn nix_disabled_manages_no_pool() {
-        assert_eq!(request(r#"{"nix": {"enable": false}}"#).unwrap(), None);
+        assert_eq!(
+            request(r#"{"nixVersion": "2.18.1", "nix": {"enable": false}}"#).unwrap(),
+            None
+        );
     }
 
     /// Every case of the vendored NixOS corpus: the users this reader and
@@ -383,15 +286,13 @@ mod tests {
         dirs.sort();
         let mut checked = 0;
         for dir in dirs {
-            let case = read_config(&dir.join("case.json")).unwrap();
-            let expected = read_config(&dir.join("expected.json")).unwrap();
+            let case = read_json(&dir.join("case.json"));
+            let expected = read_json(&dir.join("expected.json"));
             if let Some(err) = expected.get("error") {
-                // Errors about options this reader reads must be ours too.
+                // The same evaluation refuses it, first naming the option
+                // the module names.
                 let option = err["option"].as_str().unwrap_or_default();
-                if option == "nix.settings.max-jobs" || option == "nix.nrBuildUsers" {
-                    let ours = request_from_config(&case).unwrap_err();
-                    assert!(ours.starts_with(option), "{}: {ours}", dir.display());
-                }
+                assert_eq!(first_error(&case.to_string()), option, "{}", dir.display());
                 continue;
             }
             let got =

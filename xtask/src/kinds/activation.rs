@@ -26,7 +26,7 @@ use nixconf_activation::{
     apply, plan, revert, ApplyOptions, Error, Installation, PlanOptions, Tree,
 };
 
-const RECEIPT: &str = "/nix/var/nixconf/receipt.json";
+pub(super) const RECEIPT: &str = "/nix/var/nixconf/receipt.json";
 
 pub fn check(dir: &Path, update: bool) -> Result<(), String> {
     let json_path = dir.join("installation.json");
@@ -170,7 +170,7 @@ fn interrupted(
 /// A temporary directory, in memory when `/dev/shm` is there: every
 /// interrupted run fsyncs dozens of times, which on a disk takes seconds
 /// and tests nothing more.
-fn scratch() -> Result<tempfile::TempDir, String> {
+pub(super) fn scratch() -> Result<tempfile::TempDir, String> {
     let shm = Path::new("/dev/shm");
     let dir = if shm.is_dir() {
         tempfile::tempdir_in(shm).or_else(|_| tempfile::tempdir())
@@ -198,12 +198,12 @@ fn revert_to(root: &Path, before: &Tree, what: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn capture(root: &Path) -> Result<Tree, String> {
+pub(super) fn capture(root: &Path) -> Result<Tree, String> {
     Tree::capture(root).map_err(|e| format!("cannot read the tree: {e}"))
 }
 
 /// The manifest with the receipt's hash masked.
-fn manifest(tree: &Tree) -> String {
+pub(super) fn manifest(tree: &Tree) -> String {
     tree.manifest()
         .lines()
         .map(|line| match line.strip_prefix(RECEIPT) {
@@ -216,7 +216,7 @@ fn manifest(tree: &Tree) -> String {
         .collect()
 }
 
-fn expect_text(path: &Path, got: &str, update: bool) -> Result<(), String> {
+pub(super) fn expect_text(path: &Path, got: &str, update: bool) -> Result<(), String> {
     if update {
         return std::fs::write(path, got).map_err(|e| format!("{}: {e}", path.display()));
     }
@@ -240,12 +240,12 @@ fn expect_text(path: &Path, got: &str, update: bool) -> Result<(), String> {
     ))
 }
 
-fn read(path: &Path) -> Result<String, String> {
+pub(super) fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Build the starting tree of a case at `root`.
-fn materialize(case: &Path, root: &Path) -> Result<(), String> {
+pub(super) fn materialize(case: &Path, root: &Path) -> Result<(), String> {
     let io = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
     std::fs::create_dir_all(root).map_err(|e| io(root, e))?;
     set_mode(root, 0o755)?;

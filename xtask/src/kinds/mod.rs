@@ -7,6 +7,7 @@ use std::path::Path;
 
 mod activation;
 mod conf;
+mod install;
 mod machines;
 mod users;
 
@@ -56,5 +57,10 @@ pub static KINDS: &[Kind] = &[
         dir: "activation",
         vendored: false,
         check: activation::check,
+    },
+    Kind {
+        dir: "install",
+        vendored: false,
+        check: install::check,
     },
 ];

@@ -1,0 +1,548 @@
+//! A nixconf configuration (the NixOS option tree plus nixconf's own
+//! `users` table) and the installation it describes.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use nixconf_format::ConfValue;
+use nixconf_options::{Evaluation, Format, OptionError, WritePolicy, DROP_IN_PATH};
+use nixconf_users::{MaxJobs, Platform, PoolRequest};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::installation::{DesiredFile, DesiredSymlink, Installation};
+use crate::users::{undo_build_users, BuildUsers, BUILD_USERS};
+
+/// Where the socket's enablement lives, relative to the root.
+pub const SOCKET_WANTS_PATH: &str = "etc/systemd/system/sockets.target.wants/nix-daemon.socket";
+
+/// The unit the upstream installer and nix-installer leave in Nix's
+/// default profile.
+const PROFILE_SOCKET_UNIT: &str =
+    "/nix/var/nix/profiles/default/lib/systemd/system/nix-daemon.socket";
+
+/// Where Debian's `nix-bin` puts the unit (`/lib`, a link to `/usr/lib`
+/// on merged-/usr systems), then where newer distributions put it.
+const DISTRIBUTION_SOCKET_UNITS: [&str; 2] = [
+    "/lib/systemd/system/nix-daemon.socket",
+    "/usr/lib/systemd/system/nix-daemon.socket",
+];
+
+/// The build-user knobs nixconf adds to the option tree: the `users`
+/// table (`platform`, `adoptExistingGroup`, `namePrefix`, `home`,
+/// `shell`) and `ids.gids.nixbld`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolOptions {
+    /// `users.platform`: whose account conventions (`linux` by default).
+    pub platform: Option<Platform>,
+    /// `users.adoptExistingGroup`: adopt a `nixbld` group with another gid.
+    pub adopt_existing_group: Option<bool>,
+    /// `users.namePrefix`.
+    pub name_prefix: Option<String>,
+    /// `users.home`.
+    pub home: Option<String>,
+    /// `users.shell`.
+    pub shell: Option<String>,
+    /// `ids.gids.nixbld`.
+    pub gid: Option<u32>,
+}
+
+/// A configuration file, evaluated.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Config {
+    /// What the NixOS module makes of the option tree.
+    pub evaluation: Evaluation,
+    /// nixconf's own build-user knobs.
+    pub pool: PoolOptions,
+}
+
+/// Read and evaluate a configuration file (`.toml` or `.json`).
+pub fn read_config(path: &Path) -> Result<Config> {
+    let name = path.display().to_string();
+    let format = Format::from_path(path).ok_or_else(|| {
+        Error::Options(nixconf_options::Error::UnknownFormat { file: name.clone() })
+    })?;
+    let text = std::fs::read_to_string(path).map_err(|source| {
+        Error::Options(nixconf_options::Error::Read {
+            file: name.clone(),
+            source,
+        })
+    })?;
+    parse_config(&text, format, &name)
+}
+
+/// Evaluate a configuration given as text; `name` names it in messages.
+///
+/// The `users` table and `ids.gids` are nixconf's, not the NixOS module's:
+/// they are read here and taken out of the text before the option tree is
+/// evaluated. In TOML their lines are blanked, so every position the
+/// evaluation reports still points into the file as written.
+pub fn parse_config(text: &str, format: Format, name: &str) -> Result<Config> {
+    let value = parse_value(text, format, name)?;
+    let pool = pool_options(&value)?;
+    let has_ours =
+        value.get("users").is_some() || value.get("ids").and_then(|ids| ids.get("gids")).is_some();
+    if !has_ours {
+        let evaluation = nixconf_options::evaluate(text, format, name)?;
+        return Ok(Config { evaluation, pool });
+    }
+    let stripped = strip_ours(value);
+    if format == Format::Toml {
+        if let Some(blanked) = blank_toml(text) {
+            let same = toml::from_str::<toml::Value>(&blanked)
+                .ok()
+                .and_then(|v| serde_json::to_value(v).ok())
+                .is_some_and(|v| strip_ours(v) == stripped);
+            if same {
+                let evaluation = nixconf_options::evaluate(&blanked, format, name)?;
+                return Ok(Config { evaluation, pool });
+            }
+        }
+    }
+    // Positions in a rewritten text would mislead: the option paths say
+    // where the problems are.
+    let rewritten = serde_json::to_string(&stripped).unwrap_or_default();
+    let evaluation =
+        nixconf_options::evaluate(&rewritten, Format::Json, name).map_err(|e| match e {
+            nixconf_options::Error::Invalid(errors) => {
+                Error::Options(nixconf_options::Error::Invalid(
+                    errors
+                        .into_iter()
+                        .map(|e| OptionError {
+                            location: None,
+                            ..e
+                        })
+                        .collect(),
+                ))
+            }
+            other => Error::Options(other),
+        })?;
+    Ok(Config { evaluation, pool })
+}
+
+fn parse_value(text: &str, format: Format, name: &str) -> Result<Value> {
+    match format {
+        Format::Json => serde_json::from_str(text).map_err(|_| ()),
+        _ => toml::from_str::<toml::Value>(text)
+            .map_err(|_| ())
+            .and_then(|v| serde_json::to_value(v).map_err(|_| ())),
+    }
+    // A file that does not parse: the evaluator says where, with its own
+    // message.
+    .or_else(|()| match nixconf_options::evaluate(text, format, name) {
+        Err(e) => Err(Error::Options(e)),
+        Ok(_) => Ok(Value::Null),
+    })
+}
+
+/// The value without nixconf's own keys; `ids` goes too when only `gids`
+/// was in it.
+fn strip_ours(mut value: Value) -> Value {
+    if let Some(top) = value.as_object_mut() {
+        top.remove("users");
+        if let Some(ids) = top.get_mut("ids").and_then(Value::as_object_mut) {
+            ids.remove("gids");
+            if ids.is_empty() {
+                top.remove("ids");
+            }
+        }
+    }
+    value
+}
+
+/// The TOML text with every line holding part of the `users` table or of
+/// `ids.gids` replaced by an empty one (line numbers are kept). `None`
+/// when the text cannot be parsed with positions.
+fn blank_toml(text: &str) -> Option<String> {
+    let doc = toml_edit::ImDocument::parse(text).ok()?;
+    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+    let top = doc.as_table();
+    if let Some((key, item)) = top.get_key_value("users") {
+        collect_spans(key, item, &mut ranges);
+    }
+    if let Some(ids) = top.get("ids").and_then(|i| i.as_table_like()) {
+        if let Some((key, item)) = ids.get_key_value("gids") {
+            collect_spans(key, item, &mut ranges);
+        }
+    }
+    let mut lines: BTreeSet<usize> = BTreeSet::new();
+    let line_of = |at: usize| text.get(..at).map_or(0, |b| b.matches('\n').count());
+    for r in ranges {
+        let first = line_of(r.start);
+        let last = line_of(r.end.saturating_sub(1).max(r.start));
+        lines.extend(first..=last);
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if lines.contains(&i) {
+            if line.ends_with("\r\n") {
+                out.push_str("\r\n");
+            } else if line.ends_with('\n') {
+                out.push('\n');
+            }
+        } else {
+            out.push_str(line);
+        }
+    }
+    Some(out)
+}
+
+/// The spans of a key, its table header and everything in it.
+fn collect_spans(
+    key: &toml_edit::Key,
+    item: &toml_edit::Item,
+    out: &mut Vec<std::ops::Range<usize>>,
+) {
+    let key_span = key.span();
+    match item {
+        toml_edit::Item::Table(t) => {
+            out.extend(t.span());
+            for (k, _) in t.iter() {
+                if let Some((k, v)) = t.get_key_value(k) {
+                    collect_spans(k, v, out);
+                }
+            }
+        }
+        toml_edit::Item::Value(v) => {
+            if let (Some(k), Some(v)) = (&key_span, v.span()) {
+                out.push(k.start..v.end);
+            } else {
+                out.extend(v.span());
+            }
+        }
+        toml_edit::Item::ArrayOfTables(a) => {
+            for t in a.iter() {
+                out.extend(t.span());
+                for (k, _) in t.iter() {
+                    if let Some((k, v)) = t.get_key_value(k) {
+                        collect_spans(k, v, out);
+                    }
+                }
+            }
+        }
+        toml_edit::Item::None => {}
+    }
+    out.extend(key_span);
+}
+
+const POOL_KEYS: [&str; 5] = [
+    "platform",
+    "adoptExistingGroup",
+    "namePrefix",
+    "home",
+    "shell",
+];
+
+/// nixconf's build-user knobs, each error naming its option path.
+fn pool_options(config: &Value) -> Result<PoolOptions> {
+    let bad = |option: &str, message: String| Error::Option {
+        option: option.to_owned(),
+        message,
+    };
+    let mut pool = PoolOptions::default();
+    if let Some(users) = config.get("users") {
+        let table = users
+            .as_object()
+            .ok_or_else(|| bad("users", format!("expected a table, got {users}")))?;
+        for key in table.keys() {
+            if !POOL_KEYS.contains(&key.as_str()) {
+                return Err(bad(
+                    &format!("users.{key}"),
+                    format!(
+                        "unknown option; nixconf's users table knows {}",
+                        POOL_KEYS.join(", ")
+                    ),
+                ));
+            }
+        }
+        let string = |key: &str| -> Result<Option<String>> {
+            match table.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(v) => Err(bad(
+                    &format!("users.{key}"),
+                    format!("expected a string, got {v}"),
+                )),
+            }
+        };
+        pool.platform = match string("platform")? {
+            None => None,
+            Some(p) => Some(p.parse::<Platform>().map_err(|_| {
+                bad(
+                    "users.platform",
+                    format!("expected \"linux\" or \"macos\", got \"{p}\""),
+                )
+            })?),
+        };
+        pool.adopt_existing_group = match table.get("adoptExistingGroup") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(v) => {
+                return Err(bad(
+                    "users.adoptExistingGroup",
+                    format!("expected a boolean, got {v}"),
+                ))
+            }
+        };
+        pool.name_prefix = string("namePrefix")?;
+        pool.home = string("home")?;
+        pool.shell = string("shell")?;
+    }
+    if let Some(gids) = config.get("ids").and_then(|ids| ids.get("gids")) {
+        let table = gids
+            .as_object()
+            .ok_or_else(|| bad("ids.gids", format!("expected a table, got {gids}")))?;
+        for (key, v) in table {
+            if key != "nixbld" {
+                return Err(bad(
+                    &format!("ids.gids.{key}"),
+                    "unknown option; only ids.gids.nixbld is read".to_owned(),
+                ));
+            }
+            pool.gid = Some(
+                v.as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| {
+                        bad(
+                            "ids.gids.nixbld",
+                            format!("expected an integer from 0 to {}, got {v}", u32::MAX),
+                        )
+                    })?,
+            );
+        }
+    }
+    Ok(pool)
+}
+
+impl Config {
+    /// The build-user pool the configuration asks for: `None` when Nix is
+    /// disabled.
+    pub fn pool_request(&self) -> Result<Option<PoolRequest>> {
+        let eval = &self.evaluation;
+        if !eval.enabled {
+            return Ok(None);
+        }
+        let bad = |option: &str, message: String| Error::Option {
+            option: option.to_owned(),
+            message,
+        };
+        let settings = eval.settings.as_ref();
+        let setting = |key: &str| settings.and_then(|s| s.get(key));
+        let uint = |key: &str| -> Result<Option<u32>> {
+            match setting(key) {
+                None | Some(ConfValue::Null) => Ok(None),
+                Some(ConfValue::Int(i)) => u32::try_from(*i).map(Some).map_err(|_| {
+                    bad(
+                        &format!("nix.settings.{key}"),
+                        format!("expected an integer from 0 to {}, got {i}", u32::MAX),
+                    )
+                }),
+                Some(other) => Err(bad(
+                    &format!("nix.settings.{key}"),
+                    format!("expected an integer, got {other:?}"),
+                )),
+            }
+        };
+        let mut b = PoolRequest::builder(self.pool.platform.unwrap_or(Platform::Linux));
+        if let Some(n) = eval.nr_build_users {
+            b = b.count(u32::try_from(n).map_err(|_| {
+                bad(
+                    "nix.nrBuildUsers",
+                    format!("expected an integer from 0 to {}, got {n}", u32::MAX),
+                )
+            })?);
+        }
+        b = b.base_uid(u32::try_from(eval.nixbld_uid).map_err(|_| {
+            bad(
+                "ids.uids.nixbld",
+                format!(
+                    "expected an integer from 0 to {}, got {}",
+                    u32::MAX,
+                    eval.nixbld_uid
+                ),
+            )
+        })?);
+        match setting("max-jobs") {
+            Some(ConfValue::Str(s)) if s == "auto" => b = b.max_jobs(MaxJobs::Auto),
+            Some(_) => {
+                if let Some(n) = uint("max-jobs")? {
+                    b = b.max_jobs(MaxJobs::Jobs(n));
+                }
+            }
+            None => {}
+        }
+        if let Some(ConfValue::Bool(on)) = setting("auto-allocate-uids") {
+            b = b.auto_allocate_uids(*on);
+        }
+        if let Some(n) = uint("start-id")? {
+            b = b.start_id(n);
+        }
+        if let Some(n) = uint("id-count")? {
+            b = b.id_count(n);
+        }
+        if let Some(ConfValue::Str(g)) = setting("build-users-group") {
+            b = b.group(g.clone());
+        }
+        if let Some(gid) = self.pool.gid {
+            b = b.gid(gid);
+        }
+        if let Some(on) = self.pool.adopt_existing_group {
+            b = b.adopt_existing_group(on);
+        }
+        if let Some(p) = &self.pool.name_prefix {
+            b = b.name_prefix(p.clone());
+        }
+        if let Some(h) = &self.pool.home {
+            b = b.home(h.clone());
+        }
+        if let Some(s) = &self.pool.shell {
+            b = b.shell(s.clone());
+        }
+        b.build().map(Some).map_err(|e| Error::Users {
+            message: e.to_string(),
+        })
+    }
+
+    /// The installation this configuration describes on `root`: every
+    /// rendered file, Nix's state layout for the target version, the
+    /// socket's enablement and the build users (planned against the root's
+    /// accounts now). With `nix.enable = false`, nothing: planning it
+    /// retires what an earlier apply installed.
+    pub fn installation(&self, root: &Path) -> Result<Installation> {
+        let eval = &self.evaluation;
+        if !eval.failed_assertions.is_empty() {
+            return Err(Error::Options(nixconf_options::Error::FailedAssertions(
+                eval.failed_assertions.iter().map(|a| a.message()).collect(),
+            )));
+        }
+        let mut inst = Installation::new().retire_external(BUILD_USERS, undo_build_users);
+        if !eval.enabled {
+            return Ok(inst);
+        }
+        if let Some(pool) = self.pool_request()? {
+            // No users and no auto-allocated range: nothing to manage.
+            if pool.count() > 0 || pool.auto_allocate_uids() {
+                inst = inst.external(Box::new(BuildUsers::plan(root, &pool)?));
+            }
+        }
+        if let Some(version) = &eval.nix_version {
+            inst = inst.nix_state_layout(version);
+        }
+        inst = inst.symlink(DesiredSymlink::new(SOCKET_WANTS_PATH, socket_unit(root)));
+        for f in eval.files() {
+            let mut file = DesiredFile::new(f.path.clone(), f.contents).mode(f.mode);
+            if f.policy == WritePolicy::IfAbsent {
+                file = file.only_if_absent();
+            }
+            if daemon_reads(&f.path) {
+                file = file.restarts_daemon();
+            }
+            inst = inst.file(file);
+        }
+        Ok(inst)
+    }
+}
+
+/// The files whose change the running daemon must be restarted for.
+fn daemon_reads(path: &str) -> bool {
+    matches!(path, "etc/nix/nix.conf" | "etc/nix/machines") || path == DROP_IN_PATH
+}
+
+/// The nix-daemon.socket unit the enablement points to: the
+/// distribution's (Debian's `nix-bin`) when the root has it, else the one
+/// in Nix's default profile, where the upstream installer and
+/// nix-installer put it.
+fn socket_unit(root: &Path) -> &'static str {
+    DISTRIBUTION_SOCKET_UNITS
+        .iter()
+        .find(|unit| {
+            let rel = unit.trim_start_matches('/');
+            // Only links that stay in the root (`lib -> usr/lib`) are
+            // followed.
+            let first = rel.split('/').next().unwrap_or("");
+            let ok = match std::fs::symlink_metadata(root.join(first)) {
+                Ok(m) if m.file_type().is_symlink() => std::fs::read_link(root.join(first))
+                    .is_ok_and(|t| t.is_relative() && !t.starts_with("..")),
+                Ok(m) => m.is_dir(),
+                Err(_) => false,
+            };
+            ok && root.join(rel).is_file()
+        })
+        .copied()
+        .unwrap_or(PROFILE_SOCKET_UNIT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Result<Config> {
+        parse_config(text, Format::Toml, "c.toml")
+    }
+
+    #[test]
+    fn users_table_is_read_and_errors_keep_their_file_positions() {
+        let text = "nixVersion = \"2.18.1\"\n[users]\nplatform = \"linux\"\nadoptExistingGroup = true\n\n[nix.settings]\ncores = 2.5\n";
+        let err = config(text).unwrap_err().to_string();
+        assert!(err.starts_with("c.toml:7:9: `nix.settings.cores`"), "{err}");
+        let ok = config(
+            "nixVersion = \"2.18.1\"\nusers.adoptExistingGroup = true\nids.gids.nixbld = 117\nids.uids.nixbld = 100\n",
+        )
+        .unwrap();
+        assert_eq!(ok.pool.adopt_existing_group, Some(true));
+        assert_eq!(ok.pool.gid, Some(117));
+        let req = ok.pool_request().unwrap().unwrap();
+        assert_eq!((req.base_uid(), req.gid(), req.count()), (100, 117, 32));
+        assert!(req.adopt_existing_group());
+    }
+
+    #[test]
+    fn users_knob_errors_name_the_option_path() {
+        let err = config("nixVersion = \"2.18.1\"\n[users]\nplatform = \"windows\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "`users.platform`: expected \"linux\" or \"macos\", got \"windows\""
+        );
+        let err = config("nixVersion = \"2.18.1\"\n[users]\nprefix = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "`users.prefix`: unknown option; nixconf's users table knows platform, adoptExistingGroup, namePrefix, home, shell"
+        );
+    }
+
+    #[test]
+    fn json_configurations_drop_positions_only_when_rewritten() {
+        let json = r#"{"nixVersion": "2.18.1", "users": {"shell": "/bin/false"}, "nix": {"settings": {"cores": "x"}}}"#;
+        let err = parse_config(json, Format::Json, "c.json").unwrap_err();
+        let Error::Options(e) = err else {
+            panic!("{err}")
+        };
+        assert_eq!(e.option_errors()[0].option, "nix.settings.cores");
+        assert!(e.option_errors()[0].location.is_none());
+    }
+
+    #[test]
+    fn pool_request_follows_the_evaluation() {
+        let c = config(
+            "nixVersion = \"2.18.1\"\n[nix.settings]\nauto-allocate-uids = true\nstart-id = 872415232\nbuild-users-group = \"builders\"\nmax-jobs = 40\n",
+        )
+        .unwrap();
+        let req = c.pool_request().unwrap().unwrap();
+        assert_eq!(req.count(), 0);
+        assert!(req.auto_allocate_uids());
+        assert_eq!(req.start_id(), 872_415_232);
+        assert_eq!(req.group(), "builders");
+        assert_eq!(req.max_jobs(), MaxJobs::Jobs(40));
+        let off = config("nixVersion = \"2.18.1\"\n[nix]\nenable = false\n").unwrap();
+        assert_eq!(off.pool_request().unwrap(), None);
+    }
+}

@@ -1,0 +1,188 @@
+//! The build users and their group as an external action: planned by
+//! `nixconf-users` against the root's accounts when the installation is
+//! made, carried out through its `apply` (all or nothing), undone through
+//! its `undo`.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use nixconf_users::{Contents, FileRecord, FileState, Journal, Method, PoolRequest, Step};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::installation::ExternalAction;
+
+/// The kind the build users' journals are recorded and undone under.
+pub const BUILD_USERS: &str = "build users";
+
+/// The files an apply of the users crate may touch: the account files,
+/// the shadow tools' `-` backups of them, the lock `usermod --root`
+/// creates, and the mail spools `useradd` may create for new users.
+const ACCOUNT_FILES: [&str; 6] = [
+    "etc/passwd",
+    "etc/shadow",
+    "etc/group",
+    "etc/gshadow",
+    "etc/subuid",
+    "etc/subgid",
+];
+
+/// The build users and group a configuration asks for, planned against
+/// one root's accounts.
+#[derive(Debug)]
+pub struct BuildUsers {
+    plan: nixconf_users::Plan,
+}
+
+impl BuildUsers {
+    /// Plan `request` against the accounts under `root` (read now: the
+    /// apply refuses if they change before it runs).
+    pub fn plan(root: &Path, request: &PoolRequest) -> Result<BuildUsers> {
+        let plan = nixconf_users::plan(root, request).map_err(|e| Error::Users {
+            message: e.to_string(),
+        })?;
+        Ok(BuildUsers { plan })
+    }
+
+    /// The users crate's plan.
+    pub fn users_plan(&self) -> &nixconf_users::Plan {
+        &self.plan
+    }
+
+    /// Every path an apply of this plan may touch.
+    fn tracked_paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = ACCOUNT_FILES
+            .iter()
+            .flat_map(|f| [(*f).to_owned(), format!("{f}-")])
+            .collect();
+        paths.push("etc/.pwd.lock".to_owned());
+        for s in &self.plan.steps {
+            if let Step::CreateUser { name, .. } = s {
+                paths.push(format!("var/mail/{name}"));
+                paths.push(format!("var/spool/mail/{name}"));
+            }
+        }
+        paths.sort();
+        paths.dedup();
+        paths
+    }
+}
+
+impl ExternalAction for BuildUsers {
+    fn kind(&self) -> &str {
+        BUILD_USERS
+    }
+
+    fn is_done(&self) -> bool {
+        self.plan.steps.is_empty()
+    }
+
+    fn describe(&self) -> Vec<String> {
+        // The users crate's own account of its plan, without its final
+        // count line: the plan has its own.
+        let text = self.plan.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        let keep = lines.len().saturating_sub(1);
+        lines[..keep]
+            .iter()
+            .map(|l| format!("build users: {l}"))
+            .collect()
+    }
+
+    fn problems(&self) -> Vec<String> {
+        self.plan
+            .conflicts
+            .iter()
+            .map(|c| {
+                let mut line = format!("build users: {}", c.message);
+                if let Some(l) = &c.location {
+                    line.push_str(&format!(" ({l})"));
+                }
+                if let Some(fix) = &c.fix {
+                    line.push_str(&format!("; fix: {fix}"));
+                }
+                line
+            })
+            .collect()
+    }
+
+    fn intent(&self, root: &Path) -> std::result::Result<Value, String> {
+        let files: Vec<FileRecord> = self
+            .tracked_paths()
+            .into_iter()
+            .map(|path| {
+                let before = read_state(root, &path)?;
+                Ok(FileRecord {
+                    path,
+                    before,
+                    after: None,
+                })
+            })
+            .collect::<std::result::Result<_, String>>()?;
+        Ok(serde_json::json!({ "intent": files }))
+    }
+
+    fn execute(&self, root: &Path) -> std::result::Result<Value, String> {
+        let journal = nixconf_users::apply(root, &self.plan).map_err(|e| e.to_string())?;
+        serde_json::to_value(&journal).map_err(|e| e.to_string())
+    }
+}
+
+/// Undo a build-users journal recorded in the receipt: a finished apply's
+/// journal through `nixconf_users::undo` (refused if the accounts changed
+/// since), or the intent of an apply killed while it worked, by putting
+/// every file it may have touched back as it was before.
+pub fn undo_build_users(root: &Path, journal: &Value) -> std::result::Result<(), String> {
+    if let Some(intent) = journal.get("intent") {
+        let before: Vec<FileRecord> =
+            serde_json::from_value(intent.clone()).map_err(|e| format!("bad intent: {e}"))?;
+        let mut files = Vec::new();
+        for r in before {
+            let now = read_state(root, &r.path)?;
+            let same = match (&now, &r.before) {
+                (None, None) => true,
+                (Some(n), Some(b)) => n == b,
+                _ => false,
+            };
+            if !same {
+                files.push(FileRecord {
+                    path: r.path,
+                    before: r.before,
+                    after: now,
+                });
+            }
+        }
+        if files.is_empty() {
+            return Ok(());
+        }
+        let journal = Journal {
+            method: Method::EditFiles,
+            steps: Vec::new(),
+            files,
+        };
+        return nixconf_users::undo(root, &journal).map_err(|e| e.to_string());
+    }
+    let journal: Journal =
+        serde_json::from_value(journal.clone()).map_err(|e| format!("bad journal: {e}"))?;
+    nixconf_users::undo(root, &journal).map_err(|e| e.to_string())
+}
+
+fn read_state(root: &Path, rel: &str) -> std::result::Result<Option<FileState>, String> {
+    let path = root.join(rel);
+    let meta = match std::fs::symlink_metadata(&path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let contents = match String::from_utf8(bytes) {
+        Ok(s) => Contents::Text(s),
+        Err(e) => Contents::Bytes(e.into_bytes()),
+    };
+    Ok(Some(FileState {
+        contents,
+        mode: meta.mode() & 0o7777,
+        uid: meta.uid(),
+        gid: meta.gid(),
+    }))
+}

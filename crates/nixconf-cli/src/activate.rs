@@ -1,0 +1,196 @@
+//! `nixconf plan`, `nixconf apply` and `nixconf revert`: a configuration
+//! carried out on a root directory, and taken back.
+//!
+//! Without `--yes`, `apply` shows the plan and asks for confirmation when
+//! stdin is a terminal; when it is not (a script, CI), it refuses rather
+//! than guess, as nix-installer does without `--no-confirm`: pass `--yes`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use nixconf_activation::{
+    apply, plan, revert_with, undo_build_users, ApplyOptions, Config, Error, Installation,
+    PlanOptions, RevertOptions, BUILD_USERS,
+};
+
+use crate::Outcome;
+
+/// The activation subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what applying a configuration to a root would change: a diff
+    /// per file and one line per other action, or "up to date".
+    Plan(PlanArgs),
+    /// Carry a configuration out on a root: validate everything, then
+    /// write each file atomically, back up what it replaces, create the
+    /// build users, and record it all in a receipt.
+    Apply(ApplyArgs),
+    /// Undo what the receipt under a root records, latest first, leaving
+    /// the tree as it was before the first apply.
+    Revert(RevertArgs),
+}
+
+/// Arguments of `nixconf plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The configuration: a .toml or .json file in the NixOS option tree.
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// The root directory to plan against.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    root: PathBuf,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `nixconf apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The configuration: a .toml or .json file in the NixOS option tree.
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// The root directory to apply to (`/` needs root privileges).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    root: PathBuf,
+    /// Plan and validate only; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Apply without asking (needed when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    yes: bool,
+    /// Overwrite files edited by hand since nixconf wrote them (a copy of
+    /// each is kept under nix/var/nixconf/edited/).
+    #[arg(long)]
+    force: bool,
+    /// Restart nix-daemon.service when a file it reads changed (on `/`
+    /// with systemd running).
+    #[arg(long)]
+    restart_daemon: bool,
+}
+
+/// Arguments of `nixconf revert`.
+#[derive(Debug, Args)]
+pub struct RevertArgs {
+    /// The root directory whose receipt is reverted (`/` needs root
+    /// privileges).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    root: PathBuf,
+    /// Also revert files edited by hand since nixconf wrote them (a copy
+    /// of each is kept).
+    #[arg(long)]
+    force: bool,
+}
+
+/// Run an activation subcommand.
+pub fn run(command: Command) -> Result<Outcome, String> {
+    match command {
+        Command::Plan(args) => run_plan(&args),
+        Command::Apply(args) => run_apply(&args),
+        Command::Revert(args) => run_revert(&args),
+    }
+}
+
+/// An activation error for people; configuration errors with their
+/// snippets.
+pub(crate) fn describe(e: Error) -> String {
+    match e {
+        Error::Options(e) => crate::eval::describe_error(&e),
+        other => other.to_string(),
+    }
+}
+
+/// Read the configuration and turn it into the installation for `root`.
+fn installation(config: &Path, root: &Path) -> Result<Installation, String> {
+    let config: Config = nixconf_activation::read_config(config).map_err(describe)?;
+    config.installation(root).map_err(describe)
+}
+
+fn run_plan(args: &PlanArgs) -> Result<Outcome, String> {
+    let inst = installation(&args.config, &args.root)?;
+    let p = plan(&args.root, &inst, &PlanOptions::default()).map_err(describe)?;
+    let stdout = if args.json {
+        format!("{}\n", p.to_json())
+    } else {
+        p.describe()
+    };
+    Ok(Outcome {
+        stdout,
+        failed: false,
+    })
+}
+
+fn run_apply(args: &ApplyArgs) -> Result<Outcome, String> {
+    let inst = installation(&args.config, &args.root)?;
+    let options = ApplyOptions::default()
+        .dry_run(args.dry_run)
+        .force(args.force)
+        .restart_daemon(args.restart_daemon);
+    let p = plan(&args.root, &inst, &options.plan).map_err(describe)?;
+    if p.is_up_to_date() {
+        return Ok(Outcome {
+            stdout: p.describe(),
+            failed: false,
+        });
+    }
+    let mut stdout = p.describe();
+    let problems = p.problems(args.force);
+    if !args.dry_run && !args.yes && problems.is_empty() {
+        if !std::io::stdin().is_terminal() {
+            return Err(
+                "nothing was changed: stdin is not a terminal, so nixconf cannot ask for confirmation; pass --yes to apply (`nixconf plan` shows what would change)".to_owned(),
+            );
+        }
+        print!(
+            "{stdout}\nApply these changes to {}? [y/N] ",
+            args.root.display()
+        );
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(|e| format!("reading the answer: {e}"))?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            return Ok(Outcome {
+                stdout: "nothing was changed\n".to_owned(),
+                failed: true,
+            });
+        }
+        stdout.clear();
+    }
+    // Apply plans again and validates everything (conflicts, places it
+    // cannot write, privileges) before touching anything.
+    let report = apply(&args.root, &inst, &options).map_err(describe)?;
+    if !stdout.is_empty() {
+        stdout.push('\n');
+    }
+    stdout.push_str(&report.describe());
+    Ok(Outcome {
+        stdout,
+        failed: !report.is_success(),
+    })
+}
+
+fn run_revert(args: &RevertArgs) -> Result<Outcome, String> {
+    let options = RevertOptions::default()
+        .force(args.force)
+        .undo(BUILD_USERS, undo_build_users);
+    let report = revert_with(&args.root, &options).map_err(describe)?;
+    let mut stdout = report.describe();
+    let failures = report.failures();
+    if !failures.is_empty() {
+        stdout.push_str(&format!(
+            "\n{} action(s) could not be reverted; they stay in the receipt, so `nixconf revert` can be run again:\n",
+            failures.len()
+        ));
+        for f in &failures {
+            stdout.push_str(&format!("  - {f}\n"));
+        }
+    }
+    Ok(Outcome {
+        stdout,
+        failed: !failures.is_empty(),
+    })
+}

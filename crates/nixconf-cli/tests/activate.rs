@@ -1,0 +1,163 @@
+//! `nixconf plan`, `apply` and `revert` as a user runs them.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn nixconf(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nixconf"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("nixconf runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A root with accounts, and a configuration next to it.
+fn setup(config: &str) -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    fs::create_dir_all(root.join("etc")).unwrap();
+    fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    fs::write(root.join("etc/group"), "root:x:0:\n").unwrap();
+    let config_path = dir.path().join("config.toml");
+    fs::write(&config_path, config).unwrap();
+    let root = root.display().to_string();
+    let config_path = config_path.display().to_string();
+    (dir, root, config_path)
+}
+
+fn listing(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(root).unwrap() {
+        let path = entry.unwrap().path();
+        out.push(path.display().to_string());
+        if path.is_dir() && !path.is_symlink() {
+            out.extend(listing(&path));
+        }
+    }
+    out.sort();
+    out
+}
+
+const CONFIG: &str =
+    "nixVersion = \"2.18.1\"\n[nix]\nnrBuildUsers = 2\n[nix.settings]\nmax-jobs = 2\n";
+
+#[test]
+fn plan_apply_plan_revert() {
+    let (_dir, root, config) = setup(CONFIG);
+    let before = listing(Path::new(&root));
+
+    let out = nixconf(&["plan", "--config", &config, "--root", &root]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let plan = text(&out.stdout);
+    assert!(plan.starts_with("build users: group nixbld (gid 30000): create\nbuild users: users nixbld1..nixbld2 (uids 30001-30002): create\n"), "{plan}");
+    assert!(plan.contains("create file /etc/nix/nix.conf (mode 0644)\n    --- /dev/null\n    +++ /etc/nix/nix.conf\n"), "{plan}");
+    assert!(plan.ends_with("\n12 to do, 0 up to date\n"), "{plan}");
+
+    let out = nixconf(&["plan", "--config", &config, "--root", &root, "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["up_to_date"], false);
+    assert_eq!(json["actions"][0]["kind"], "external");
+
+    let out = nixconf(&["apply", "--config", &config, "--root", &root, "--dry-run"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout)
+        .contains("skipped: create file /etc/nix/nix.conf (mode 0644) (dry run)\n"));
+    assert_eq!(listing(Path::new(&root)), before);
+
+    let out = nixconf(&["apply", "--config", &config, "--root", &root, "--yes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("done: create file /etc/nix/nix.conf (mode 0644)\n"));
+    assert!(fs::read_to_string(format!("{root}/etc/passwd"))
+        .unwrap()
+        .contains(":30002:30000:Nix build user 2:/var/empty:"));
+
+    let out = nixconf(&["plan", "--config", &config, "--root", &root]);
+    assert_eq!(text(&out.stdout), "up to date\n");
+    let out = nixconf(&["apply", "--config", &config, "--root", &root]);
+    assert!(
+        out.status.success(),
+        "an up-to-date apply needs no confirmation"
+    );
+    assert_eq!(text(&out.stdout), "up to date\n");
+
+    let out = nixconf(&["revert", "--root", &root]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("done: revert build users\n"));
+    assert_eq!(listing(Path::new(&root)), before);
+    assert_eq!(
+        fs::read_to_string(format!("{root}/etc/passwd")).unwrap(),
+        "root:x:0:0:root:/root:/bin/sh\n"
+    );
+}
+
+#[test]
+fn apply_without_yes_and_without_a_terminal_changes_nothing() {
+    let (_dir, root, config) = setup(CONFIG);
+    let before = listing(Path::new(&root));
+    let out = nixconf(&["apply", "--config", &config, "--root", &root]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "error: nothing was changed: stdin is not a terminal, so nixconf cannot ask for confirmation; pass --yes to apply (`nixconf plan` shows what would change)\n"
+    );
+    assert_eq!(listing(Path::new(&root)), before);
+}
+
+#[test]
+fn a_config_error_names_the_option_and_writes_nothing() {
+    let (_dir, root, config) =
+        setup("nixVersion = \"2.18.1\"\n[nix.settings]\nmax-jobs = \"many\"\n");
+    let before = listing(Path::new(&root));
+    let out = nixconf(&["apply", "--config", &config, "--root", &root, "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with(&format!("error: {config}:3:12: `nix.settings.max-jobs`: ")),
+        "{err}"
+    );
+    assert!(err.contains("\n3 | max-jobs = \"many\"\n"), "{err}");
+    assert_eq!(listing(Path::new(&root)), before);
+}
+
+#[test]
+fn hand_edit_needs_force_and_revert_reports_each_failure() {
+    let (_dir, root, config) = setup(CONFIG);
+    let out = nixconf(&["apply", "--config", &config, "--root", &root, "--yes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let conf = format!("{root}/etc/nix/nix.conf");
+    fs::write(&conf, "sandbox = false\n").unwrap();
+
+    let out = nixconf(&["plan", "--config", &config, "--root", &root]);
+    let plan = text(&out.stdout);
+    assert!(plan.starts_with("conflict: file /etc/nix/nix.conf was edited by hand since nixconf wrote it; apply with force to overwrite it (a copy is kept)\n"), "{plan}");
+    assert!(plan.contains("\n    -sandbox = false\n"), "{plan}");
+    let out = nixconf(&["apply", "--config", &config, "--root", &root, "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with(
+            "error: nothing was changed, because:\n  - file /etc/nix/nix.conf was edited by hand"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(fs::read_to_string(&conf).unwrap(), "sandbox = false\n");
+
+    // Revert leaves the edit in place, says so and fails; with --force it
+    // goes through.
+    let out = nixconf(&["revert", "--root", &root]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    assert!(report.contains("FAILED: revert file /etc/nix/nix.conf: /etc/nix/nix.conf was edited by hand since nixconf wrote it; left in place"), "{report}");
+    assert!(report.contains("\n1 action(s) could not be reverted; they stay in the receipt, so `nixconf revert` can be run again:\n  - revert file /etc/nix/nix.conf: "), "{report}");
+    let out = nixconf(&["revert", "--root", &root, "--force"]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(!Path::new(&conf).exists());
+    let kept =
+        fs::read_to_string(format!("{root}/nix/var/nixconf/edited/etc/nix/nix.conf.1")).unwrap();
+    assert_eq!(kept, "sandbox = false\n");
+}

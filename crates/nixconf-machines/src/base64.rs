@@ -4,8 +4,14 @@
 /// Nix ≥ 2.4 (`base64Decode`): every character before the first `=` must
 /// be in the base64 alphabet. Returns the first offending character.
 pub(crate) fn first_bad_char(s: &str) -> Option<char> {
-    s.chars()
-        .take_while(|&c| c != '=')
+    let body = s.split('=').next().unwrap_or("");
+    if body
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
+    {
+        return None;
+    }
+    body.chars()
         .find(|&c| !(c.is_ascii_alphanumeric() || c == '+' || c == '/'))
 }
 

@@ -96,8 +96,10 @@ pub(crate) fn perl_int_u32(s: &str) -> u32 {
 /// `nan` in any case. A finite number too large for a float is refused.
 pub(crate) fn lexical_cast_f32(s: &str) -> Option<f32> {
     let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let lower = unsigned.to_ascii_lowercase();
-    if matches!(lower.as_str(), "inf" | "infinity" | "nan") {
+    if ["inf", "infinity", "nan"]
+        .iter()
+        .any(|w| unsigned.eq_ignore_ascii_case(w))
+    {
         return s.to_ascii_lowercase().parse().ok();
     }
     let b = unsigned.as_bytes();

@@ -290,11 +290,6 @@ struct Parser<'a> {
     errors: Vec<Error>,
 }
 
-/// Nix's whitespace for tokens (`tokenizeString`'s default) and `trim`.
-fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
-}
-
 fn trim(s: &str) -> &str {
     s.trim_matches([' ', '\t', '\n', '\r'])
 }
@@ -359,16 +354,20 @@ impl<'a> Parser<'a> {
             None => (raw, None),
         };
         let mut last = None;
-        let mut offset = 0;
-        for piece in content.split(';') {
-            let piece_start = start + offset;
-            offset += piece.len() + 1;
+        let mut piece_start = start;
+        let pieces = memchr::memchr_iter(b';', content.as_bytes())
+            .map(Some)
+            .chain([None]);
+        for sep in pieces {
+            let piece_end = sep.map_or(start + content.len(), |i| start + i);
+            let piece = &self.text[piece_start..piece_end];
+            let lead = piece.len() - piece.trim_start_matches([' ', '\t', '\n', '\r']).len();
+            let entry_start = piece_start + lead;
+            piece_start = piece_end + 1;
             let entry = trim(piece);
             if entry.is_empty() {
                 continue;
             }
-            let entry_start = piece_start
-                + (piece.len() - piece.trim_start_matches([' ', '\t', '\n', '\r']).len());
             if let Some(path) = entry.strip_prefix('@') {
                 self.items.push(Item::Include {
                     line,
@@ -449,13 +448,17 @@ impl<'a> Parser<'a> {
     /// in messages, starting at byte `at`.
     fn entry(&mut self, entry: &str, at: usize, line_start: usize, line: usize) -> Option<Machine> {
         let mut b = MachineBuilder::with_capacity(entry.len());
-        for tok in entry
-            .as_bytes()
-            .split(|&c| is_ws(c))
-            .filter(|t| !t.is_empty())
-        {
-            // The split is at ASCII bytes, so every token is valid UTF-8.
-            b.push(std::str::from_utf8(tok).unwrap_or_default());
+        // An entry never holds '\n' (entries are cut at line ends), so its
+        // separators are ' ', '\t' and '\r'.
+        let mut start = 0;
+        for sep in memchr::memchr3_iter(b' ', b'\t', b'\r', entry.as_bytes()) {
+            if sep > start {
+                b.push(&entry[start..sep]);
+            }
+            start = sep + 1;
+        }
+        if start < entry.len() {
+            b.push(&entry[start..]);
         }
         let rules = self.rules;
         let fail =
@@ -588,8 +591,9 @@ impl<'a> Parser<'a> {
             }
         }
         if rules.store_reference {
-            let normalised = uri::normalise(b.column(0).unwrap_or_default(), self.version);
-            if !uri::is_store_reference(&normalised) {
+            let col0 = b.column(0).unwrap_or_default();
+            if !uri::is_column0_store_reference(col0) {
+                let normalised = uri::normalise(col0, self.version);
                 self.errors.push(fail(
                     EntryErrorKind::BadStoreReference,
                     format!("Cannot parse Nix store '{normalised}'"),

@@ -121,7 +121,11 @@ pub fn lint(machines: &[Located], version: &NixVersion) -> Vec<Lint> {
                 "set maxJobs (column #3) to at least 1, or remove the machine".into(),
             );
         }
+        let mut seen = std::collections::BTreeSet::new();
         for s in m.systems() {
+            if !seen.insert(s) {
+                continue;
+            }
             if let Some(fix) = arch_os_fix(s) {
                 push(
                     LintKind::SystemNotArchOs,

@@ -4,15 +4,16 @@
 /// Nix ≥ 2.4 (`base64Decode`): every character before the first `=` must
 /// be in the base64 alphabet. Returns the first offending character.
 pub(crate) fn first_bad_char(s: &str) -> Option<char> {
-    let body = s.split('=').next().unwrap_or("");
-    if body
-        .bytes()
-        .all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
-    {
-        return None;
+    for (i, b) in s.bytes().enumerate() {
+        if b == b'=' {
+            return None;
+        }
+        if !(b.is_ascii_alphanumeric() || b == b'+' || b == b'/') {
+            // Every byte before `i` is ASCII, so `i` starts a character.
+            return s.get(i..).and_then(|rest| rest.chars().next());
+        }
     }
-    body.chars()
-        .find(|&c| !(c.is_ascii_alphanumeric() || c == '+' || c == '/'))
+    None
 }
 
 /// A strict standard base64 decode (padding optional), or `None`.

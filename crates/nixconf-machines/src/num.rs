@@ -95,6 +95,11 @@ pub(crate) fn perl_int_u32(s: &str) -> u32 {
 /// number with an optional fraction and exponent, or `inf`, `infinity` or
 /// `nan` in any case. A finite number too large for a float is refused.
 pub(crate) fn lexical_cast_f32(s: &str) -> Option<f32> {
+    // The usual case, a small whole number: converting the exact integer
+    // rounds the same way as reading the decimal text.
+    if !s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse::<u32>().ok().map(|n| n as f32);
+    }
     let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
     if ["inf", "infinity", "nan"]
         .iter()

@@ -257,6 +257,7 @@ pub fn parse(text: &str, source: &str, version: &NixVersion) -> Result<MachinesF
     let rules = Rules::for_version(version);
     let mut p = Parser {
         text,
+        double_space: memchr::memmem::Finder::new(b"  "),
         version,
         source,
         rules,
@@ -283,6 +284,7 @@ pub fn parse(text: &str, source: &str, version: &NixVersion) -> Result<MachinesF
 
 struct Parser<'a> {
     text: &'a str,
+    double_space: memchr::memmem::Finder<'static>,
     version: &'a NixVersion,
     source: &'a str,
     rules: Rules,
@@ -290,8 +292,23 @@ struct Parser<'a> {
     errors: Vec<Error>,
 }
 
+/// Nix's `trim`: strip `" \n\r\t"` at both ends.
 fn trim(s: &str) -> &str {
-    s.trim_matches([' ', '\t', '\n', '\r'])
+    trim_end(trim_start(s))
+}
+
+fn trim_start(s: &str) -> &str {
+    let n = s.bytes().take_while(|&b| is_trim_byte(b)).count();
+    s.get(n..).unwrap_or("")
+}
+
+fn trim_end(s: &str) -> &str {
+    let n = s.bytes().rev().take_while(|&b| is_trim_byte(b)).count();
+    s.get(..s.len() - n).unwrap_or("")
+}
+
+fn is_trim_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 impl<'a> Parser<'a> {
@@ -361,7 +378,7 @@ impl<'a> Parser<'a> {
         for sep in pieces {
             let piece_end = sep.map_or(start + content.len(), |i| start + i);
             let piece = &self.text[piece_start..piece_end];
-            let lead = piece.len() - piece.trim_start_matches([' ', '\t', '\n', '\r']).len();
+            let lead = piece.len() - trim_start(piece).len();
             let entry_start = piece_start + lead;
             piece_start = piece_end + 1;
             let entry = trim(piece);
@@ -447,19 +464,30 @@ impl<'a> Parser<'a> {
     /// One machine entry of Nix 2.x. `entry` is the text as Nix quotes it
     /// in messages, starting at byte `at`.
     fn entry(&mut self, entry: &str, at: usize, line_start: usize, line: usize) -> Option<Machine> {
-        let mut b = MachineBuilder::with_capacity(entry.len());
-        // An entry never holds '\n' (entries are cut at line ends), so its
-        // separators are ' ', '\t' and '\r'.
-        let mut start = 0;
-        for sep in memchr::memchr3_iter(b' ', b'\t', b'\r', entry.as_bytes()) {
-            if sep > start {
-                b.push(&entry[start..sep]);
+        let bytes = entry.as_bytes();
+        let canonical = !entry.is_empty()
+            && bytes.first() != Some(&b' ')
+            && bytes.last() != Some(&b' ')
+            && memchr::memchr2(b'\t', b'\r', bytes).is_none()
+            && self.double_space.find(bytes).is_none();
+        let b = if canonical {
+            MachineBuilder::from_canonical(entry)
+        } else {
+            // An entry never holds '\n' (entries are cut at line ends), so
+            // its separators are ' ', '\t' and '\r'.
+            let mut b = MachineBuilder::with_capacity(entry.len());
+            let mut start = 0;
+            for sep in memchr::memchr3_iter(b' ', b'\t', b'\r', bytes) {
+                if sep > start {
+                    b.push(&entry[start..sep]);
+                }
+                start = sep + 1;
             }
-            start = sep + 1;
-        }
-        if start < entry.len() {
-            b.push(&entry[start..]);
-        }
+            if start < entry.len() {
+                b.push(&entry[start..]);
+            }
+            b
+        };
         let rules = self.rules;
         let fail =
             |kind: EntryErrorKind, message: String, trace: Option<String>, help: Option<String>| {

@@ -53,23 +53,36 @@ pub(crate) fn is_column0_store_reference(uri: &str) -> bool {
 /// The verdict for the usual column 0, made of URL path characters only
 /// (no `%`, `?`, `#` or brackets), in one pass; `None` for the rest.
 fn plain_column0_verdict(uri: &str) -> Option<bool> {
-    if !uri.bytes().all(|c| is_pchar(c) || c == b'/') {
-        return None;
+    let bytes = uri.as_bytes();
+    let (mut colon, mut slash, mut scheme_sep) = (None, false, false);
+    for (i, &c) in bytes.iter().enumerate() {
+        match c {
+            b'/' => slash = true,
+            b':' => {
+                if colon.is_none() {
+                    colon = Some(i);
+                }
+                if bytes.get(i + 1..i + 3) == Some(b"//") {
+                    scheme_sep = true;
+                }
+            }
+            _ if is_pchar(c) => {}
+            _ => return None,
+        }
     }
     // Without a colon it is a host (prefixed with ssh://), a path or a
-    // special word: all accepted.
-    let Some((scheme, _)) = uri.split_once(':') else {
+    // special word: all accepted. A colon without `/` is a host too.
+    let Some(colon) = colon else {
         return Some(true);
     };
-    let has_scheme_sep = uri.contains("://");
-    if !has_scheme_sep && !uri.contains('/') {
+    if !scheme_sep && !slash {
         return Some(true);
     }
-    if is_scheme(scheme) {
+    if is_scheme(&uri[..colon]) {
         return Some(true);
     }
     // Not a URL: a path is still a local store, `x://` is nothing.
-    Some(!has_scheme_sep)
+    Some(!scheme_sep)
 }
 
 fn is_scheme(scheme: &str) -> bool {

@@ -244,3 +244,19 @@ fn rendering_refuses_what_would_read_back_differently() {
     assert!(f.render(&ver).is_err());
     assert_eq!(f.render(&v("2.29.0")).unwrap(), "a x # c; d y\n");
 }
+
+#[test]
+fn canonical_and_spaced_out_lines_read_the_same() {
+    let ver = v("2.24.9");
+    let a = parse("ssh://a x86_64-linux - 2 1 kvm - -\n", "m", &ver).unwrap();
+    let b = parse(" ssh://a  x86_64-linux\t-\r2 1   kvm - -  \n", "m", &ver).unwrap();
+    assert_eq!(
+        a.machines().collect::<Vec<_>>(),
+        b.machines().collect::<Vec<_>>()
+    );
+    let m = a.machines().next().unwrap();
+    assert_eq!(
+        (m.columns(), m.column(7), m.column(8)),
+        (8, Some("-"), None)
+    );
+}

@@ -697,9 +697,23 @@ pub struct Missing {
 
 /// Follow every `@file` reference of `file` (read from `source`) as Nix
 /// does: relative paths are taken from `cwd` (the working directory of the
-/// process reading the machines), a missing file is skipped, any other
-/// read error is fatal, and a reference cycle is reported (where Nix
+/// process reading the machines: for builds that is the build hook, which
+/// every Nix 2 version starts in `/`), a missing file is skipped, any
+/// other read error is fatal, and a reference cycle is reported (where Nix
 /// itself recurses until it crashes).
+///
+/// ```
+/// use nixconf_machines::{expand, parse};
+/// let dir = std::env::temp_dir().join(format!("nixconf-expand-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("more"), "ssh://b aarch64-linux\n").unwrap();
+/// let v = "2.24.9".parse().unwrap();
+/// let file = parse("ssh://a x86_64-linux\n@more\n@gone\n", "machines", &v).unwrap();
+/// let e = expand(&file, "machines", &v, &dir).unwrap();
+/// assert_eq!(e.machines.len(), 2);
+/// assert_eq!(e.missing[0].path, "gone");
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn expand(
     file: &MachinesFile,
     source: &str,
@@ -752,7 +766,14 @@ fn expand_into(
             }),
             Item::Include { line, path, .. } => {
                 let full = cwd.join(path);
-                let bytes = match std::fs::read(&full) {
+                // `open("")` fails with ENOENT, so Nix skips an empty
+                // reference; joining it to `cwd` would name a directory.
+                let read = if path.is_empty() {
+                    Err(std::io::ErrorKind::NotFound.into())
+                } else {
+                    std::fs::read(&full)
+                };
+                let bytes = match read {
                     Ok(b) => b,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                         out.missing.push(Missing {

@@ -260,3 +260,12 @@ fn canonical_and_spaced_out_lines_read_the_same() {
         (8, Some("-"), None)
     );
 }
+
+#[test]
+fn an_empty_reference_is_a_missing_file_not_the_working_directory() {
+    let ver = v("2.8.0");
+    let f = parse("@\nssh://a x86_64-linux\n", "m", &ver).unwrap();
+    let e = nixconf_machines::expand(&f, "m", &ver, std::path::Path::new("/")).unwrap();
+    assert_eq!(e.machines.len(), 1);
+    assert_eq!(e.missing[0].path, "");
+}

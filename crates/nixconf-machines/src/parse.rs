@@ -327,6 +327,7 @@ impl<'a> Parser<'a> {
     /// `@` only counts at the very start of a piece.
     fn split_line(&mut self, start: usize, end: usize, line: usize) {
         let before = self.items.len();
+        let errors_before = self.errors.len();
         let mut s = start;
         while s <= end {
             let e = memchr::memchr(b';', &self.text.as_bytes()[s..end]).map_or(end, |i| s + i);
@@ -357,7 +358,8 @@ impl<'a> Parser<'a> {
             }
             s = e + 1;
         }
-        if self.items.len() == before && end == start {
+        // Nothing but separators (or nothing at all): keep the line.
+        if self.items.len() == before && self.errors.len() == errors_before {
             self.items.push(Item::Blank { line });
         }
     }
@@ -371,6 +373,7 @@ impl<'a> Parser<'a> {
             None => (raw, None),
         };
         let mut last = None;
+        let mut entries = 0;
         let mut piece_start = start;
         let pieces = memchr::memchr_iter(b';', content.as_bytes())
             .map(Some)
@@ -385,6 +388,7 @@ impl<'a> Parser<'a> {
             if entry.is_empty() {
                 continue;
             }
+            entries += 1;
             if let Some(path) = entry.strip_prefix('@') {
                 self.items.push(Item::Include {
                     line,
@@ -412,10 +416,8 @@ impl<'a> Parser<'a> {
                     *comment = Some(c);
                 }
             }
-            (None, Some(text)) if trim(content).is_empty() => {
-                self.items.push(Item::Comment { line, text })
-            }
-            (None, None) if trim(content).is_empty() => self.items.push(Item::Blank { line }),
+            (None, Some(text)) if entries == 0 => self.items.push(Item::Comment { line, text }),
+            (None, None) if entries == 0 => self.items.push(Item::Blank { line }),
             _ => {}
         }
     }

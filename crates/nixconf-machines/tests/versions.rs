@@ -269,3 +269,13 @@ fn an_empty_reference_is_a_missing_file_not_the_working_directory() {
     assert_eq!(e.machines.len(), 1);
     assert_eq!(e.missing[0].path, "");
 }
+
+#[test]
+fn a_line_of_separators_keeps_its_comment_and_its_place() {
+    let ver = v("2.29.0");
+    let f = parse("a x\n ; # note\n;;\n", "m", &ver).unwrap();
+    assert_eq!(f.render(&ver).unwrap(), "a x\n# note\n\n");
+    let ver = v("2.8.0");
+    let f = parse("a x\n;;\n", "m", &ver).unwrap();
+    assert_eq!(f.render(&ver).unwrap(), "a x\n\n");
+}

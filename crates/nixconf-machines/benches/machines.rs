@@ -4,7 +4,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use nixconf_format::NixVersion;
-use nixconf_machines::parse;
+use nixconf_machines::{lint, parse, Located};
 
 /// A machines file of `n` lines as the NixOS module writes them, with
 /// varied hosts, systems, features and host keys.
@@ -59,6 +59,16 @@ fn hundred_thousand(c: &mut Criterion) {
     g.bench_function("render", |b| {
         b.iter(|| black_box(&file).render(&version).unwrap())
     });
+    let located: Vec<Located> = file
+        .machines()
+        .enumerate()
+        .map(|(i, m)| Located {
+            file: "machines".into(),
+            line: i + 1,
+            machine: m.clone(),
+        })
+        .collect();
+    g.bench_function("lint", |b| b.iter(|| lint(black_box(&located), &version)));
     g.bench_function("parse+render", |b| {
         b.iter(|| {
             parse(black_box(&text), "machines", &version)

@@ -54,30 +54,24 @@ pub(crate) fn is_column0_store_reference(uri: &str) -> bool {
 /// (no `%`, `?`, `#` or brackets), in one pass; `None` for the rest.
 fn plain_column0_verdict(uri: &str) -> Option<bool> {
     let bytes = uri.as_bytes();
-    let (mut colon, mut slash, mut scheme_sep) = (None, false, false);
-    for (i, &c) in bytes.iter().enumerate() {
-        match c {
-            b'/' => slash = true,
-            b':' => {
-                if colon.is_none() {
-                    colon = Some(i);
-                }
-                if bytes.get(i + 1..i + 3) == Some(b"//") {
-                    scheme_sep = true;
-                }
-            }
-            _ if is_pchar(c) => {}
-            _ => return None,
-        }
+    // One table lookup per byte, no branch: path characters and '/'.
+    let plain = bytes
+        .iter()
+        .fold(true, |ok, &c| ok & (CLASSES[c as usize] != 0 || c == b'/'));
+    if !plain {
+        return None;
     }
     // Without a colon it is a host (prefixed with ssh://), a path or a
-    // special word: all accepted. A colon without `/` is a host too.
-    let Some(colon) = colon else {
+    // special word: all accepted.
+    let Some(colon) = memchr::memchr(b':', bytes) else {
         return Some(true);
     };
-    if !scheme_sep && !slash {
+    let slash = memchr::memchr(b'/', bytes).is_some();
+    // A colon without `/` is a host with a port: prefixed, accepted.
+    if !slash {
         return Some(true);
     }
+    let scheme_sep = memchr::memmem::find(bytes, b"://").is_some();
     if is_scheme(&uri[..colon]) {
         return Some(true);
     }

@@ -4,9 +4,12 @@
 //!   parallel; one line per failure, then `N passed, M failed`.
 //!   `UPDATE_EXPECT=1` rewrites the expected outputs of the project's own
 //!   fixtures (never those of the vendored reference corpora).
+//! - `codegen [--check]`: regenerate the nix.conf settings schema from
+//!   `reference/*.tsv` (`--check` fails when the committed file is stale).
 //! - `ci`: everything CI checks: formatting, clippy, unit and integration
-//!   tests, docs, then the fixtures.
+//!   tests, docs, the fixtures, then a build of the `cargo fuzz` targets.
 
+mod codegen;
 mod fixtures;
 mod kinds;
 
@@ -18,12 +21,17 @@ fn main() -> ExitCode {
     let task = args.first().map(String::as_str);
     let result = match task {
         Some("test-fixtures") => fixtures::run(&workspace_root(), args.get(1).map(String::as_str)),
+        Some("codegen") => codegen::run(
+            &workspace_root(),
+            args.get(1).is_some_and(|a| a == "--check"),
+        ),
         Some("ci") => ci(),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
                  tasks:\n  \
                  test-fixtures [FILTER]  run every fixture under fixtures/ (UPDATE_EXPECT=1 rewrites our own)\n  \
+                 codegen [--check]       regenerate the nix.conf settings schema from reference/*.tsv\n  \
                  ci                      formatting, clippy, tests, docs and fixtures: what .ci/run runs"
             );
             return ExitCode::from(2);
@@ -80,5 +88,30 @@ fn ci() -> Result<(), String> {
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
-    fixtures::run(&workspace_root(), None)
+    fixtures::run(&workspace_root(), None)?;
+    fuzz_build()
+}
+
+/// Build every `cargo fuzz` target (they assert that no input panics).
+/// cargo-fuzz needs nightly flags; `RUSTC_BOOTSTRAP=1` lets the stable
+/// toolchain accept them. Without cargo-fuzz this fails under CI (`CI`
+/// set) and says so loudly elsewhere.
+fn fuzz_build() -> Result<(), String> {
+    let have = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        let message = "cargo-fuzz is not installed, so the fuzz targets were NOT built \
+                       (install it with `cargo install cargo-fuzz`)";
+        if std::env::var_os("CI").is_some() {
+            return Err(message.to_owned());
+        }
+        eprintln!("\n*** xtask: {message} ***\n");
+        return Ok(());
+    }
+    cargo(
+        &["fuzz", "build", "--fuzz-dir", "fuzz"],
+        &[("RUSTC_BOOTSTRAP", "1")],
+    )
 }

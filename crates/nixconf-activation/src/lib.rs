@@ -1,8 +1,70 @@
 //! Plan, apply and revert a whole Nix installation on a root directory.
 //!
-//! An evaluated configuration becomes an ordered list of idempotent
-//! actions (directories, files, build users, the daemon's units), each
-//! planned against the live tree, described in a dry run, executed in
-//! order, reverted in reverse, and recorded in a receipt written
-//! atomically under the root.
+//! An [`Installation`] (files, directories, symlinks, and actions of other
+//! crates such as the build users) becomes a [`Plan`]: an ordered list of
+//! idempotent actions, each looked at against the live tree and marked
+//! done, pending, conflicting (a managed file edited by hand) or blocked (a
+//! symlink leading out of the root). [`apply`] validates everything before
+//! touching anything, then carries the pending actions out in order:
+//! files are written atomically (temporary file, fsync, rename, fsync of
+//! the directory) with their mode, anything replaced that we did not write
+//! is backed up, and each step is recorded in a versioned JSON receipt
+//! written atomically under the root. [`revert`] undoes what the receipt
+//! records, latest first, and leaves the tree as it was before the first
+//! apply, byte for byte.
+//!
+//! It is declarative: applying again after a change to the installation
+//! carries out only the difference, and what is no longer configured is
+//! put back as it was.
+//!
+//! Under the root, nixconf keeps its own state in `nix/var/nixconf/`:
+//! `receipt.json`, `backups/<path>` (originals of replaced files, restored
+//! by revert) and `edited/<path>.<n>` (hand edits overwritten with `force`,
+//! never deleted by nixconf).
+//!
+//! ```
+//! use nixconf_activation::{apply, plan, revert, ApplyOptions, DesiredFile, Installation, PlanOptions};
+//!
+//! let root = tempfile::tempdir()?;
+//! let nix_conf = DesiredFile::new("/etc/nix/nix.conf", "sandbox = true\n").restarts_daemon();
+//! let installation = Installation::new()
+//!     .nix_state_layout(&"2.18.1".parse()?)
+//!     .file(nix_conf);
+//!
+//! let before = plan(root.path(), &installation, &PlanOptions::default())?;
+//! assert!(before.describe().starts_with("create directory /nix/var/nix/gcroots/per-user (mode 0755, owner root:root)\n"));
+//! assert!(before.describe().contains("create file /etc/nix/nix.conf (mode 0644)\n    --- /dev/null\n"));
+//!
+//! apply(root.path(), &installation, &ApplyOptions::default())?;
+//! assert_eq!(std::fs::read_to_string(root.path().join("etc/nix/nix.conf"))?, "sandbox = true\n");
+//! assert!(plan(root.path(), &installation, &PlanOptions::default())?.is_up_to_date());
+//!
+//! let report = revert(root.path())?;
+//! assert!(report.is_success());
+//! assert_eq!(std::fs::read_dir(root.path())?.count(), 0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(missing_docs)]
+
+mod apply;
+mod diff;
+mod error;
+mod fsops;
+mod installation;
+mod observe;
+mod path;
+mod plan;
+mod receipt;
+mod sha256;
+mod tree;
+
+pub use apply::{
+    apply, revert, revert_with, ApplyOptions, Outcome, Report, ReportEntry, RevertOptions,
+};
+pub use error::{Error, Result};
+pub use installation::{
+    state_layout, DesiredDir, DesiredFile, DesiredSymlink, ExternalAction, Installation,
+    StateLayout, Undo,
+};
+pub use plan::{plan, ActionKind, Ownership, Plan, PlanOptions, PlannedAction, Status};
+pub use tree::{Tree, TreeEntry};

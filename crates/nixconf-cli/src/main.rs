@@ -7,9 +7,13 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+mod eval;
+
 use clap::{Parser, Subcommand};
 
+mod conf;
 mod machines;
+mod users;
 
 /// Manage a Nix installation declaratively: nix.conf, machines, registry,
 /// build users and the daemon, as the NixOS module does.
@@ -22,6 +26,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// nix.conf as Nix reads it: `show` the effective settings, `check`
+    /// a file for problems.
+    #[command(subcommand)]
+    Conf(conf::ConfCommand),
     /// Compare two Nix versions as `builtins.compareVersions` does: prints
     /// -1, 0 or 1.
     CompareVersions {
@@ -32,6 +40,12 @@ enum Command {
     },
     /// Remote-builder machines files: parse, render, check, which.
     Machines(machines::MachinesArgs),
+    /// The nixbld build-user pool: plan it against a root's accounts, or
+    /// find a free uid range for it.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
+    #[command(flatten)]
+    Options(eval::Command),
 }
 
 /// What a subcommand hands back: text for stdout, and whether it failed
@@ -44,6 +58,7 @@ struct Outcome {
 
 fn run(cli: Cli) -> Result<Outcome, String> {
     match cli.command {
+        Command::Conf(command) => conf::run(command),
         Command::CompareVersions { a, b } => {
             let n = match nixconf_format::compare_versions(&a, &b) {
                 std::cmp::Ordering::Less => -1,
@@ -56,6 +71,8 @@ fn run(cli: Cli) -> Result<Outcome, String> {
             })
         }
         Command::Machines(args) => machines::run(args),
+        Command::Users(command) => users::run(command),
+        Command::Options(command) => eval::run(command),
     }
 }
 

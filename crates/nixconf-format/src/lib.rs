@@ -7,15 +7,40 @@
 //! writes them. It also parses and compares Nix versions.
 //!
 //! ```
-//! use nixconf_format::NixVersion;
+//! use nixconf_format::{show_with, MemSource, Network, NixVersion, ShowOptions};
+//! let mut files = MemSource::new();
+//! files.insert("/etc/nix/nix.conf", "build-max-jobs = 4 # old name\nextra-trusted-users = alice\nfoo = 1\n");
+//! let options = ShowOptions { version: "2.8.0".parse().unwrap(), network: Network::Offline };
+//! let effective = show_with(&files, "/etc/nix".as_ref(), &options).unwrap();
+//! assert_eq!(effective.settings["max-jobs"], "4");
+//! assert_eq!(effective.settings["trusted-users"], "root alice");
+//! assert_eq!(effective.warnings, ["warning: unknown setting 'foo'"]);
+//!
 //! let v: NixVersion = "2.24.9".parse().unwrap();
 //! assert!(v.is_at_least("2.4pre"));
 //! assert!(v < "2.25".parse().unwrap());
 //! ```
 #![deny(missing_docs)]
 
+mod check;
+mod document;
+mod error;
+mod eval;
+mod grammar;
+mod lex;
+mod schema;
+#[rustfmt::skip]
+mod schema_generated;
+mod show;
+mod typed;
 mod value;
 mod version;
+mod xp;
 
+pub use check::{check, Diagnostic, Severity};
+pub use document::{Document, EditError, Line, LineKind};
+pub use error::{ConfError, Location};
+pub use eval::{show, show_with, Effective, FsSource, MemSource, Network, ShowOptions, Source};
+pub use show::{as_logged, newest_version, show_json};
 pub use value::{float_to_string, render_key, render_setting, ConfValue};
 pub use version::{compare_versions, NixVersion, VersionError};

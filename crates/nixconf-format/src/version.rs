@@ -36,6 +36,16 @@ impl NixVersion {
         (self.major, self.minor, self.patch)
     }
 
+    /// The release `2.minor.0`.
+    pub(crate) fn from_minor(minor: u8) -> Self {
+        NixVersion {
+            text: format!("2.{minor}.0"),
+            major: 2,
+            minor: u32::from(minor),
+            patch: 0,
+        }
+    }
+
     /// `true` when this version is at least `other`, as the NixOS module's
     /// `isNixAtLeast` decides it.
     pub fn is_at_least(&self, other: &str) -> bool {

@@ -6,4 +6,89 @@
 //! module produces: `nix.conf`, `machines`, `registry.json`, the build
 //! users, the daemon's service settings, session variables and tmpfiles
 //! rules, byte for byte.
+//!
+//! [`Evaluation::files`] lists what a render writes (nix.conf, machines,
+//! registry.json, a nix-daemon drop-in, the tmpfiles rule, a profile
+//! script, root's channel subscription) and [`render_into`] writes them
+//! all or nothing. The module's `checkConfig` step is [`check_config`]: it
+//! judges findings about the generated nix.conf from any checker, such as
+//! [`check_with_nix`] (the real `nix show-config`).
+//!
+//! ```
+//! use nixconf_options::{evaluate, Format};
+//!
+//! let config = r#"
+//! nixVersion = "2.18.1"
+//! [nix.settings]
+//! substituters = ["https://cache.example.org/"]
+//! max-jobs = 8
+//! "#;
+//! let eval = evaluate(config, Format::Toml, "nixconf.toml").unwrap();
+//! let conf = eval.nix_conf.as_deref().unwrap();
+//! assert!(conf.contains("\nsubstituters = https://cache.example.org/ https://cache.nixos.org/\n"));
+//! assert!(conf.contains("\nmax-jobs = 8\n"));
+//! assert_eq!(eval.nr_build_users, Some(32));
+//!
+//! let err = evaluate("[nix.setings]\ncores = 1\n", Format::Toml, "bad.toml").unwrap_err();
+//! assert_eq!(err.option_errors()[0].option, "nix.setings");
+//! assert!(err.to_string().contains("did you mean `nix.settings`?"));
+//! ```
 #![deny(missing_docs)]
+
+mod arch;
+mod check;
+mod error;
+mod eval;
+mod nixcheck;
+mod output;
+mod render;
+mod settings;
+mod suggest;
+mod tree;
+
+use std::path::Path;
+
+pub use error::{Error, Location, OptionError};
+pub use eval::{RefValue, CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_CHANNEL};
+pub use nixcheck::{check_config, check_with_nix, check_with_schema, CheckFinding, CheckSeverity};
+pub use output::{
+    systemd_quote, BuildUser, Evaluation, FailedAssertion, RegistryEntry, RenderedFile,
+    ServiceConfig, SessionValue, Warning, WritePolicy, DROP_IN_PATH,
+};
+pub use render::render_into;
+pub use tree::Format;
+
+/// Evaluate a configuration given as text. `file_name` names it in
+/// messages.
+pub fn evaluate(text: &str, format: Format, file_name: &str) -> Result<Evaluation, Error> {
+    let source = tree::Source {
+        name: file_name,
+        text,
+    };
+    let mut root = tree::parse(&source, format)?;
+    match (
+        eval::evaluate(&source, &root, format == Format::Toml),
+        format,
+    ) {
+        // Positions in JSON cost a second walk over the text: only spend
+        // it on a configuration that has errors to point at.
+        (Err(Error::Invalid(_)), Format::Json) => {
+            tree::locate_json(text, &mut root);
+            eval::evaluate(&source, &root, true)
+        }
+        (result, _) => result,
+    }
+}
+
+/// Read and evaluate a configuration file; its extension (`.toml`,
+/// `.json`) chooses the format.
+pub fn evaluate_file(path: &Path) -> Result<Evaluation, Error> {
+    let file = path.display().to_string();
+    let format =
+        Format::from_path(path).ok_or_else(|| Error::UnknownFormat { file: file.clone() })?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        file: file.clone(),
+        source,
+    })?;
+    evaluate(&text, format, &file)
+}

@@ -4,5 +4,51 @@
 //! `/etc/subgid` under a root directory, plans the build users and group a
 //! configuration asks for (Linux and macOS conventions), reports every
 //! clash with a fix, and applies the plan through the shadow tools or by
-//! editing the files, recording what it did so it can be undone.
+//! editing the files, recording what it did so it can be undone exactly.
+//!
+//! ```
+//! use nixconf_users::{plan_accounts, Accounts, Platform, PoolRequest, UserAction};
+//!
+//! let accounts = Accounts::parse(
+//!     Some(b"root:x:0:0:root:/root:/bin/sh\nalice:x:30002:100::/home/alice:/bin/sh\n"),
+//!     Some(b"root:x:0:\n"),
+//!     None,
+//!     None,
+//! );
+//! let request = PoolRequest::builder(Platform::Linux).count(3).build()?;
+//! let plan = plan_accounts(&accounts, &request);
+//! assert_eq!(plan.users[0].name, "nixbld1");
+//! assert_eq!(plan.users[0].action, UserAction::Create);
+//! // alice holds uid 30002: the pool cannot be placed, and the fix says where it can.
+//! assert_eq!(plan.conflicts[0].message, "uid 30002 for build user nixbld2 is held by account alice");
+//! assert_eq!(
+//!     plan.conflicts[0].fix.as_deref(),
+//!     Some("set ids.uids.nixbld = 30002: uids 30003-30005 are free \
+//!           (`nixconf users free-range --count 3` finds such a base)"),
+//! );
+//! # Ok::<(), nixconf_users::Error>(())
+//! ```
+//!
+//! Against a root directory, [`plan`] reads the files, [`apply`] carries a
+//! plan out and returns a [`Journal`], and [`undo`] takes it back.
 #![deny(missing_docs)]
+
+mod accounts;
+mod apply;
+mod edit;
+mod error;
+mod plan;
+mod ranges;
+mod request;
+
+pub use accounts::{Accounts, GroupEntry, Location, Malformed, PasswdEntry, SubIdEntry, Table};
+pub use apply::{
+    apply, apply_with, undo, ApplyOptions, Contents, FileRecord, FileState, Journal, Method,
+    ShadowTools,
+};
+pub use error::Error;
+pub use plan::{
+    free_range, plan, plan_accounts, Attribute, Change, Conflict, ConflictKind, GroupAction,
+    GroupPlan, IdRange, Lint, LintKind, Plan, Step, UserAction, UserPlan,
+};
+pub use request::{MaxJobs, Platform, PoolRequest, PoolRequestBuilder};

@@ -1,8 +1,14 @@
 //! The kinds of fixture directory, each with its own `check`.
 
+pub mod cases;
+pub mod options;
+
 use std::path::Path;
 
+mod activation;
+mod conf;
 mod machines;
+mod users;
 
 /// A kind of fixture: where its cases live and how one is checked.
 pub struct Kind {
@@ -15,8 +21,40 @@ pub struct Kind {
     pub check: fn(&Path, bool) -> Result<(), String>,
 }
 
-pub static KINDS: &[Kind] = &[Kind {
-    dir: "machines",
-    vendored: false,
-    check: machines::check,
-}];
+pub static KINDS: &[Kind] = &[
+    Kind {
+        dir: "conformance/conf",
+        vendored: true,
+        check: conf::check_conformance,
+    },
+    Kind {
+        dir: "conformance/cases",
+        vendored: true,
+        check: cases::check,
+    },
+    Kind {
+        dir: "conf",
+        vendored: false,
+        check: conf::check,
+    },
+    Kind {
+        dir: "machines",
+        vendored: false,
+        check: machines::check,
+    },
+    Kind {
+        dir: "users",
+        vendored: false,
+        check: users::check,
+    },
+    Kind {
+        dir: "options",
+        vendored: false,
+        check: options::check,
+    },
+    Kind {
+        dir: "activation",
+        vendored: false,
+        check: activation::check,
+    },
+];

@@ -1,0 +1,972 @@
+//! Carrying a plan out, and undoing it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::fsops::{self, io_error, Ids};
+use crate::installation::{DesiredFile, Installation, Undo};
+use crate::observe::{classify, Class, Current};
+use crate::path::{resolve, Entry, RelPath, Resolved};
+use crate::plan::{plan, Plan, PlanOptions, Status, Step};
+use crate::receipt::{backup_rel, receipt_rel, DirMeta, Original, Receipt, Record, STATE_DIR};
+use crate::sha256::sha256_hex;
+
+/// How to apply.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ApplyOptions {
+    /// Plan and validate, change nothing.
+    pub dry_run: bool,
+    /// Overwrite files edited by hand since we wrote them (a copy of each
+    /// is kept under `nix/var/nixconf/edited/`).
+    pub force: bool,
+    /// Restart the Nix daemon when a file it reads changed (only on `/`,
+    /// and only when systemd is running).
+    pub restart_daemon: bool,
+    /// How to plan.
+    pub plan: PlanOptions,
+    /// Test hook: fail as if killed right after this many durable steps
+    /// (receipt writes, directories made, backups, files written).
+    #[doc(hidden)]
+    pub fail_after: Option<usize>,
+}
+
+impl ApplyOptions {
+    /// Only plan and validate.
+    pub fn dry_run(mut self, yes: bool) -> ApplyOptions {
+        self.dry_run = yes;
+        self
+    }
+
+    /// Overwrite hand edits (keeping copies).
+    pub fn force(mut self, yes: bool) -> ApplyOptions {
+        self.force = yes;
+        self
+    }
+
+    /// Restart the daemon when a file it reads changed.
+    pub fn restart_daemon(mut self, yes: bool) -> ApplyOptions {
+        self.restart_daemon = yes;
+        self
+    }
+
+    /// Set the planning options.
+    pub fn plan_options(mut self, plan: PlanOptions) -> ApplyOptions {
+        self.plan = plan;
+        self
+    }
+}
+
+/// How to revert.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct RevertOptions {
+    /// Also revert files edited by hand since we wrote them (a copy of
+    /// each is kept under `nix/var/nixconf/edited/`).
+    pub force: bool,
+    /// How to undo the journals of external actions, by their kind.
+    pub undo: BTreeMap<String, Undo>,
+}
+
+impl RevertOptions {
+    /// Revert hand-edited files too.
+    pub fn force(mut self, yes: bool) -> RevertOptions {
+        self.force = yes;
+        self
+    }
+
+    /// Register how to undo external actions of `kind`.
+    pub fn undo(mut self, kind: impl Into<String>, undo: Undo) -> RevertOptions {
+        self.undo.insert(kind.into(), undo);
+        self
+    }
+}
+
+/// How one action ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", content = "detail", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Carried out.
+    Done,
+    /// Carried out, with something worth knowing (a directory kept because
+    /// it is not empty, a copy of a hand edit kept).
+    DoneWithNote(String),
+    /// Not carried out, on purpose.
+    Skipped(String),
+    /// Failed; the others were still carried out.
+    Failed(String),
+}
+
+/// One line of a report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ReportEntry {
+    /// The action.
+    pub action: String,
+    /// How it ended.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// What an apply or a revert did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    dry_run: bool,
+    entries: Vec<ReportEntry>,
+}
+
+impl Report {
+    /// Every action carried out (or skipped, or failed), in order.
+    pub fn entries(&self) -> &[ReportEntry] {
+        &self.entries
+    }
+
+    /// Whether nothing failed.
+    pub fn is_success(&self) -> bool {
+        self.failures().is_empty()
+    }
+
+    /// Whether anything was changed.
+    pub fn changed_anything(&self) -> bool {
+        self.entries
+            .iter()
+            .any(|e| matches!(e.outcome, Outcome::Done | Outcome::DoneWithNote(_)))
+    }
+
+    /// The failures, one line each.
+    pub fn failures(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter_map(|e| match &e.outcome {
+                Outcome::Failed(why) => Some(format!("{}: {why}", e.action)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The report for people, one line per action.
+    pub fn describe(&self) -> String {
+        if self.entries.is_empty() {
+            return if self.dry_run {
+                "dry run: nothing to do\n".to_owned()
+            } else {
+                "nothing to do: up to date\n".to_owned()
+            };
+        }
+        let mut out = String::new();
+        for e in &self.entries {
+            let line = match &e.outcome {
+                Outcome::Done => format!("done: {}", e.action),
+                Outcome::DoneWithNote(n) => format!("done: {} ({n})", e.action),
+                Outcome::Skipped(why) => format!("skipped: {} ({why})", e.action),
+                Outcome::Failed(why) => format!("FAILED: {}: {why}", e.action),
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The report as pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    fn push(&mut self, action: impl Into<String>, outcome: Outcome) {
+        self.entries.push(ReportEntry {
+            action: action.into(),
+            outcome,
+        });
+    }
+}
+
+/// Apply `installation` to `root`: plan it afresh, validate everything
+/// (refusing with every problem listed, before anything is touched), then
+/// carry the pending actions out in order, recording each in the receipt.
+/// Applying an installation that is up to date changes nothing.
+pub fn apply(root: &Path, installation: &Installation, options: &ApplyOptions) -> Result<Report> {
+    let ids = Ids::current();
+    require_privileges(root, &ids)?;
+    let plan = plan(root, installation, &options.plan)?;
+    validate(&plan, &ids, options.force)?;
+    let mut report = Report {
+        dry_run: options.dry_run,
+        entries: Vec::new(),
+    };
+    if options.dry_run {
+        for a in plan.actions().iter().filter(|a| a.status != Status::Done) {
+            report.push(a.summary.clone(), Outcome::Skipped("dry run".to_owned()));
+        }
+        return Ok(report);
+    }
+    if plan.is_up_to_date() {
+        return Ok(report);
+    }
+    let mut run = Run::start(root, options.fail_after, ids.is_privileged())?;
+    let restart_wanted = plan
+        .actions()
+        .iter()
+        .any(|a| matches!(a.step, Step::RestartDaemon));
+    if restart_wanted && options.restart_daemon && !run.receipt.daemon_restart_pending {
+        run.receipt.daemon_restart_pending = true;
+        run.save()?;
+    }
+    for action in plan.actions().iter().filter(|a| a.status != Status::Done) {
+        if let Step::RestartDaemon = action.step {
+            let outcome = restart_daemon(root, options.restart_daemon);
+            if run.receipt.daemon_restart_pending {
+                run.receipt.daemon_restart_pending = false;
+                run.save()?;
+            }
+            report.push(action.summary.clone(), outcome);
+            continue;
+        }
+        let note = match &action.step {
+            Step::Directory { path, mode, owner } => run.directory(path, *mode, *owner),
+            Step::Symlink { path, target } => run.symlink(path, target, options.force),
+            Step::File { path, file } => run.file(path, file, options.force),
+            Step::Retire { record } => run.retire(record, options.force),
+            Step::External { index } => match installation.external_actions().get(*index) {
+                Some(ext) => run.external(ext.execute(root).map(|j| (ext.kind(), j))),
+                None => Err(failed(format!("external action {index} is missing"))),
+            },
+            Step::RestartDaemon | Step::Refused => Ok(None),
+        }
+        .map_err(|e| in_action(&action.summary, e))?;
+        report.push(
+            action.summary.clone(),
+            note.map_or(Outcome::Done, Outcome::DoneWithNote),
+        );
+    }
+    Ok(report)
+}
+
+/// Changing the host's own `/` needs root: say so before doing anything
+/// rather than failing half-way.
+fn require_privileges(root: &Path, ids: &Ids) -> Result<()> {
+    if fsops::is_host_root(root) && !ids.is_privileged() {
+        return Err(Error::NeedsRoot);
+    }
+    Ok(())
+}
+
+/// Refuse, before touching anything, a plan with blocked actions,
+/// conflicts (unless `force`), or places we could not write to.
+fn validate(plan: &Plan, ids: &Ids, force: bool) -> Result<()> {
+    let mut problems = plan.problems(force);
+    if !ids.is_privileged() {
+        let dirs = plan
+            .actions()
+            .iter()
+            .filter(|a| a.status != Status::Done)
+            .filter_map(|a| a.writes_in.as_ref())
+            .chain(plan.state_writes_in.as_ref());
+        for dir in dirs {
+            let writable = std::fs::metadata(dir).is_ok_and(|m| ids.can_write_dir(&m));
+            let what = format!(
+                "{} is not writable by this user; run as root",
+                dir.display()
+            );
+            if !writable && !problems.contains(&what) {
+                problems.push(what);
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Refused { problems })
+    }
+}
+
+fn restart_daemon(root: &Path, requested: bool) -> Outcome {
+    if !requested {
+        return Outcome::Skipped("not asked to restart the daemon".to_owned());
+    }
+    if !fsops::is_host_root(root) {
+        return Outcome::Skipped("the root is not /, so its daemon is not running here".to_owned());
+    }
+    if !Path::new("/run/systemd/system").is_dir() {
+        return Outcome::Skipped("systemd is not running".to_owned());
+    }
+    for args in [
+        &["daemon-reload"][..],
+        &["restart", "nix-daemon.service"][..],
+    ] {
+        match Command::new("systemctl").args(args).output() {
+            Ok(out) if out.status.success() => {}
+            Ok(out) => {
+                return Outcome::Failed(format!(
+                    "systemctl {} failed ({}): {}",
+                    args.join(" "),
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ))
+            }
+            Err(e) => return Outcome::Failed(format!("cannot run systemctl: {e}")),
+        }
+    }
+    Outcome::Done
+}
+
+/// Revert everything the receipt under `root` records, with the default
+/// options (hand-edited files are left in place and reported).
+pub fn revert(root: &Path) -> Result<Report> {
+    revert_with(root, &RevertOptions::default())
+}
+
+/// Revert everything the receipt under `root` records, latest first:
+/// restore backed-up files and symlinks, remove what was created
+/// (directories only when empty), restore directory modes and owners, then
+/// remove the receipt and our state directory. Every failure is reported
+/// and the rest carried on with; the failed records stay in the receipt so
+/// that reverting again retries them.
+pub fn revert_with(root: &Path, options: &RevertOptions) -> Result<Report> {
+    let ids = Ids::current();
+    require_privileges(root, &ids)?;
+    let receipt = Receipt::load(root)?.ok_or_else(|| Error::NoReceipt {
+        path: receipt_rel().under(root),
+    })?;
+    let mut run = Run {
+        root,
+        receipt,
+        steps: 0,
+        fail_after: None,
+        privileged: ids.is_privileged(),
+    };
+    let mut report = Report::default();
+    let records = std::mem::take(&mut run.receipt.records);
+    let mut failed: Vec<Record> = Vec::new();
+    for record in records.iter().rev() {
+        let name = describe_record(record);
+        match run.undo(record, options.force, &options.undo) {
+            Ok(note) => report.push(name, note.map_or(Outcome::Done, Outcome::DoneWithNote)),
+            Err(why) => {
+                report.push(name, Outcome::Failed(why));
+                failed.push(record.clone());
+            }
+        }
+    }
+    failed.reverse();
+    if !failed.is_empty() {
+        run.receipt.records = failed;
+        if let Err(e) = run.receipt.save(root) {
+            report.push("update the receipt", Outcome::Failed(e.to_string()));
+        }
+        return Ok(report);
+    }
+    run.finish_revert(&mut report);
+    Ok(report)
+}
+
+fn describe_record(record: &Record) -> String {
+    match record {
+        Record::Directory { path, .. } => format!("revert directory {}", path.display()),
+        Record::File { path, .. } => format!("revert file {}", path.display()),
+        Record::Symlink { path, .. } => format!("revert symlink {}", path.display()),
+        Record::External { action, .. } => format!("revert {action}"),
+    }
+}
+
+/// An apply or revert under way: the receipt as on disk, and the step
+/// counter of the failure-injection hook.
+struct Run<'a> {
+    root: &'a Path,
+    receipt: Receipt,
+    steps: usize,
+    fail_after: Option<usize>,
+    privileged: bool,
+}
+
+/// A human-readable note about an action, if any.
+type Note = Option<String>;
+
+/// Name the action an error happened in (the injected failure stays as
+/// it is: tests match on it).
+fn in_action(summary: &str, error: Error) -> Error {
+    let message = match error {
+        Error::InjectedFailure(_) => return error,
+        Error::Failed { message, .. } => message,
+        other => other.to_string(),
+    };
+    Error::Failed {
+        action: summary.to_owned(),
+        message,
+    }
+}
+
+/// A problem found while carrying an action out (the tree changed since
+/// it was planned, or undoing a retired entry failed).
+fn failed(why: String) -> Error {
+    Error::Failed {
+        action: "apply".to_owned(),
+        message: why,
+    }
+}
+
+impl<'a> Run<'a> {
+    /// Load or start the receipt, creating our state directory if needed.
+    fn start(root: &'a Path, fail_after: Option<usize>, privileged: bool) -> Result<Run<'a>> {
+        let existing = Receipt::load(root)?;
+        let mut run = Run {
+            root,
+            receipt: existing.clone().unwrap_or_else(Receipt::new),
+            steps: 0,
+            fail_after,
+            privileged,
+        };
+        if existing.is_none() {
+            let state = RelPath::from_components(&[STATE_DIR.to_owned()]);
+            let r = resolve(root, &state, true).map_err(|r| failed(r.0))?;
+            let mut missing = r.missing_parents();
+            match r.entry {
+                Entry::Missing => missing.push(r.real.clone()),
+                // An empty state directory without a receipt was made by a
+                // run killed before it wrote its first receipt: nobody else
+                // uses this name, so it is ours to remove on revert.
+                Entry::Dir(_) if is_empty_dir(&r.host(root)) => missing.push(r.real.clone()),
+                _ => {}
+            }
+            for dir in &missing {
+                fsops::make_dir(&dir.under(root), 0o755)?;
+            }
+            run.receipt.state_dirs_created = missing;
+            run.save()?;
+        }
+        Ok(run)
+    }
+
+    /// Count a durable step; fail here if the test hook says so.
+    fn checkpoint(&mut self) -> Result<()> {
+        self.steps += 1;
+        if self.fail_after == Some(self.steps) {
+            return Err(Error::InjectedFailure(self.steps));
+        }
+        Ok(())
+    }
+
+    fn save(&mut self) -> Result<()> {
+        self.receipt.save(self.root)?;
+        self.checkpoint()
+    }
+
+    /// Create `dirs` (outermost first), all but the last with mode 0755.
+    fn make_dirs(&mut self, dirs: &[RelPath], last_mode: u32) -> Result<()> {
+        for (i, dir) in dirs.iter().enumerate() {
+            let mode = if i + 1 == dirs.len() {
+                last_mode
+            } else {
+                0o755
+            };
+            fsops::make_dir(&dir.under(self.root), mode)?;
+        }
+        if !dirs.is_empty() {
+            self.checkpoint()?;
+        }
+        Ok(())
+    }
+
+    fn directory(&mut self, path: &RelPath, mode: u32, owner: Option<(u32, u32)>) -> Result<Note> {
+        let r = resolve(self.root, path, true).map_err(|r| failed(r.0))?;
+        let host = r.host(self.root);
+        let (mut created, previous) = match self.receipt.find(path) {
+            Some(Record::Directory {
+                created, previous, ..
+            }) => (created.clone(), *previous),
+            _ => (Vec::new(), None),
+        };
+        match &r.entry {
+            Entry::Missing => {
+                let mut missing = r.missing_parents();
+                missing.push(r.real.clone());
+                extend_unique(&mut created, &missing);
+                self.receipt.upsert(Record::Directory {
+                    path: path.clone(),
+                    created,
+                    previous,
+                });
+                self.save()?;
+                self.make_dirs(&missing, mode)?;
+            }
+            Entry::Dir(meta) => {
+                use std::os::unix::fs::MetadataExt;
+                let ours = created.last() == Some(&r.real);
+                let previous = match previous {
+                    Some(p) => Some(p),
+                    None if ours => None,
+                    None => Some(DirMeta {
+                        mode: meta.mode() & fsops::MODE_MASK,
+                        uid: meta.uid(),
+                        gid: meta.gid(),
+                    }),
+                };
+                self.receipt.upsert(Record::Directory {
+                    path: path.clone(),
+                    created,
+                    previous,
+                });
+                self.save()?;
+                fsops::set_mode(&host, mode)?;
+            }
+            _ => return Err(failed(format!("{} is not a directory", path.display()))),
+        }
+        if let Some((uid, gid)) = owner {
+            fsops::set_owner(&host, uid, gid)?;
+        }
+        self.checkpoint()?;
+        Ok(None)
+    }
+
+    /// Look at a file or symlink path and return what is there, whose it
+    /// is, and the record to build on.
+    fn observe(
+        &self,
+        path: &RelPath,
+        record: Option<&Record>,
+    ) -> Result<(Resolved, Current, Class)> {
+        let r = resolve(self.root, path, false).map_err(|r| failed(r.0))?;
+        let current = Current::read(&r.host(self.root), &r.entry)?;
+        if matches!(current, Current::Dir | Current::Other) {
+            return Err(failed(format!(
+                "{} exists and is not a file",
+                path.display()
+            )));
+        }
+        let class = classify(record, &current);
+        Ok((r, current, class))
+    }
+
+    /// Before replacing what is at `path`: back up an original file we
+    /// have no copy of yet, and keep a copy of a hand edit.
+    fn preserve(
+        &mut self,
+        path: &RelPath,
+        current: &Current,
+        class: Class,
+        original: &Original,
+    ) -> Result<Note> {
+        let Current::File { bytes, mode, .. } = current else {
+            return Ok(None);
+        };
+        let backup = backup_rel(path);
+        if matches!(class, Class::Foreign | Class::Original)
+            && matches!(original, Original::File { .. })
+            && !backup.under(self.root).exists()
+        {
+            self.write_state_file(&backup, bytes, *mode)?;
+            self.checkpoint()?;
+        }
+        if class == Class::Edited {
+            let copy = self.keep_copy(path, bytes, *mode)?;
+            return Ok(Some(format!(
+                "the hand-edited version is kept at {}",
+                copy.display()
+            )));
+        }
+        Ok(None)
+    }
+
+    /// Write a file under our state directory, creating its parents.
+    fn write_state_file(&mut self, rel: &RelPath, bytes: &[u8], mode: u32) -> Result<()> {
+        if let Some(parent) = rel.parent() {
+            let host = parent.under(self.root);
+            std::fs::create_dir_all(&host).map_err(|e| io_error(&host, e))?;
+        }
+        fsops::atomic_write(&rel.under(self.root), bytes, mode, None)
+    }
+
+    /// Keep a copy of a hand-edited file under `edited/`, never overwriting
+    /// an earlier copy.
+    fn keep_copy(&mut self, path: &RelPath, bytes: &[u8], mode: u32) -> Result<RelPath> {
+        let base = format!("{STATE_DIR}/edited/{}", path.as_str());
+        let mut n = 1;
+        let copy = loop {
+            let candidate = RelPath::from_components(&[format!("{base}.{n}")]);
+            if std::fs::symlink_metadata(candidate.under(self.root)).is_err() {
+                break candidate;
+            }
+            n += 1;
+        };
+        self.write_state_file(&copy, bytes, mode)?;
+        self.receipt.kept_copies.push(copy.clone());
+        self.save()?;
+        Ok(copy)
+    }
+
+    fn file(&mut self, path: &RelPath, file: &DesiredFile, force: bool) -> Result<Note> {
+        let (r, current, class) = self.observe(path, self.receipt.find(path))?;
+        if file.only_if_absent && class != Class::Missing {
+            return Ok(None);
+        }
+        if class == Class::Edited && !force {
+            return Err(failed(format!(
+                "{} was edited by hand since nixconf wrote it",
+                path.display()
+            )));
+        }
+        let sha = sha256_hex(file.contents.as_bytes());
+        let (original, mut created, written) = match self.receipt.find(path) {
+            Some(Record::File {
+                original,
+                created,
+                written,
+                ..
+            }) => (original.clone(), created.clone(), written.clone()),
+            _ => (
+                current.as_original().unwrap_or(Original::Absent),
+                Vec::new(),
+                None,
+            ),
+        };
+        let missing = r.missing_parents();
+        extend_unique(&mut created, &missing);
+        // The intent first: what we are about to create and write.
+        self.receipt.upsert(Record::File {
+            path: path.clone(),
+            created,
+            original: original.clone(),
+            written: written.clone(),
+            writing: Some(sha.clone()),
+            restarts_daemon: file.restarts_daemon,
+        });
+        self.save()?;
+        self.make_dirs(&missing, 0o755)?;
+        let note = self.preserve(path, &current, class, &original)?;
+        fsops::atomic_write(
+            &r.host(self.root),
+            file.contents.as_bytes(),
+            file.mode,
+            None,
+        )?;
+        self.checkpoint()?;
+        if let Some(Record::File {
+            written, writing, ..
+        }) = self
+            .receipt
+            .records
+            .iter_mut()
+            .find(|rec| rec.path() == Some(path))
+        {
+            *written = Some(sha);
+            *writing = None;
+        }
+        self.save()?;
+        Ok(note)
+    }
+
+    fn symlink(&mut self, path: &RelPath, target: &Path, force: bool) -> Result<Note> {
+        let (r, current, class) = self.observe(path, self.receipt.find(path))?;
+        if class == Class::Edited && !force {
+            return Err(failed(format!(
+                "{} was changed by hand since nixconf made it",
+                path.display()
+            )));
+        }
+        let (original, mut created) = match self.receipt.find(path) {
+            Some(Record::Symlink {
+                original, created, ..
+            }) => (original.clone(), created.clone()),
+            _ => (
+                current.as_original().unwrap_or(Original::Absent),
+                Vec::new(),
+            ),
+        };
+        let missing = r.missing_parents();
+        extend_unique(&mut created, &missing);
+        self.receipt.upsert(Record::Symlink {
+            path: path.clone(),
+            created,
+            original: original.clone(),
+            target: target.to_path_buf(),
+        });
+        self.save()?;
+        self.make_dirs(&missing, 0o755)?;
+        let note = self.preserve(path, &current, class, &original)?;
+        fsops::atomic_symlink(&r.host(self.root), target)?;
+        self.checkpoint()?;
+        Ok(note)
+    }
+
+    fn external(
+        &mut self,
+        outcome: std::result::Result<(&str, serde_json::Value), String>,
+    ) -> Result<Note> {
+        let (kind, journal) = outcome.map_err(failed)?;
+        self.receipt.records.push(Record::External {
+            action: kind.to_owned(),
+            journal,
+        });
+        self.save()?;
+        Ok(None)
+    }
+
+    /// Undo the record of something no longer configured, and forget it.
+    fn retire(&mut self, record: &Record, force: bool) -> Result<Note> {
+        let note = self.undo(record, force, &BTreeMap::new()).map_err(failed)?;
+        self.checkpoint()?;
+        let path = record.path();
+        self.receipt.records.retain(|r| r.path() != path);
+        self.save()?;
+        Ok(note)
+    }
+
+    /// Undo one record. Idempotent: run again after an interruption, it
+    /// finds its own work done and carries on.
+    fn undo(
+        &mut self,
+        record: &Record,
+        force: bool,
+        undo: &BTreeMap<String, Undo>,
+    ) -> std::result::Result<Note, String> {
+        let mut notes: Vec<String> = Vec::new();
+        match record {
+            Record::External { action, journal } => {
+                let f = undo.get(action).ok_or_else(|| {
+                    format!("no way to undo '{action}' is known to this program; its journal stays in the receipt")
+                })?;
+                f(self.root, journal)?;
+            }
+            Record::Directory { path, previous, .. } => {
+                if let Some(p) = previous {
+                    let r = resolve(self.root, path, true).map_err(|r| r.0)?;
+                    if matches!(r.entry, Entry::Dir(_)) {
+                        let host = r.host(self.root);
+                        fsops::set_mode(&host, p.mode).map_err(|e| e.to_string())?;
+                        if self.privileged {
+                            fsops::set_owner(&host, p.uid, p.gid).map_err(|e| e.to_string())?;
+                        }
+                    }
+                }
+            }
+            Record::File { path, original, .. } | Record::Symlink { path, original, .. } => {
+                let (r, current, class) = self
+                    .observe(path, Some(record))
+                    .map_err(|e| e.to_string())?;
+                let host = r.host(self.root);
+                if class == Class::Edited {
+                    if !force {
+                        return Err(format!(
+                            "{} was edited by hand since nixconf wrote it; left in place (revert with force to restore the original, keeping a copy)",
+                            path.display()
+                        ));
+                    }
+                    if let Current::File { bytes, mode, .. } = &current {
+                        let copy = self
+                            .keep_copy(path, bytes, *mode)
+                            .map_err(|e| e.to_string())?;
+                        notes.push(format!(
+                            "the hand-edited version is kept at {}",
+                            copy.display()
+                        ));
+                    }
+                }
+                match original {
+                    Original::Absent => {
+                        if class != Class::Missing {
+                            fsops::remove_file(&host).map_err(|e| e.to_string())?;
+                        }
+                    }
+                    Original::Symlink { target } => {
+                        if class != Class::Original {
+                            fsops::atomic_symlink(&host, target).map_err(|e| e.to_string())?;
+                        }
+                    }
+                    Original::File {
+                        sha256,
+                        mode,
+                        uid,
+                        gid,
+                    } => {
+                        let backup = backup_rel(path).under(self.root);
+                        match std::fs::read(&backup) {
+                            Ok(bytes) => {
+                                if sha256_hex(&bytes) != *sha256 {
+                                    return Err(format!(
+                                        "the backup {} does not hold the original any more; left in place",
+                                        backup.display()
+                                    ));
+                                }
+                                let owner = self.privileged.then_some((*uid, *gid));
+                                fsops::atomic_write(&host, &bytes, *mode, owner)
+                                    .map_err(|e| e.to_string())?;
+                                fsops::remove_file(&backup).map_err(|e| e.to_string())?;
+                            }
+                            Err(_) if class == Class::Original => {
+                                // Never replaced: only the mode may be ours.
+                                fsops::set_mode(&host, *mode).map_err(|e| e.to_string())?;
+                            }
+                            Err(e) => {
+                                return Err(format!(
+                                    "cannot read the backup {}: {e}; {} left in place",
+                                    backup.display(),
+                                    path.display()
+                                ))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for dir in record.created_dirs().iter().rev() {
+            match fsops::remove_empty_dir(&dir.under(self.root)) {
+                Ok(true) => {}
+                Ok(false) => {
+                    notes.push(format!("{} kept: not empty", dir.display()));
+                    if !self.receipt.leftover_dirs.contains(dir) {
+                        self.receipt.leftover_dirs.push(dir.clone());
+                    }
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Ok((!notes.is_empty()).then(|| notes.join("; ")))
+    }
+
+    /// After every record is undone: directories left over because they
+    /// were not empty, our backups directory, the receipt, and the state
+    /// directories we made.
+    fn finish_revert(&mut self, report: &mut Report) {
+        let mut leftovers = std::mem::take(&mut self.receipt.leftover_dirs);
+        // Deepest first, so a parent is tried after its children.
+        leftovers.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        for dir in &leftovers {
+            match fsops::remove_empty_dir(&dir.under(self.root)) {
+                Ok(true) => {
+                    report.push(format!("remove directory {}", dir.display()), Outcome::Done)
+                }
+                Ok(false) => report.push(
+                    format!("remove directory {}", dir.display()),
+                    Outcome::Skipped("not empty".to_owned()),
+                ),
+                Err(e) => report.push(
+                    format!("remove directory {}", dir.display()),
+                    Outcome::Failed(e.to_string()),
+                ),
+            }
+        }
+        let backups = self.root.join(STATE_DIR).join("backups");
+        if let Err(e) = remove_empty_tree(&backups) {
+            report.push(
+                "remove the backups directory",
+                Outcome::Failed(e.to_string()),
+            );
+        }
+        let receipt = receipt_rel().under(self.root);
+        match fsops::remove_file(&receipt) {
+            Ok(()) => report.push("remove the receipt", Outcome::Done),
+            Err(e) => report.push("remove the receipt", Outcome::Failed(e.to_string())),
+        }
+        for copy in &self.receipt.kept_copies {
+            report.push(
+                format!("copy of a hand edit {}", copy.display()),
+                Outcome::Skipped("kept: remove it yourself once you no longer need it".to_owned()),
+            );
+        }
+        for dir in self.receipt.state_dirs_created.iter().rev() {
+            match fsops::remove_empty_dir(&dir.under(self.root)) {
+                Ok(_) => {}
+                Err(e) => report.push(
+                    format!("remove directory {}", dir.display()),
+                    Outcome::Failed(e.to_string()),
+                ),
+            }
+        }
+    }
+}
+
+fn is_empty_dir(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+fn extend_unique(list: &mut Vec<RelPath>, more: &[RelPath]) {
+    for item in more {
+        if !list.contains(item) {
+            list.push(item.clone());
+        }
+    }
+}
+
+/// Remove a directory tree that holds only (possibly nested) empty
+/// directories; anything else stays, with the directories holding it.
+fn remove_empty_tree(dir: &Path) -> Result<bool> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),
+        Err(e) => return Err(io_error(dir, e)),
+    };
+    let mut empty = true;
+    for entry in entries {
+        let entry = entry.map_err(|e| io_error(dir, e))?;
+        let path: PathBuf = entry.path();
+        let is_dir = entry.file_type().map_err(|e| io_error(&path, e))?.is_dir();
+        if !(is_dir && remove_empty_tree(&path)?) {
+            empty = false;
+        }
+    }
+    if empty {
+        fsops::remove_empty_dir(dir)
+    } else {
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::installation::DesiredFile;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn unprivileged() -> Ids {
+        Ids {
+            euid: 4242,
+            egid: 4242,
+            groups: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn host_root_without_privileges_is_refused_with_a_clear_message() {
+        let err = require_privileges(Path::new("/"), &unprivileged()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "applying to / needs root privileges: run as root (for example with sudo), or pass another root directory"
+        );
+        let root = tempfile::tempdir().unwrap();
+        assert!(require_privileges(root.path(), &unprivileged()).is_ok());
+        let root_ids = Ids {
+            euid: 0,
+            egid: 0,
+            groups: Vec::new(),
+        };
+        assert!(require_privileges(Path::new("/"), &root_ids).is_ok());
+    }
+
+    #[test]
+    fn unwritable_directory_is_refused_before_anything_changes() {
+        let root = tempfile::tempdir().unwrap();
+        let etc = root.path().join("etc");
+        std::fs::create_dir(&etc).unwrap();
+        let inst = Installation::new().file(DesiredFile::new("etc/nix/nix.conf", "x = 1\n"));
+        let p = plan(root.path(), &inst, &PlanOptions::default()).unwrap();
+        // Not ours (uid 4242 is not the owner) and not writable by others.
+        std::fs::set_permissions(&etc, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let err = validate(&p, &unprivileged(), false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!(
+                "{} is not writable by this user; run as root",
+                etc.display()
+            )),
+            "{err}"
+        );
+        std::fs::set_permissions(&etc, std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(validate(&p, &unprivileged(), false).is_ok());
+    }
+}

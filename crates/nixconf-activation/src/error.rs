@@ -1,0 +1,74 @@
+//! The one error type of this crate.
+
+use std::path::PathBuf;
+
+/// Why planning, applying or reverting could not go ahead.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The installation description is invalid; `location` is the JSON
+    /// position (`line:col`) or the field (`files[2].path`).
+    #[error("{location}: {message}")]
+    Installation {
+        /// Where in the description.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The root directory itself is unusable.
+    #[error("root {}: {message}", path.display())]
+    Root {
+        /// The root as given.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Applying to the host's `/` needs root privileges.
+    #[error("applying to / needs root privileges: run as root (for example with sudo), or pass another root directory")]
+    NeedsRoot,
+    /// Validation found problems; nothing was changed.
+    #[error("nothing was changed, because:\n{}", problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Refused {
+        /// Every problem found, one line each.
+        problems: Vec<String>,
+    },
+    /// An action failed while applying. What was done before it is in the
+    /// receipt: applying again resumes, reverting undoes it.
+    #[error(
+        "{action}: {message} (what was done so far is recorded: apply again to resume, or revert)"
+    )]
+    Failed {
+        /// The action, as the plan names it.
+        action: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The receipt under the root cannot be read or has an unknown version.
+    #[error("receipt {}: {message}", path.display())]
+    Receipt {
+        /// The receipt's host path.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// `revert` found no receipt: nothing was applied to this root.
+    #[error("no receipt at {}: nixconf has not applied anything to this root", path.display())]
+    NoReceipt {
+        /// Where the receipt was looked for.
+        path: PathBuf,
+    },
+    /// A filesystem operation failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The host path operated on.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The failure injected by `ApplyOptions::fail_after` (tests only).
+    #[error("injected failure after step {0}")]
+    InjectedFailure(usize),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,612 @@
+//! What an installation should look like: the input of planning.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use nixconf_format::NixVersion;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::path::RelPath;
+
+/// A file the installation should contain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DesiredFile {
+    /// Path relative to the root (a leading `/` is allowed and ignored).
+    pub path: String,
+    /// The exact contents.
+    pub contents: String,
+    /// Permission bits, `0o644` unless set.
+    #[serde(with = "octal", default = "default_file_mode")]
+    pub mode: u32,
+    /// Write the file only when nothing is at its path, and never touch it
+    /// afterwards (the module's `/root/.nix-channels`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub only_if_absent: bool,
+    /// The Nix daemon reads this file: a change to it restarts the daemon.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub restarts_daemon: bool,
+}
+
+fn default_file_mode() -> u32 {
+    0o644
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl DesiredFile {
+    /// A file with mode `0644`, always kept equal to `contents`.
+    pub fn new(path: impl Into<String>, contents: impl Into<String>) -> DesiredFile {
+        DesiredFile {
+            path: path.into(),
+            contents: contents.into(),
+            mode: default_file_mode(),
+            only_if_absent: false,
+            restarts_daemon: false,
+        }
+    }
+
+    /// Set the permission bits.
+    pub fn mode(mut self, mode: u32) -> DesiredFile {
+        self.mode = mode;
+        self
+    }
+
+    /// Write it only when its path is free, as the module does with
+    /// `/root/.nix-channels`.
+    pub fn only_if_absent(mut self) -> DesiredFile {
+        self.only_if_absent = true;
+        self
+    }
+
+    /// Mark it as read by the Nix daemon.
+    pub fn restarts_daemon(mut self) -> DesiredFile {
+        self.restarts_daemon = true;
+        self
+    }
+}
+
+/// A directory the installation should contain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DesiredDir {
+    /// Path relative to the root.
+    pub path: String,
+    /// Permission bits, including the sticky bit where wanted (`0o1777`).
+    #[serde(with = "octal")]
+    pub mode: u32,
+    /// Owning user (name in the root's `etc/passwd`, or a number); `None`
+    /// leaves the owner alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Owning group (name in the root's `etc/group`, or a number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+impl DesiredDir {
+    /// A directory with `mode`, owner left alone.
+    pub fn new(path: impl Into<String>, mode: u32) -> DesiredDir {
+        DesiredDir {
+            path: path.into(),
+            mode,
+            owner: None,
+            group: None,
+        }
+    }
+
+    /// Set the owning user and group.
+    pub fn owned_by(mut self, owner: impl Into<String>, group: impl Into<String>) -> DesiredDir {
+        self.owner = Some(owner.into());
+        self.group = Some(group.into());
+        self
+    }
+}
+
+/// A symlink the installation should contain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DesiredSymlink {
+    /// Path of the link, relative to the root.
+    pub path: String,
+    /// What it points to, written as is (absolute targets are read from
+    /// the root by the installed system).
+    pub target: String,
+}
+
+impl DesiredSymlink {
+    /// The link `path -> target`.
+    pub fn new(path: impl Into<String>, target: impl Into<String>) -> DesiredSymlink {
+        DesiredSymlink {
+            path: path.into(),
+            target: target.into(),
+        }
+    }
+}
+
+/// Nix's state directories and symlinks for one Nix version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StateLayout {
+    /// Directories, parents before children.
+    pub directories: Vec<DesiredDir>,
+    /// Symlinks, after the directories they live in.
+    pub symlinks: Vec<DesiredSymlink>,
+}
+
+/// The state directories the NixOS module creates for a Nix `version`.
+///
+/// For Nix 2 and later, the 2023 module: its activation script's
+/// `install -m 0755 -d /nix/var/nix/{gcroots,profiles}/per-user` and its
+/// tmpfiles rule `d /nix/var/nix/daemon-socket 0755 root root`. For Nix 1.x,
+/// the 2013 module's `mkdir -m 0755 -p` set, its `mkdir -m 1777 -p` set and
+/// its two symlinks into `gcroots`. Everything is owned by root, as the
+/// activation script ran as root.
+pub fn state_layout(version: &NixVersion) -> StateLayout {
+    let dir = |path: &str, mode: u32| DesiredDir::new(path, mode).owned_by("root", "root");
+    if version.triple().0 >= 2 {
+        return StateLayout {
+            directories: vec![
+                dir("nix/var/nix/gcroots/per-user", 0o755),
+                dir("nix/var/nix/profiles/per-user", 0o755),
+                dir("nix/var/nix/daemon-socket", 0o755),
+            ],
+            symlinks: Vec::new(),
+        };
+    }
+    let mut directories: Vec<DesiredDir> = [
+        "nix/var/nix/gcroots",
+        "nix/var/nix/temproots",
+        "nix/var/nix/manifests",
+        "nix/var/nix/userpool",
+        "nix/var/nix/profiles",
+        "nix/var/nix/db",
+        "nix/var/log/nix/drvs",
+        "nix/var/nix/channel-cache",
+        "nix/var/nix/chroots",
+    ]
+    .iter()
+    .map(|p| dir(p, 0o755))
+    .collect();
+    directories.extend(
+        [
+            "nix/var/nix/gcroots/per-user",
+            "nix/var/nix/profiles/per-user",
+            "nix/var/nix/gcroots/tmp",
+        ]
+        .iter()
+        .map(|p| dir(p, 0o1777)),
+    );
+    StateLayout {
+        directories,
+        symlinks: vec![
+            DesiredSymlink::new("nix/var/nix/gcroots/profiles", "/nix/var/nix/profiles"),
+            DesiredSymlink::new("nix/var/nix/gcroots/manifests", "/nix/var/nix/manifests"),
+        ],
+    }
+}
+
+/// A change made by another crate (the build users of `nixconf-users`),
+/// planned by that crate against the live tree and carried out here in
+/// order; the journal it returns is kept in the receipt, and handed to the
+/// [`Undo`] registered under [`kind`](ExternalAction::kind) on revert.
+pub trait ExternalAction: fmt::Debug {
+    /// The name its journals are recorded and undone under, such as `users`.
+    fn kind(&self) -> &str;
+    /// Whether the live tree already has it (nothing to do).
+    fn is_done(&self) -> bool;
+    /// What it would change, one line each, for the plan.
+    fn describe(&self) -> Vec<String>;
+    /// Carry it out on `root`; the journal is what undoing it needs.
+    fn execute(&self, root: &Path) -> std::result::Result<serde_json::Value, String>;
+}
+
+/// Undo one journal of an [`ExternalAction`], on revert.
+pub type Undo = fn(root: &Path, journal: &serde_json::Value) -> std::result::Result<(), String>;
+
+/// The whole desired installation: files, directories, symlinks and the
+/// changes of other crates, built up with the builder methods or read from
+/// JSON with [`Installation::from_json`].
+///
+/// Actions run in this order: directories, symlinks, files, external
+/// actions, then the daemon restart.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Installation {
+    /// Nix's state directories for this Nix version ([`state_layout`]),
+    /// added before `directories`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nix_state_layout: Option<String>,
+    /// The channel `/root/.nix-channels` subscribes root to, as
+    /// `<channel> nixos`, written only when the file is absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    root_channel: Option<String>,
+    #[serde(default)]
+    directories: Vec<DesiredDir>,
+    #[serde(default)]
+    symlinks: Vec<DesiredSymlink>,
+    #[serde(default)]
+    files: Vec<DesiredFile>,
+    #[serde(skip)]
+    external: Vec<Box<dyn ExternalAction>>,
+}
+
+impl Installation {
+    /// An empty installation.
+    pub fn new() -> Installation {
+        Installation::default()
+    }
+
+    /// Read an installation from its JSON form:
+    /// `{"nix_state_layout": "2.18.1", "root_channel": URL,
+    ///   "directories": [{"path", "mode": "0755", "owner", "group"}],
+    ///   "symlinks": [{"path", "target"}],
+    ///   "files": [{"path", "contents", "mode": "0644", "only_if_absent",
+    ///              "restarts_daemon"}]}`, every key optional.
+    pub fn from_json(text: &str) -> Result<Installation> {
+        let inst: Installation = serde_json::from_str(text).map_err(|e| Error::Installation {
+            location: format!("{}:{}", e.line(), e.column()),
+            message: e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or("")
+                .to_owned(),
+        })?;
+        inst.validate()?;
+        Ok(inst)
+    }
+
+    /// The JSON form read by [`Installation::from_json`] (external actions
+    /// are not part of it).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Add a file.
+    pub fn file(mut self, file: DesiredFile) -> Installation {
+        self.files.push(file);
+        self
+    }
+
+    /// Add a directory.
+    pub fn directory(mut self, dir: DesiredDir) -> Installation {
+        self.directories.push(dir);
+        self
+    }
+
+    /// Add a symlink.
+    pub fn symlink(mut self, link: DesiredSymlink) -> Installation {
+        self.symlinks.push(link);
+        self
+    }
+
+    /// Add Nix's state directories for `version` (see [`state_layout`]).
+    pub fn nix_state_layout(mut self, version: &NixVersion) -> Installation {
+        self.nix_state_layout = Some(version.as_str().to_owned());
+        self
+    }
+
+    /// Subscribe root to `channel` in `/root/.nix-channels` when that file
+    /// is absent, as the module's activation script does.
+    pub fn root_channel(mut self, channel: impl Into<String>) -> Installation {
+        self.root_channel = Some(channel.into());
+        self
+    }
+
+    /// Add a change carried out by another crate.
+    pub fn external(mut self, action: Box<dyn ExternalAction>) -> Installation {
+        self.external.push(action);
+        self
+    }
+
+    pub(crate) fn external_actions(&self) -> &[Box<dyn ExternalAction>] {
+        &self.external
+    }
+
+    /// Every directory, symlink and file with its path checked, in action
+    /// order; reports every problem at once.
+    pub(crate) fn validate(&self) -> Result<Resolved> {
+        let mut problems: Vec<(String, String)> = Vec::new();
+        let mut out = Resolved::default();
+        let mut seen: BTreeMap<RelPath, String> = BTreeMap::new();
+        let mut check = |location: String, path: &str, problems: &mut Vec<(String, String)>| {
+            match RelPath::parse(path) {
+                Ok(p) => {
+                    if let Some(first) = seen.get(&p) {
+                        problems.push((
+                            location,
+                            format!("{} is already described by {first}", p.display()),
+                        ));
+                        None
+                    } else {
+                        seen.insert(p.clone(), location);
+                        Some(p)
+                    }
+                }
+                Err(m) => {
+                    problems.push((location, m));
+                    None
+                }
+            }
+        };
+        let layout = match &self.nix_state_layout {
+            None => None,
+            Some(v) => match v.parse::<NixVersion>() {
+                Ok(v) => Some(state_layout(&v)),
+                Err(e) => {
+                    problems.push(("nix_state_layout".to_owned(), e.to_string()));
+                    None
+                }
+            },
+        };
+        let (layout_dirs, layout_links) = layout
+            .map(|l| (l.directories, l.symlinks))
+            .unwrap_or_default();
+        for (i, d) in layout_dirs.iter().enumerate() {
+            if let Some(p) = check(
+                format!("nix_state_layout.directories[{i}]"),
+                &d.path,
+                &mut problems,
+            ) {
+                out.directories.push((p, d.clone()));
+            }
+        }
+        for (i, d) in self.directories.iter().enumerate() {
+            let loc = format!("directories[{i}]");
+            if d.mode > 0o7777 {
+                problems.push((
+                    format!("{loc}.mode"),
+                    format!("{:o} is not a permission mode (at most 7777)", d.mode),
+                ));
+            }
+            if let Some(p) = check(format!("{loc}.path"), &d.path, &mut problems) {
+                out.directories.push((p, d.clone()));
+            }
+        }
+        for (i, l) in layout_links.iter().enumerate() {
+            if let Some(p) = check(
+                format!("nix_state_layout.symlinks[{i}]"),
+                &l.path,
+                &mut problems,
+            ) {
+                out.symlinks.push((p, l.clone()));
+            }
+        }
+        for (i, l) in self.symlinks.iter().enumerate() {
+            let loc = format!("symlinks[{i}]");
+            if l.target.is_empty() || l.target.contains('\0') {
+                problems.push((
+                    format!("{loc}.target"),
+                    "a symlink target must be non-empty and without NUL bytes".to_owned(),
+                ));
+            }
+            if let Some(p) = check(format!("{loc}.path"), &l.path, &mut problems) {
+                out.symlinks.push((p, l.clone()));
+            }
+        }
+        let channel_file = self.root_channel.as_ref().map(|channel| {
+            DesiredFile::new("root/.nix-channels", format!("{channel} nixos\n")).only_if_absent()
+        });
+        let files = self
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (format!("files[{i}]"), f))
+            .chain(channel_file.iter().map(|f| ("root_channel".to_owned(), f)));
+        for (loc, f) in files {
+            if f.mode > 0o7777 {
+                problems.push((
+                    format!("{loc}.mode"),
+                    format!("{:o} is not a permission mode (at most 7777)", f.mode),
+                ));
+            }
+            let path_loc = if loc == "root_channel" {
+                loc.clone()
+            } else {
+                format!("{loc}.path")
+            };
+            if let Some(p) = check(path_loc, &f.path, &mut problems) {
+                out.files.push((p, f.clone()));
+            }
+        }
+        // A file or symlink cannot also be the parent of another entry.
+        let leaves: Vec<&RelPath> = out
+            .files
+            .iter()
+            .map(|f| &f.0)
+            .chain(out.symlinks.iter().map(|l| &l.0))
+            .collect();
+        for (p, loc) in &seen {
+            for leaf in &leaves {
+                if p != *leaf && p.starts_with(leaf) {
+                    problems.push((
+                        loc.clone(),
+                        format!(
+                            "{} lies inside {}, which is not a directory",
+                            p.display(),
+                            leaf.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        match problems.split_first() {
+            None => Ok(out),
+            Some(((location, message), rest)) => {
+                let mut message = message.clone();
+                for (l, m) in rest {
+                    message.push_str(&format!("\n{l}: {m}"));
+                }
+                Err(Error::Installation {
+                    location: location.clone(),
+                    message,
+                })
+            }
+        }
+    }
+}
+
+/// An installation with its paths checked, in action order.
+#[derive(Debug, Default)]
+pub(crate) struct Resolved {
+    pub(crate) directories: Vec<(RelPath, DesiredDir)>,
+    pub(crate) symlinks: Vec<(RelPath, DesiredSymlink)>,
+    pub(crate) files: Vec<(RelPath, DesiredFile)>,
+}
+
+/// Modes as octal strings in JSON (`"0755"`, `"1777"`), as people write
+/// them.
+pub(crate) mod octal {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(mode: &u32, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{mode:04o}"))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        let text = String::deserialize(d)?;
+        u32::from_str_radix(&text, 8)
+            .ok()
+            .filter(|m| *m <= 0o7777 && !text.is_empty())
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "invalid mode \"{text}\": expected octal permission bits such as \"0644\" or \"1777\""
+                ))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modern_layout_matches_the_2023_module() {
+        let l = state_layout(&"2.13.3".parse().unwrap());
+        let paths: Vec<(&str, u32)> = l
+            .directories
+            .iter()
+            .map(|d| (d.path.as_str(), d.mode))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                ("nix/var/nix/gcroots/per-user", 0o755),
+                ("nix/var/nix/profiles/per-user", 0o755),
+                ("nix/var/nix/daemon-socket", 0o755)
+            ]
+        );
+        assert!(l.symlinks.is_empty());
+        assert!(l
+            .directories
+            .iter()
+            .all(|d| d.owner.as_deref() == Some("root") && d.group.as_deref() == Some("root")));
+    }
+
+    #[test]
+    fn legacy_layout_matches_the_2013_module() {
+        let l = state_layout(&"1.5.3".parse().unwrap());
+        let sticky: Vec<&str> = l
+            .directories
+            .iter()
+            .filter(|d| d.mode == 0o1777)
+            .map(|d| d.path.as_str())
+            .collect();
+        assert_eq!(
+            sticky,
+            [
+                "nix/var/nix/gcroots/per-user",
+                "nix/var/nix/profiles/per-user",
+                "nix/var/nix/gcroots/tmp"
+            ]
+        );
+        assert_eq!(l.directories.iter().filter(|d| d.mode == 0o755).count(), 9);
+        assert!(l
+            .directories
+            .iter()
+            .any(|d| d.path == "nix/var/log/nix/drvs"));
+        assert_eq!(
+            l.symlinks,
+            [
+                DesiredSymlink::new("nix/var/nix/gcroots/profiles", "/nix/var/nix/profiles"),
+                DesiredSymlink::new("nix/var/nix/gcroots/manifests", "/nix/var/nix/manifests"),
+            ]
+        );
+    }
+
+    #[test]
+    fn json_errors_name_line_and_column() {
+        let err = Installation::from_json(
+            "{\n  \"files\": [{\"path\": \"etc/x\", \"contents\": \"\", \"mode\": \"999\"}]\n}",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("2:"), "{text}");
+        assert!(text.contains("invalid mode \"999\""), "{text}");
+        let err = Installation::from_json("{\"file\": []}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("1:") && err.contains("unknown field `file`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_paths_are_all_reported_with_their_field() {
+        let json = r#"{"files": [{"path": "etc/../x", "contents": ""}, {"path": "/etc/nix/nix.conf", "contents": ""}],
+                       "directories": [{"path": "etc/nix/nix.conf/sub", "mode": "0755"}, {"path": "/", "mode": "0755"}]}"#;
+        let text = Installation::from_json(json).unwrap_err().to_string();
+        assert!(
+            text.contains("directories[1].path: '/' names the root itself"),
+            "{text}"
+        );
+        assert!(
+            text.contains("files[0].path: 'etc/../x' has a '..' component"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "directories[0].path: /etc/nix/nix.conf/sub lies inside /etc/nix/nix.conf"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn duplicate_paths_are_refused() {
+        let inst = Installation::new()
+            .file(DesiredFile::new("etc/nix/nix.conf", "a"))
+            .file(DesiredFile::new("/etc/nix/nix.conf", "b"));
+        let text = inst.validate().unwrap_err().to_string();
+        assert_eq!(
+            text,
+            "files[1].path: /etc/nix/nix.conf is already described by files[0].path"
+        );
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let inst = Installation::new()
+            .nix_state_layout(&"2.18.1".parse().unwrap())
+            .root_channel("https://nixos.org/channels/nixos-unstable")
+            .directory(DesiredDir::new("nix/var/nix/x", 0o1777).owned_by("root", "nixbld"))
+            .symlink(DesiredSymlink::new("a", "/b"))
+            .file(
+                DesiredFile::new("etc/nix/nix.conf", "x = 1\n")
+                    .mode(0o600)
+                    .restarts_daemon(),
+            );
+        let json = inst.to_json();
+        assert!(json.contains("\"mode\": \"1777\""), "{json}");
+        assert_eq!(Installation::from_json(&json).unwrap().to_json(), json);
+    }
+}

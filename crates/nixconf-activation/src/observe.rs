@@ -1,0 +1,129 @@
+//! Looking at what is on disk and whose it is.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::Result;
+use crate::fsops::{io_error, MODE_MASK};
+use crate::path::Entry;
+use crate::receipt::{Original, Record};
+use crate::sha256::sha256_hex;
+
+/// What is at a managed path now.
+#[derive(Debug)]
+pub(crate) enum Current {
+    Missing,
+    File {
+        bytes: Vec<u8>,
+        sha256: String,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    },
+    Symlink(PathBuf),
+    Dir,
+    /// A device, socket or fifo.
+    Other,
+}
+
+impl Current {
+    /// Read what `entry` (found at `host`) is; files are read whole.
+    pub(crate) fn read(host: &Path, entry: &Entry) -> Result<Current> {
+        Ok(match entry {
+            Entry::Missing => Current::Missing,
+            Entry::Dir(_) => Current::Dir,
+            Entry::Other => Current::Other,
+            Entry::Symlink(target) => Current::Symlink(target.clone()),
+            Entry::File(meta) => {
+                let bytes = std::fs::read(host).map_err(|e| io_error(host, e))?;
+                Current::File {
+                    sha256: sha256_hex(&bytes),
+                    bytes,
+                    mode: meta.mode() & MODE_MASK,
+                    uid: meta.uid(),
+                    gid: meta.gid(),
+                }
+            }
+        })
+    }
+
+    /// The record of this as an original, for a path we have no record of.
+    pub(crate) fn as_original(&self) -> Option<Original> {
+        match self {
+            Current::Missing => Some(Original::Absent),
+            Current::File {
+                sha256,
+                mode,
+                uid,
+                gid,
+                ..
+            } => Some(Original::File {
+                sha256: sha256.clone(),
+                mode: *mode,
+                uid: *uid,
+                gid: *gid,
+            }),
+            Current::Symlink(target) => Some(Original::Symlink {
+                target: target.clone(),
+            }),
+            Current::Dir | Current::Other => None,
+        }
+    }
+
+    /// Whether this is what `original` recorded.
+    pub(crate) fn matches(&self, original: &Original) -> bool {
+        match (self, original) {
+            (Current::Missing, Original::Absent) => true,
+            (Current::File { sha256, .. }, Original::File { sha256: o, .. }) => sha256 == o,
+            (Current::Symlink(t), Original::Symlink { target }) => t == target,
+            _ => false,
+        }
+    }
+}
+
+/// Whose is the entry at a managed file or symlink path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// Nothing there.
+    Missing,
+    /// Something we have no record of: to be backed up before replacing.
+    Foreign,
+    /// What we wrote (or were writing when interrupted).
+    Ours,
+    /// Still what was there before we first touched the path.
+    Original,
+    /// Neither: edited by hand since we wrote it.
+    Edited,
+}
+
+pub(crate) fn classify(record: Option<&Record>, current: &Current) -> Class {
+    if matches!(current, Current::Missing) {
+        return Class::Missing;
+    }
+    match record {
+        Some(Record::File {
+            original,
+            written,
+            writing,
+            ..
+        }) => match current {
+            // The original first: when what we write equals it, treating
+            // it as the original keeps its backup (and its mode) in play.
+            _ if current.matches(original) => Class::Original,
+            Current::File { sha256, .. }
+                if Some(sha256) == written.as_ref() || Some(sha256) == writing.as_ref() =>
+            {
+                Class::Ours
+            }
+            _ => Class::Edited,
+        },
+        Some(Record::Symlink {
+            original, target, ..
+        }) => match current {
+            _ if current.matches(original) => Class::Original,
+            Current::Symlink(t) if t == target => Class::Ours,
+            _ => Class::Edited,
+        },
+        _ => Class::Foreign,
+    }
+}

@@ -1,0 +1,805 @@
+//! Planning: every action looked at against the live tree.
+
+use std::collections::BTreeSet;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::diff::unified_diff;
+use crate::error::{Error, Result};
+use crate::fsops::{self, Ids, MODE_MASK};
+use crate::installation::{DesiredDir, DesiredFile, DesiredSymlink, Installation};
+use crate::observe::{classify, Class, Current};
+use crate::path::{resolve, Entry, RelPath};
+use crate::receipt::{backup_rel, Original, Receipt, Record, STATE_DIR};
+
+/// Whether directory owners are checked and set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Ownership {
+    /// Enforce owners when running as root, ignore them otherwise (only
+    /// root can give a directory away, and a tree built by an unprivileged
+    /// user belongs to that user).
+    #[default]
+    Auto,
+    /// Always check and set owners.
+    Enforce,
+    /// Never look at owners.
+    Ignore,
+}
+
+/// How to plan.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct PlanOptions {
+    /// Whether directory owners are managed.
+    pub ownership: Ownership,
+}
+
+impl PlanOptions {
+    /// Set how owners are handled.
+    pub fn ownership(mut self, ownership: Ownership) -> PlanOptions {
+        self.ownership = ownership;
+        self
+    }
+}
+
+/// Where an action stands against the live tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Status {
+    /// Nothing to do.
+    Done,
+    /// To be carried out.
+    Pending,
+    /// A file we manage was edited by hand: applying needs `force`.
+    Conflict,
+    /// Cannot be carried out (a symlink out of the root, a directory where
+    /// a file should be); applying is refused.
+    Blocked,
+}
+
+/// What an action is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ActionKind {
+    /// A directory with its mode and owner.
+    Directory,
+    /// A symlink.
+    Symlink,
+    /// A file with its contents and mode.
+    File,
+    /// Undo what an earlier apply did for something no longer configured.
+    Retire,
+    /// An action of another crate (the build users).
+    External,
+    /// Restart the Nix daemon.
+    RestartDaemon,
+}
+
+/// The internal part of an action: what to carry out.
+#[derive(Clone, Debug)]
+pub(crate) enum Step {
+    Directory {
+        path: RelPath,
+        mode: u32,
+        /// Owner and group ids, when owners are managed.
+        owner: Option<(u32, u32)>,
+    },
+    Symlink {
+        path: RelPath,
+        target: PathBuf,
+    },
+    File {
+        path: RelPath,
+        file: DesiredFile,
+    },
+    Retire {
+        record: Record,
+    },
+    External {
+        index: usize,
+    },
+    RestartDaemon,
+    /// Nothing can be done (a blocked action).
+    Refused,
+}
+
+/// One action of a plan.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct PlannedAction {
+    /// What it is about.
+    pub kind: ActionKind,
+    /// The path it manages, as seen from inside the root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Where it stands.
+    pub status: Status,
+    /// One line saying what it does (or why it cannot).
+    pub summary: String,
+    /// For files: the change as a unified diff.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    #[serde(skip)]
+    pub(crate) step: Step,
+    /// A host directory we must be able to write into to carry it out.
+    #[serde(skip)]
+    pub(crate) writes_in: Option<PathBuf>,
+    /// The daemon reads what this action changes.
+    #[serde(skip)]
+    pub(crate) restarts_daemon: bool,
+}
+
+/// A plan: every action of an installation, in order, with its status.
+#[derive(Clone, Debug, Serialize)]
+pub struct Plan {
+    root: PathBuf,
+    up_to_date: bool,
+    actions: Vec<PlannedAction>,
+    /// Where creating our state directory writes, when it is needed.
+    #[serde(skip)]
+    pub(crate) state_writes_in: Option<PathBuf>,
+}
+
+impl Plan {
+    /// Whether nothing is left to do.
+    pub fn is_up_to_date(&self) -> bool {
+        self.up_to_date
+    }
+
+    /// Every action, done or not, in the order they run.
+    pub fn actions(&self) -> &[PlannedAction] {
+        &self.actions
+    }
+
+    /// The root the plan was made against.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Why applying would be refused: blocked actions, and conflicts
+    /// unless `force`.
+    pub fn problems(&self, force: bool) -> Vec<String> {
+        self.actions
+            .iter()
+            .filter(|a| a.status == Status::Blocked || (a.status == Status::Conflict && !force))
+            .map(|a| a.summary.clone())
+            .collect()
+    }
+
+    /// The plan for people: one line per action to carry out, each file's
+    /// change as a unified diff indented under it, a final count; or
+    /// `up to date`.
+    pub fn describe(&self) -> String {
+        if self.up_to_date {
+            return "up to date\n".to_owned();
+        }
+        let mut out = String::new();
+        let mut todo = 0;
+        for a in &self.actions {
+            let prefix = match a.status {
+                Status::Done => continue,
+                Status::Pending => "",
+                Status::Conflict => "conflict: ",
+                Status::Blocked => "refused: ",
+            };
+            todo += 1;
+            out.push_str(prefix);
+            out.push_str(&a.summary);
+            out.push('\n');
+            if let Some(diff) = &a.diff {
+                for line in diff.lines() {
+                    out.push_str("    ");
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+        }
+        let done = self.actions.len() - todo;
+        out.push_str(&format!("\n{todo} to do, {done} up to date\n"));
+        out
+    }
+
+    /// The plan as pretty-printed JSON: `{"root", "up_to_date",
+    /// "actions": [{"kind", "path", "status", "summary", "diff"}]}`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+fn mode_str(mode: u32) -> String {
+    format!("{mode:04o}")
+}
+
+/// Plan `installation` against the tree under `root`: each action is
+/// looked at on disk and marked done, pending, conflicting or blocked.
+/// Reads only; never changes anything.
+pub fn plan(root: &Path, installation: &Installation, options: &PlanOptions) -> Result<Plan> {
+    let meta = std::fs::metadata(root).map_err(|e| Error::Root {
+        path: root.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if !meta.is_dir() {
+        return Err(Error::Root {
+            path: root.to_path_buf(),
+            message: "not a directory".to_owned(),
+        });
+    }
+    let desired = installation.validate()?;
+    let ids = Ids::current();
+    let enforce_ownership = match options.ownership {
+        Ownership::Auto => ids.is_privileged(),
+        Ownership::Enforce => true,
+        Ownership::Ignore => false,
+    };
+    let receipt = Receipt::load(root)?;
+    let mut planner = Planner {
+        root,
+        receipt: receipt.as_ref(),
+        actions: Vec::new(),
+    };
+
+    // Records of what is no longer configured (or configured as another
+    // kind of entry) are retired first, latest first, as revert would.
+    let mut wanted: BTreeSet<(&'static str, &RelPath)> = BTreeSet::new();
+    wanted.extend(desired.directories.iter().map(|(p, _)| ("directory", p)));
+    wanted.extend(desired.symlinks.iter().map(|(p, _)| ("symlink", p)));
+    wanted.extend(desired.files.iter().map(|(p, _)| ("file", p)));
+    for record in receipt.iter().flat_map(|r| r.records.iter().rev()) {
+        let key = match record {
+            Record::Directory { path, .. } => ("directory", path),
+            Record::Symlink { path, .. } => ("symlink", path),
+            Record::File { path, .. } => ("file", path),
+            Record::External { .. } => continue,
+        };
+        if !wanted.contains(&key) {
+            planner.retire(record)?;
+        }
+    }
+    for (path, dir) in &desired.directories {
+        let owner = if enforce_ownership {
+            owner_ids(root, dir)?
+        } else {
+            None
+        };
+        planner.directory(path, dir, owner)?;
+    }
+    for (path, link) in &desired.symlinks {
+        planner.symlink(path, link)?;
+    }
+    for (path, file) in &desired.files {
+        planner.file(path, file)?;
+    }
+    for (index, ext) in installation.external_actions().iter().enumerate() {
+        let done = ext.is_done();
+        planner.actions.push(PlannedAction {
+            kind: ActionKind::External,
+            path: None,
+            status: if done { Status::Done } else { Status::Pending },
+            summary: if done {
+                format!("{}: up to date", ext.kind())
+            } else {
+                ext.describe().join("\n")
+            },
+            diff: None,
+            step: Step::External { index },
+            writes_in: None,
+            restarts_daemon: false,
+        });
+    }
+    let changed: Vec<String> = planner
+        .actions
+        .iter()
+        .filter(|a| a.restarts_daemon && a.status != Status::Done)
+        .filter_map(|a| a.path.clone())
+        .collect();
+    let restart_pending = receipt.as_ref().is_some_and(|r| r.daemon_restart_pending);
+    if !changed.is_empty() || restart_pending {
+        let why = if changed.is_empty() {
+            "a restart asked for earlier has not happened yet".to_owned()
+        } else {
+            format!("it reads {}", changed.join(", "))
+        };
+        planner.actions.push(PlannedAction {
+            kind: ActionKind::RestartDaemon,
+            path: None,
+            status: Status::Pending,
+            summary: format!("restart nix-daemon.service ({why})"),
+            diff: None,
+            step: Step::RestartDaemon,
+            writes_in: None,
+            restarts_daemon: false,
+        });
+    }
+    let mut actions = planner.actions;
+    // The receipt goes under the root too: if its directory is missing,
+    // its nearest existing parent must be writable.
+    let mut state_writes_in = None;
+    if actions.iter().any(|a| a.status != Status::Done) {
+        let state = RelPath::parse(STATE_DIR).map_err(|m| Error::Root {
+            path: root.to_path_buf(),
+            message: m,
+        })?;
+        match resolve(root, &state, true) {
+            Ok(r) => state_writes_in = Some(existing_dir(root, &r)),
+            Err(refusal) => actions.insert(
+                0,
+                PlannedAction {
+                    kind: ActionKind::Directory,
+                    path: Some(state.display()),
+                    status: Status::Blocked,
+                    summary: format!(
+                        "cannot keep the receipt under {}: {}",
+                        state.display(),
+                        refusal.0
+                    ),
+                    diff: None,
+                    step: Step::Refused,
+                    writes_in: None,
+                    restarts_daemon: false,
+                },
+            ),
+        }
+    }
+    Ok(Plan {
+        root: root.to_path_buf(),
+        up_to_date: actions.iter().all(|a| a.status == Status::Done),
+        actions,
+        state_writes_in,
+    })
+}
+
+/// The ids of a directory's owner and group, from the root's own user
+/// database.
+fn owner_ids(root: &Path, dir: &DesiredDir) -> Result<Option<(u32, u32)>> {
+    let (Some(owner), Some(group)) = (&dir.owner, &dir.group) else {
+        return Ok(None);
+    };
+    let lookup = |db: &str, name: &str, what: &str| -> Result<u32> {
+        let rel = RelPath::parse(db).map_err(|m| Error::Root {
+            path: root.to_path_buf(),
+            message: m,
+        })?;
+        let host = match resolve(root, &rel, true) {
+            Ok(r) => r.host(root),
+            Err(refusal) => {
+                return Err(Error::Installation {
+                    location: dir.path.clone(),
+                    message: refusal.0,
+                })
+            }
+        };
+        fsops::lookup_id(&host, name)?.ok_or_else(|| Error::Installation {
+            location: dir.path.clone(),
+            message: format!("{what} '{name}' is not in the root's /{db}"),
+        })
+    };
+    Ok(Some((
+        lookup("etc/passwd", owner, "owner")?,
+        lookup("etc/group", group, "group")?,
+    )))
+}
+
+/// The deepest existing directory on the way to a resolved path: where
+/// creating it writes.
+fn existing_dir(root: &Path, r: &crate::path::Resolved) -> PathBuf {
+    let comps: Vec<String> = r.real.components().map(str::to_owned).collect();
+    let keep = match r.entry {
+        Entry::Missing => r.existing,
+        _ => comps.len().saturating_sub(1),
+    };
+    root.join(comps[..keep.min(comps.len())].join("/"))
+}
+
+struct Planner<'a> {
+    root: &'a Path,
+    receipt: Option<&'a Receipt>,
+    actions: Vec<PlannedAction>,
+}
+
+/// Text for a diff: the file's bytes when they are UTF-8.
+fn text_of(current: &Current) -> Option<&str> {
+    match current {
+        Current::File { bytes, .. } => std::str::from_utf8(bytes).ok(),
+        Current::Missing => Some(""),
+        _ => None,
+    }
+}
+
+impl Planner<'_> {
+    fn record(&self, path: &RelPath) -> Option<&Record> {
+        self.receipt.and_then(|r| r.find(path))
+    }
+
+    fn blocked(&mut self, kind: ActionKind, path: &RelPath, why: String) {
+        self.actions.push(PlannedAction {
+            kind,
+            path: Some(path.display()),
+            status: Status::Blocked,
+            summary: format!("{}: {why}", path.display()),
+            diff: None,
+            step: Step::Refused,
+            writes_in: None,
+            restarts_daemon: false,
+        });
+    }
+
+    fn directory(
+        &mut self,
+        path: &RelPath,
+        dir: &DesiredDir,
+        owner: Option<(u32, u32)>,
+    ) -> Result<()> {
+        let step = Step::Directory {
+            path: path.clone(),
+            mode: dir.mode,
+            owner,
+        };
+        let resolved = match resolve(self.root, path, true) {
+            Ok(r) => r,
+            Err(refusal) => {
+                self.blocked(ActionKind::Directory, path, refusal.0);
+                return Ok(());
+            }
+        };
+        let owner_text = match (&dir.owner, &dir.group) {
+            (Some(o), Some(g)) => format!(", owner {o}:{g}"),
+            _ => String::new(),
+        };
+        let via = through(path, &resolved.real);
+        let (status, summary, writes_in) = match &resolved.entry {
+            Entry::Missing => (
+                Status::Pending,
+                format!(
+                    "create directory {}{via} (mode {}{owner_text})",
+                    path.display(),
+                    mode_str(dir.mode)
+                ),
+                Some(existing_dir(self.root, &resolved)),
+            ),
+            Entry::Dir(meta) => {
+                let mode = meta.mode() & MODE_MASK;
+                let mut changes = Vec::new();
+                if mode != dir.mode {
+                    changes.push(format!("mode {} -> {}", mode_str(mode), mode_str(dir.mode)));
+                }
+                if let Some((uid, gid)) = owner {
+                    if (meta.uid(), meta.gid()) != (uid, gid) {
+                        changes.push(format!(
+                            "owner {}:{} -> {}",
+                            meta.uid(),
+                            meta.gid(),
+                            owner_text.trim_start_matches(", owner ")
+                        ));
+                    }
+                }
+                if changes.is_empty() {
+                    (
+                        Status::Done,
+                        format!(
+                            "directory {}{via} (mode {}{owner_text})",
+                            path.display(),
+                            mode_str(dir.mode)
+                        ),
+                        None,
+                    )
+                } else {
+                    (
+                        Status::Pending,
+                        format!(
+                            "change directory {}{via}: {}",
+                            path.display(),
+                            changes.join(", ")
+                        ),
+                        Some(resolved.host(self.root)),
+                    )
+                }
+            }
+            _ => {
+                self.blocked(
+                    ActionKind::Directory,
+                    path,
+                    "exists and is not a directory; move it away first".to_owned(),
+                );
+                return Ok(());
+            }
+        };
+        self.actions.push(PlannedAction {
+            kind: ActionKind::Directory,
+            path: Some(path.display()),
+            status,
+            summary,
+            diff: None,
+            step,
+            writes_in,
+            restarts_daemon: false,
+        });
+        Ok(())
+    }
+
+    fn symlink(&mut self, path: &RelPath, link: &DesiredSymlink) -> Result<()> {
+        let target = PathBuf::from(&link.target);
+        let step = Step::Symlink {
+            path: path.clone(),
+            target: target.clone(),
+        };
+        let resolved = match resolve(self.root, path, false) {
+            Ok(r) => r,
+            Err(refusal) => {
+                self.blocked(ActionKind::Symlink, path, refusal.0);
+                return Ok(());
+            }
+        };
+        let current = Current::read(&resolved.host(self.root), &resolved.entry)?;
+        let class = classify(self.record(path), &current);
+        let shown = format!("{} -> {}", path.display(), link.target);
+        let (status, summary) = match (&current, class) {
+            (Current::Symlink(t), _) if *t == target => (Status::Done, format!("symlink {shown}")),
+            (Current::Dir | Current::Other, _) => {
+                self.blocked(
+                    ActionKind::Symlink,
+                    path,
+                    "exists and is not a symlink or a file; move it away first".to_owned(),
+                );
+                return Ok(());
+            }
+            (_, Class::Missing) => (Status::Pending, format!("create symlink {shown}")),
+            (_, Class::Edited) => (
+                Status::Conflict,
+                format!(
+                    "{} was changed by hand since nixconf made it; apply with force to replace it (a copy is kept)",
+                    path.display()
+                ),
+            ),
+            (Current::Symlink(t), _) => (
+                Status::Pending,
+                format!("replace symlink {} -> {} with {shown}", path.display(), t.display()),
+            ),
+            _ => (
+                Status::Pending,
+                format!("replace file {} with symlink {shown} (the file is backed up)", path.display()),
+            ),
+        };
+        let writes_in = (status != Status::Done).then(|| existing_dir(self.root, &resolved));
+        self.actions.push(PlannedAction {
+            kind: ActionKind::Symlink,
+            path: Some(path.display()),
+            status,
+            summary,
+            diff: None,
+            step,
+            writes_in,
+            restarts_daemon: false,
+        });
+        Ok(())
+    }
+
+    fn file(&mut self, path: &RelPath, file: &DesiredFile) -> Result<()> {
+        let step = Step::File {
+            path: path.clone(),
+            file: file.clone(),
+        };
+        let resolved = match resolve(self.root, path, false) {
+            Ok(r) => r,
+            Err(refusal) => {
+                self.blocked(ActionKind::File, path, refusal.0);
+                return Ok(());
+            }
+        };
+        let current = Current::read(&resolved.host(self.root), &resolved.entry)?;
+        let shown = format!("{}{}", path.display(), through(path, &resolved.real));
+        let mode = mode_str(file.mode);
+        if matches!(current, Current::Dir | Current::Other) {
+            self.blocked(
+                ActionKind::File,
+                path,
+                "exists and is not a file; move it away first".to_owned(),
+            );
+            return Ok(());
+        }
+        let class = classify(self.record(path), &current);
+        let same = match &current {
+            Current::File { bytes, mode, .. } => {
+                *bytes == file.contents.as_bytes() && *mode == file.mode
+            }
+            _ => false,
+        };
+        let label = path.display();
+        let diff_from = |old: &Current| -> Option<String> {
+            let new = file.contents.as_str();
+            let d = match (old, text_of(old)) {
+                (Current::Missing, _) => unified_diff("/dev/null", &label, "", new),
+                (_, Some(text)) => unified_diff(&label, &label, text, new),
+                (Current::Symlink(t), None) => {
+                    let d = unified_diff("/dev/null", &label, "", new);
+                    format!("(replaces the symlink -> {})\n{d}", t.display())
+                }
+                _ => format!("(binary contents of {label} replaced)\n"),
+            };
+            match (old, d.is_empty()) {
+                (Current::File { mode: m, .. }, true) => {
+                    Some(format!("mode {} -> {mode}\n", mode_str(*m)))
+                }
+                (Current::File { mode: m, .. }, false) if *m != file.mode => {
+                    Some(format!("mode {} -> {mode}\n{d}", mode_str(*m)))
+                }
+                _ => Some(d),
+            }
+        };
+        let (status, summary, diff) = if file.only_if_absent && !matches!(current, Current::Missing)
+        {
+            (
+                Status::Done,
+                format!("file {shown} exists; left as it is"),
+                None,
+            )
+        } else if same {
+            (Status::Done, format!("file {shown} (mode {mode})"), None)
+        } else {
+            match class {
+                Class::Missing => (
+                    Status::Pending,
+                    format!("create file {shown} (mode {mode})"),
+                    diff_from(&current),
+                ),
+                Class::Ours => (
+                    Status::Pending,
+                    format!("update file {shown} (mode {mode})"),
+                    diff_from(&current),
+                ),
+                Class::Foreign | Class::Original => {
+                    let what = match current {
+                        Current::Symlink(_) => "symlink",
+                        _ => "file",
+                    };
+                    let backup_exists = backup_rel(path).under(self.root).exists();
+                    let note = match current {
+                        Current::Symlink(_) => "the link is recorded for revert",
+                        _ if class == Class::Original && backup_exists => {
+                            "the original is already backed up"
+                        }
+                        _ => "the current one is backed up",
+                    };
+                    (
+                        Status::Pending,
+                        format!("replace {what} {shown} (mode {mode}; {note})"),
+                        diff_from(&current),
+                    )
+                }
+                Class::Edited => (
+                    Status::Conflict,
+                    format!(
+                        "file {shown} was edited by hand since nixconf wrote it; apply with force to overwrite it (a copy is kept)"
+                    ),
+                    diff_from(&current),
+                ),
+            }
+        };
+        let writes_in = (status != Status::Done).then(|| existing_dir(self.root, &resolved));
+        self.actions.push(PlannedAction {
+            kind: ActionKind::File,
+            path: Some(path.display()),
+            status,
+            summary,
+            diff,
+            step,
+            writes_in,
+            restarts_daemon: file.restarts_daemon,
+        });
+        Ok(())
+    }
+
+    fn retire(&mut self, record: &Record) -> Result<()> {
+        let Some(path) = record.path() else {
+            return Ok(());
+        };
+        let step = Step::Retire {
+            record: record.clone(),
+        };
+        let follow = matches!(record, Record::Directory { .. });
+        let resolved = match resolve(self.root, path, follow) {
+            Ok(r) => r,
+            Err(refusal) => {
+                self.blocked(ActionKind::Retire, path, refusal.0);
+                return Ok(());
+            }
+        };
+        let current = Current::read(&resolved.host(self.root), &resolved.entry)?;
+        let (status, summary, diff, restarts_daemon) = match record {
+            Record::Directory {
+                created, previous, ..
+            } => {
+                let summary = if created.last() == Some(&resolved.real) {
+                    format!(
+                        "remove directory {} if empty (no longer configured)",
+                        path.display()
+                    )
+                } else if let Some(p) = previous {
+                    format!(
+                        "restore directory {} to mode {} (no longer configured)",
+                        path.display(),
+                        mode_str(p.mode)
+                    )
+                } else {
+                    format!("forget directory {} (no longer configured)", path.display())
+                };
+                (Status::Pending, summary, None, false)
+            }
+            Record::Symlink { original, .. } | Record::File { original, .. } => {
+                let class = classify(Some(record), &current);
+                let restarts = matches!(
+                    record,
+                    Record::File {
+                        restarts_daemon: true,
+                        ..
+                    }
+                );
+                let label = path.display();
+                let restored = match original {
+                    Original::Absent => Some(String::new()),
+                    Original::File { .. } => std::fs::read(backup_rel(path).under(self.root))
+                        .ok()
+                        .and_then(|b| String::from_utf8(b).ok()),
+                    Original::Symlink { .. } => None,
+                };
+                let diff = match (text_of(&current), &restored, original) {
+                    (Some(old), Some(new), Original::Absent) => {
+                        Some(unified_diff(&label, "/dev/null", old, new))
+                    }
+                    (Some(old), Some(new), _) => Some(unified_diff(&label, &label, old, new)),
+                    _ => None,
+                }
+                .filter(|d| !d.is_empty());
+                let what = match original {
+                    Original::Absent => "remove it".to_owned(),
+                    Original::File { .. } => "restore the original".to_owned(),
+                    Original::Symlink { target } => {
+                        format!("restore the symlink -> {}", target.display())
+                    }
+                };
+                match class {
+                    Class::Edited => (
+                        Status::Conflict,
+                        format!(
+                            "{label} is no longer configured, but was edited by hand since nixconf wrote it; apply with force to {what} (a copy is kept)"
+                        ),
+                        diff,
+                        restarts,
+                    ),
+                    _ => (
+                        Status::Pending,
+                        format!("{label} is no longer configured: {what}"),
+                        diff,
+                        restarts,
+                    ),
+                }
+            }
+            Record::External { .. } => return Ok(()),
+        };
+        self.actions.push(PlannedAction {
+            kind: ActionKind::Retire,
+            path: Some(path.display()),
+            status,
+            summary,
+            diff,
+            step,
+            writes_in: Some(existing_dir(self.root, &resolved)),
+            restarts_daemon,
+        });
+        Ok(())
+    }
+}
+
+/// ` (at /real/path)` when a symlink on the way leads elsewhere.
+fn through(path: &RelPath, real: &RelPath) -> String {
+    if path == real {
+        String::new()
+    } else {
+        format!(" (at {}, through a symlink)", real.display())
+    }
+}

@@ -1,0 +1,150 @@
+//! `nixconf conf`: read nix.conf the way Nix does.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use clap::{Args, Subcommand};
+use nixconf_format::{
+    as_logged, newest_version, FsSource, Network, NixVersion, Severity, ShowOptions,
+};
+
+use crate::Outcome;
+
+/// nix.conf as a given Nix version reads it.
+#[derive(Debug, Subcommand)]
+pub enum ConfCommand {
+    /// Print the settings that DIR/nix.conf (and what it includes) sets,
+    /// as `nix show-config` prints them: canonical names, sorted, then
+    /// Nix's warnings on stderr.
+    ///
+    /// Reproduces `nix --extra-experimental-features nix-command
+    /// show-config` run with NIX_CONF_DIR=DIR and no user configuration,
+    /// on a machine WITHOUT network access (or with --offline), as the
+    /// conformance corpus was recorded: such a `nix` prints substitute =
+    /// false, tarball-ttl = 4294967295, download-attempts = 0 and
+    /// connect-timeout = 1 (2.3+; also narinfo-cache-meta-ttl from 2.34)
+    /// whatever the file says. --online prints what a `nix` with network
+    /// prints. pure-eval always prints true (2.4+: the `nix` command
+    /// forces it) and experimental-features gains nix-command. Only
+    /// settings the files touch are listed. Paths in messages are
+    /// relative to DIR.
+    Show(ShowArgs),
+    /// Report every problem in one nix.conf: syntax errors, bad values,
+    /// missing includes (errors, exit status 1) and unknown or ignored
+    /// settings (warnings), each with file:line:col and a caret.
+    Check(CheckArgs),
+}
+
+/// Arguments of `nixconf conf show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The configuration directory (Nix's NIX_CONF_DIR).
+    #[arg(long, value_name = "DIR")]
+    conf_dir: PathBuf,
+    #[command(flatten)]
+    version: VersionArg,
+    /// Print `{"settings": {...}, "warnings": [...]}` (or `{"error": ...}`).
+    #[arg(long)]
+    json: bool,
+    /// Print what a `nix` with network access prints (no offline
+    /// overrides).
+    #[arg(long)]
+    online: bool,
+}
+
+/// Arguments of `nixconf conf check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The nix.conf to check.
+    file: PathBuf,
+    #[command(flatten)]
+    version: VersionArg,
+}
+
+/// The target Nix version.
+#[derive(Debug, Args)]
+pub struct VersionArg {
+    /// Nix version to reproduce, e.g. 2.8.0 [default: the version of the
+    /// `nix` on PATH, else the newest nixconf knows]
+    #[arg(long, value_name = "V")]
+    nix_version: Option<NixVersion>,
+}
+
+impl VersionArg {
+    fn resolve(&self) -> NixVersion {
+        self.nix_version
+            .clone()
+            .or_else(installed_nix_version)
+            .unwrap_or_else(newest_version)
+    }
+}
+
+/// The version of the `nix` on PATH: `nix (Nix) 2.8.0` -> 2.8.0.
+fn installed_nix_version() -> Option<NixVersion> {
+    let out = Command::new("nix").arg("--version").output().ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    text.split_whitespace().last()?.parse().ok()
+}
+
+pub fn run(command: ConfCommand) -> Result<Outcome, String> {
+    match command {
+        ConfCommand::Show(args) => show(args),
+        ConfCommand::Check(args) => check(args),
+    }
+}
+
+fn show(args: ShowArgs) -> Result<Outcome, String> {
+    let version = args.version.resolve();
+    let network = if args.online {
+        Network::Online
+    } else {
+        Network::Offline
+    };
+    if args.json {
+        let (value, ok) = nixconf_format::show_json(&args.conf_dir, &version, network);
+        let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
+        return Ok(Outcome {
+            stdout: text + "\n",
+            failed: !ok,
+        });
+    }
+    let options = ShowOptions { version, network };
+    let effective =
+        nixconf_format::show(&args.conf_dir, &options).map_err(|e| as_logged(&e.to_string()))?;
+    let mut stdout = String::new();
+    for (name, value) in &effective.settings {
+        stdout.push_str(&format!("{name} = {value}\n"));
+    }
+    for w in &effective.warnings {
+        eprintln!("{}", as_logged(w));
+    }
+    Ok(Outcome {
+        stdout,
+        failed: false,
+    })
+}
+
+fn check(args: CheckArgs) -> Result<Outcome, String> {
+    let version = args.version.resolve();
+    let text = std::fs::read(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
+    let diagnostics =
+        nixconf_format::check(&FsSource, &args.file, &text, &version).map_err(|e| e.to_string())?;
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = diagnostics.len() - errors;
+    let mut stdout = String::new();
+    for d in &diagnostics {
+        stdout.push_str(&d.render());
+        stdout.push('\n');
+    }
+    stdout.push_str(&format!(
+        "{}: {errors} error(s), {warnings} warning(s) for Nix {version}\n",
+        args.file.display()
+    ));
+    Ok(Outcome {
+        stdout,
+        failed: errors > 0,
+    })
+}

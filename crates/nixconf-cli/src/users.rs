@@ -1,0 +1,429 @@
+//! `nixconf users`: plan the build-user pool against a root's accounts,
+//! and find a free uid range for it.
+//!
+//! `--config FILE` is a configuration in the NixOS option tree, JSON (by
+//! the `.json` extension) or TOML, of which this reads:
+//!
+//! | key | meaning |
+//! | --- | --- |
+//! | `nix.enable` | `false`: no pool is managed |
+//! | `nix.nrBuildUsers` | number of build users (default: 0 with `auto-allocate-uids`, else `max(32, max-jobs)`) |
+//! | `nix.settings.max-jobs` (legacy `nix.maxJobs`) | an integer or `"auto"` |
+//! | `nix.settings.auto-allocate-uids` | bool |
+//! | `nix.settings.start-id`, `nix.settings.id-count` | the auto-allocated range |
+//! | `nix.settings.build-users-group` | the group's name (default `nixbld`) |
+//! | `ids.uids.nixbld` | base uid: build user `i` gets `base + i` |
+//! | `ids.gids.nixbld` | the group's gid |
+//! | `users.platform` | `"linux"` (default) or `"macos"` |
+//! | `users.adoptExistingGroup` | adopt an existing group with another gid |
+//! | `users.namePrefix` | user-name prefix (`nixbld`, macOS `_nixbld`) |
+//! | `users.home`, `users.shell` | home directory and shell |
+//!
+//! Everything else in the file is ignored here.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use nixconf_users::{MaxJobs, Platform, PoolRequest};
+use serde_json::Value;
+
+use crate::Outcome;
+
+/// `nixconf users ...`
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Plan the build users and group against the accounts under a root;
+    /// exit status 1 when the pool cannot be placed.
+    Plan(PlanArgs),
+    /// Print the first base uid at or above `--from` where COUNT build
+    /// users (uids base+1 ..= base+COUNT) clash with nothing.
+    FreeRange(FreeRangeArgs),
+}
+
+/// Arguments of `nixconf users plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The configuration (NixOS option tree, JSON or TOML).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// The root directory whose etc/passwd, etc/group, etc/subuid and
+    /// etc/subgid are read.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    root: PathBuf,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `nixconf users free-range`.
+#[derive(Debug, Args)]
+pub struct FreeRangeArgs {
+    /// How many build users.
+    #[arg(long)]
+    count: u32,
+    /// The root directory whose accounts are read.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    root: PathBuf,
+    /// Whose conventions: `linux` or `macos` (macOS keeps to uids below 500).
+    #[arg(long, default_value = "linux")]
+    platform: Platform,
+    /// The lowest base uid to consider (default: the platform's, 30000 or 350).
+    #[arg(long, value_name = "UID")]
+    from: Option<u32>,
+}
+
+pub fn run(command: UsersCommand) -> Result<Outcome, String> {
+    match command {
+        UsersCommand::Plan(args) => plan(&args),
+        UsersCommand::FreeRange(args) => free_range(&args),
+    }
+}
+
+fn plan(args: &PlanArgs) -> Result<Outcome, String> {
+    let config = read_config(&args.config)?;
+    let Some(request) =
+        request_from_config(&config).map_err(|e| format!("{}: {e}", args.config.display()))?
+    else {
+        return Ok(Outcome {
+            stdout: "nix.enable = false: no build users are managed\n".to_owned(),
+            failed: false,
+        });
+    };
+    let plan = nixconf_users::plan(&args.root, &request).map_err(|e| e.to_string())?;
+    let stdout = if args.json {
+        let mut s = serde_json::to_string_pretty(&plan).map_err(|e| e.to_string())?;
+        s.push('\n');
+        s
+    } else {
+        plan.to_string()
+    };
+    Ok(Outcome {
+        stdout,
+        failed: plan.has_conflicts(),
+    })
+}
+
+fn free_range(args: &FreeRangeArgs) -> Result<Outcome, String> {
+    let accounts = nixconf_users::Accounts::read(&args.root).map_err(|e| e.to_string())?;
+    let from = args.from.unwrap_or(args.platform.default_base_uid());
+    match nixconf_users::free_range(&accounts, args.count, from, args.platform) {
+        Some(base) => Ok(Outcome {
+            stdout: format!("{base}\n"),
+            failed: false,
+        }),
+        None => Err(format!(
+            "no base uid from {from} leaves {} uids free at or below {}",
+            args.count,
+            args.platform.max_uid()
+        )),
+    }
+}
+
+/// The configuration as JSON, whichever format the file is in.
+pub fn read_config(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if path.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))
+    } else {
+        let value: toml::Value = toml::from_str(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let before = text.get(..s.start).unwrap_or_default();
+                    let line = before.matches('\n').count() + 1;
+                    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                    format!(":{line}:{col}")
+                })
+                .unwrap_or_default();
+            format!("{}{at}: {}", path.display(), e.message())
+        })?;
+        serde_json::to_value(value).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+/// The value at a dotted option path, when set (JSON `null` counts as
+/// unset, as an option left at its default).
+fn get<'a>(config: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.')
+        .try_fold(config, |v, key| v.get(key))
+        .filter(|v| !v.is_null())
+}
+
+fn uint(config: &Value, path: &str) -> Result<Option<u32>, String> {
+    get(config, path)
+        .map(|v| {
+            v.as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| {
+                    format!(
+                        "{path}: expected an integer from 0 to {}, got {v}",
+                        u32::MAX
+                    )
+                })
+        })
+        .transpose()
+}
+
+fn boolean(config: &Value, path: &str) -> Result<Option<bool>, String> {
+    get(config, path)
+        .map(|v| {
+            v.as_bool()
+                .ok_or_else(|| format!("{path}: expected a boolean, got {v}"))
+        })
+        .transpose()
+}
+
+fn string<'a>(config: &'a Value, path: &str) -> Result<Option<&'a str>, String> {
+    get(config, path)
+        .map(|v| {
+            v.as_str()
+                .ok_or_else(|| format!("{path}: expected a string, got {v}"))
+        })
+        .transpose()
+}
+
+/// The pool request a configuration makes, or `None` with `nix.enable =
+/// false`. Errors name the option path.
+pub fn request_from_config(config: &Value) -> Result<Option<PoolRequest>, String> {
+    if boolean(config, "nix.enable")? == Some(false) {
+        return Ok(None);
+    }
+    string(config, "nixVersion")?;
+    let platform = match string(config, "users.platform")? {
+        Some(p) => p
+            .parse::<Platform>()
+            .map_err(|_| format!("users.platform: expected \"linux\" or \"macos\", got \"{p}\""))?,
+        None => Platform::Linux,
+    };
+    let mut b = PoolRequest::builder(platform);
+    // `nix.maxJobs` is the module's renamed name of `nix.settings.max-jobs`.
+    let max_jobs_path = if get(config, "nix.settings.max-jobs").is_some() {
+        "nix.settings.max-jobs"
+    } else {
+        "nix.maxJobs"
+    };
+    if let Some(v) = get(config, max_jobs_path) {
+        let jobs = match v {
+            Value::String(s) if s == "auto" => MaxJobs::Auto,
+            _ => MaxJobs::Jobs(v.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(
+                || format!("{max_jobs_path}: expected an integer or \"auto\", got {v}"),
+            )?),
+        };
+        b = b.max_jobs(jobs);
+    }
+    if let Some(n) = uint(config, "nix.nrBuildUsers")? {
+        b = b.count(n);
+    }
+    if let Some(on) = boolean(config, "nix.settings.auto-allocate-uids")? {
+        b = b.auto_allocate_uids(on);
+    }
+    if let Some(n) = uint(config, "nix.settings.start-id")? {
+        b = b.start_id(n);
+    }
+    if let Some(n) = uint(config, "nix.settings.id-count")? {
+        b = b.id_count(n);
+    }
+    if let Some(g) = string(config, "nix.settings.build-users-group")? {
+        b = b.group(g);
+    }
+    if let Some(n) = uint(config, "ids.uids.nixbld")? {
+        b = b.base_uid(n);
+    }
+    if let Some(n) = uint(config, "ids.gids.nixbld")? {
+        b = b.gid(n);
+    }
+    if let Some(on) = boolean(config, "users.adoptExistingGroup")? {
+        b = b.adopt_existing_group(on);
+    }
+    if let Some(p) = string(config, "users.namePrefix")? {
+        b = b.name_prefix(p);
+    }
+    if let Some(h) = string(config, "users.home")? {
+        b = b.home(h);
+    }
+    if let Some(s) = string(config, "users.shell")? {
+        b = b.shell(s);
+    }
+    b.build().map(Some).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn request(json: &str) -> Result<Option<PoolRequest>, String> {
+        request_from_config(&serde_json::from_str(json).unwrap())
+    }
+
+    #[test]
+    fn reads_the_option_tree() {
+        let r = request(
+            r#"{"nix": {"settings": {"max-jobs": 40, "build-users-group": "builders"}},
+                "ids": {"uids": {"nixbld": 40000}, "gids": {"nixbld": 40000}},
+                "users": {"platform": "macos", "adoptExistingGroup": true, "namePrefix": "_bld"}}"#,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(r.count(), 40);
+        assert_eq!((r.base_uid(), r.gid()), (40000, 40000));
+        assert_eq!(r.group(), "builders");
+        assert_eq!(r.platform(), Platform::Macos);
+        assert!(r.adopt_existing_group());
+        assert_eq!(r.user_name(3), "_bld3");
+    }
+
+    #[test]
+    fn errors_name_the_option_path() {
+        assert_eq!(
+            request(r#"{"nix": {"settings": {"max-jobs": "lots"}}}"#).unwrap_err(),
+            "nix.settings.max-jobs: expected an integer or \"auto\", got \"lots\""
+        );
+        assert_eq!(
+            request(r#"{"nix": {"nrBuildUsers": -1}}"#).unwrap_err(),
+            "nix.nrBuildUsers: expected an integer from 0 to 4294967295, got -1"
+        );
+        assert_eq!(
+            request(r#"{"users": {"platform": "windows"}}"#).unwrap_err(),
+            "users.platform: expected \"linux\" or \"macos\", got \"windows\""
+        );
+    }
+
+    fn fixture_root(case: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/users")
+            .join(case)
+            .join("root")
+    }
+
+    #[test]
+    fn plan_fails_with_the_conflicts_and_free_range_finds_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("configuration.toml");
+        std::fs::write(
+            &config,
+            "nixVersion = \"2.24.9\"\n[nix]\nnrBuildUsers = 4\n",
+        )
+        .unwrap();
+        let out = plan(&PlanArgs {
+            config,
+            root: fixture_root("uid-clash"),
+            json: false,
+        })
+        .unwrap();
+        assert!(out.failed);
+        assert_eq!(
+            out.stdout,
+            "group nixbld (gid 30000): create\n\
+             users nixbld1..nixbld4 (uids 30001-30004): create\n\
+             conflict: uid 30003 for build user nixbld3 is held by account postgres (etc/passwd:9)\n  \
+             fix: set ids.uids.nixbld = 30003: uids 30004-30007 are free (`nixconf users free-range --count 4` finds such a base)\n\
+             the pool cannot be placed: 1 conflict(s)\n"
+        );
+        let out = free_range(&FreeRangeArgs {
+            count: 4,
+            root: fixture_root("uid-clash"),
+            platform: Platform::Linux,
+            from: None,
+        })
+        .unwrap();
+        assert_eq!(out.stdout, "30003\n");
+    }
+
+    #[test]
+    fn plan_json_is_the_fixture_expectation() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("configuration.json");
+        std::fs::write(
+            &config,
+            r#"{"nix": {"nrBuildUsers": 4}, "users": {"adoptExistingGroup": true}}"#,
+        )
+        .unwrap();
+        let out = plan(&PlanArgs {
+            config,
+            root: fixture_root("nixbld-other-gid-adopted"),
+            json: true,
+        })
+        .unwrap();
+        assert!(!out.failed);
+        let expected = std::fs::read_to_string(
+            fixture_root("nixbld-other-gid-adopted").with_file_name("expected.json"),
+        )
+        .unwrap();
+        assert_eq!(out.stdout, expected);
+    }
+
+    #[test]
+    fn a_malformed_config_names_file_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("c.toml");
+        std::fs::write(&config, "[nix]\nnrBuildUsers = = 3\n").unwrap();
+        let err = read_config(&config).unwrap_err();
+        assert!(
+            err.starts_with(&format!("{}:2:16: ", config.display())),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn nix_disabled_manages_no_pool() {
+        assert_eq!(request(r#"{"nix": {"enable": false}}"#).unwrap(), None);
+    }
+
+    /// Every case of the vendored NixOS corpus: the users this reader and
+    /// the planner's naming produce are the module's, exactly.
+    #[test]
+    fn build_users_match_the_nixos_module_corpus() {
+        let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/conformance/cases");
+        let mut dirs: Vec<_> = std::fs::read_dir(&cases)
+            .expect("the vendored corpus")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        dirs.sort();
+        let mut checked = 0;
+        for dir in dirs {
+            let case = read_config(&dir.join("case.json")).unwrap();
+            let expected = read_config(&dir.join("expected.json")).unwrap();
+            if let Some(err) = expected.get("error") {
+                // Errors about options this reader reads must be ours too.
+                let option = err["option"].as_str().unwrap_or_default();
+                if option == "nix.settings.max-jobs" || option == "nix.nrBuildUsers" {
+                    let ours = request_from_config(&case).unwrap_err();
+                    assert!(ours.starts_with(option), "{}: {ours}", dir.display());
+                }
+                continue;
+            }
+            let got =
+                request_from_config(&case).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+            let Some(r) = got else {
+                assert!(expected["nrBuildUsers"].is_null(), "{}", dir.display());
+                continue;
+            };
+            assert_eq!(
+                expected["nrBuildUsers"],
+                serde_json::json!(r.count()),
+                "{}",
+                dir.display()
+            );
+            let users: serde_json::Map<String, Value> = (1..=r.count())
+                .map(|i| {
+                    (
+                        r.user_name(i),
+                        serde_json::json!({
+                            "description": PoolRequest::user_description(i),
+                            "uid": r.user_uid(i),
+                            "isSystemUser": true,
+                            "group": r.group(),
+                            "extraGroups": [r.group()],
+                        }),
+                    )
+                })
+                .collect();
+            assert_eq!(expected["users"], Value::Object(users), "{}", dir.display());
+            checked += 1;
+        }
+        // Every case that evaluates with nix enabled: the corpus is vendored.
+        assert_eq!(checked, 377);
+    }
+}

@@ -1,0 +1,437 @@
+//! Parsing a setting's value by its type, with Nix's error texts, and
+//! printing the result the way `nix show-config` does.
+
+use std::collections::BTreeMap;
+
+use crate::lex::tokens;
+use crate::schema::{Def, IntKind, Ty};
+use crate::xp;
+
+/// A parsed value, kept as close to the input as possible: most values
+/// are a span of a loaded file, so applying a setting allocates nothing.
+#[derive(Clone, Debug)]
+pub(crate) enum Val {
+    /// `files[file][start..end]`.
+    Span { file: u32, start: u32, end: u32 },
+    /// A value Nix normalised (whitespace joined, path canonicalised).
+    Owned(Box<[u8]>),
+    /// A number or a boolean (0/1).
+    Num(i128),
+    /// A default from the schema.
+    Static(&'static str),
+    /// An optional setting set to `""`.
+    Unset,
+}
+
+impl Val {
+    pub(crate) fn bytes<'a>(&'a self, files: &'a [std::rc::Rc<Vec<u8>>]) -> &'a [u8] {
+        match self {
+            Val::Span { file, start, end } => files
+                .get(*file as usize)
+                .and_then(|f| f.get(*start as usize..*end as usize))
+                .unwrap_or_default(),
+            Val::Owned(b) => b,
+            Val::Static(s) => s.as_bytes(),
+            Val::Num(_) | Val::Unset => b"",
+        }
+    }
+}
+
+/// What parsing a value produced.
+pub(crate) enum Parsed {
+    /// Store the raw value (the caller knows its span).
+    Raw,
+    /// Store this instead.
+    Val(Val),
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Parse `v` as setting `def` of type `ty` in 2.`minor`; `warn` receives
+/// the warnings Nix prints while parsing.
+pub(crate) fn parse(
+    def: &Def,
+    ty: Ty,
+    v: &[u8],
+    minor: u8,
+    warn: &mut dyn FnMut(String),
+) -> Result<Parsed, String> {
+    let name = def.name;
+    let invalid_int = || format!("setting '{name}' has invalid value '{}'", lossy(v));
+    match ty {
+        Ty::Bool | Ty::DeprecatedWarn => {
+            let b = match v {
+                b"true" | b"yes" | b"1" => true,
+                b"false" | b"no" | b"0" => false,
+                _ => {
+                    return Err(format!(
+                        "Boolean setting '{name}' has invalid value '{}'",
+                        lossy(v)
+                    ))
+                }
+            };
+            if ty == Ty::DeprecatedWarn {
+                warn(format!(
+                    "'{name}' is deprecated, use 'lint-short-path-literals = warn' instead"
+                ));
+            }
+            Ok(Parsed::Val(Val::Num(i128::from(b))))
+        }
+        Ty::Int(kind) => parse_int(v, kind, minor, minor >= 23)
+            .map(|n| Parsed::Val(Val::Num(n)))
+            .ok_or_else(invalid_int),
+        Ty::MaxJobs => {
+            if v == b"auto" {
+                let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+                return Ok(Parsed::Val(Val::Num(n.max(1) as i128)));
+            }
+            parse_int(v, IntKind::U32, minor, false)
+                .map(|n| Parsed::Val(Val::Num(n)))
+                .ok_or_else(|| {
+                    format!("configuration setting '{name}' should be 'auto' or an integer")
+                })
+        }
+        Ty::Sandbox => match v {
+            b"true" | b"false" | b"relaxed" => Ok(Parsed::Raw),
+            _ => Err(format!("option '{name}' has invalid value '{}'", lossy(v))),
+        },
+        Ty::EvalProfiler => match v {
+            b"disabled" | b"flamegraph" => Ok(Parsed::Raw),
+            _ => Err(format!("option '{name}' has invalid value '{}'", lossy(v))),
+        },
+        Ty::Diagnose => match v {
+            b"ignore" | b"warn" | b"fatal" => Ok(Parsed::Raw),
+            _ => Err(format!(
+                "option '{name}' has invalid value '{}' (expected 'ignore', 'warn', or 'fatal')",
+                lossy(v)
+            )),
+        },
+        Ty::ExternalBuilders => match serde_json::from_slice::<serde_json::Value>(v) {
+            Ok(_) => Ok(Parsed::Raw),
+            Err(e) => Err(format!("parsing setting '{name}': {e}")),
+        },
+        Ty::CanonPath | Ty::OptionalCanonPath => {
+            if v.is_empty() {
+                return Ok(Parsed::Val(if ty == Ty::CanonPath {
+                    Val::Owned(Box::default())
+                } else {
+                    Val::Unset
+                }));
+            }
+            if v[0] != b'/' {
+                return Err(format!("not an absolute path: '{}'", lossy(v)));
+            }
+            Ok(Parsed::Val(Val::Owned(canon_path(v).into())))
+        }
+        Ty::AbsolutePath | Ty::OptionalAbsolutePath => {
+            if v.is_empty() {
+                if ty == Ty::OptionalAbsolutePath {
+                    return Ok(Parsed::Val(Val::Unset));
+                }
+                return Err(format!(
+                    "setting '{name}' is a path and paths cannot be empty"
+                ));
+            }
+            if v[0] != b'/' {
+                return Err(format!("not an absolute path: \"{}\"", lossy(v)));
+            }
+            Ok(Parsed::Val(Val::Owned(canon_path(v).into())))
+        }
+        Ty::NonEmptyPath => {
+            if v.is_empty() {
+                return Err(format!(
+                    "setting '{name}' is a path and paths cannot be empty"
+                ));
+            }
+            Ok(Parsed::Raw)
+        }
+        Ty::OptionalStr => Ok(if v.is_empty() {
+            Parsed::Val(Val::Unset)
+        } else {
+            Parsed::Raw
+        }),
+        Ty::XpFeatures => {
+            // Nix tokenizes into a sorted set and warns in that order; the
+            // common all-known case needs no allocation.
+            if tokens(v).all(|f| xp::is_known(f, minor)) {
+                return Ok(Parsed::Raw);
+            }
+            let mut set: Vec<&[u8]> = tokens(v).collect();
+            set.sort_unstable();
+            set.dedup();
+            for f in set {
+                if xp::is_known(f, minor) {
+                    continue;
+                }
+                if f == b"no-url-literals" && minor >= 34 {
+                    warn(format!("experimental feature '{}' has been stabilized and renamed; use 'lint-url-literals = fatal' setting instead", lossy(f)));
+                } else {
+                    warn(format!("unknown experimental feature '{}'", lossy(f)));
+                }
+            }
+            Ok(Parsed::Raw)
+        }
+        Ty::Str
+        | Ty::Strings
+        | Ty::StringSet
+        | Ty::StringMap
+        | Ty::PathSet
+        | Ty::PluginFiles
+        | Ty::PathsInChroot
+        | Ty::StoreRef
+        | Ty::StoreRefList
+        | Ty::StoreRefSet => Ok(Parsed::Raw),
+    }
+}
+
+/// Nix's integer parsing for one setting, by version:
+/// - ≤2.5: `istringstream >>` (leading `\v`/`\f` skipped, a sign allowed,
+///   the whole string consumed);
+/// - 2.6+: `boost::lexical_cast` (an optional sign, then digits only);
+/// - both refuse a leading `-` for unsigned types and out-of-range values;
+/// - 2.23+ (`units`): an optional last letter `K`/`M`/`G`/`T` (any case)
+///   multiplies by 2^10/20/30/40, without overflow checks.
+pub(crate) fn parse_int(s: &[u8], kind: IntKind, minor: u8, units: bool) -> Option<i128> {
+    let (min, max): (i128, i128) = match kind {
+        IntKind::U32 => (0, i128::from(u32::MAX)),
+        IntKind::U64 => (0, i128::from(u64::MAX)),
+        IntKind::I64 => (i128::from(i64::MIN), i128::from(i64::MAX)),
+    };
+    let mut digits = s;
+    let mut multiplier: u64 = 1;
+    if units {
+        if let Some(&last) = s.last() {
+            if last.is_ascii_alphabetic() {
+                multiplier = match last.to_ascii_uppercase() {
+                    b'K' => 1 << 10,
+                    b'M' => 1 << 20,
+                    b'G' => 1 << 30,
+                    b'T' => 1 << 40,
+                    _ => return None,
+                };
+                digits = &s[..s.len() - 1];
+            }
+        }
+    }
+    if min == 0 && digits.first() == Some(&b'-') {
+        return None;
+    }
+    if minor <= 5 {
+        while let Some((&b, rest)) = digits.split_first() {
+            if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+                digits = rest;
+            } else {
+                break;
+            }
+        }
+    }
+    let (negative, body) = match digits.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, digits),
+    };
+    if body.is_empty() || !body.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut magnitude: u64 = 0;
+    for &d in body {
+        magnitude = magnitude
+            .checked_mul(10)?
+            .checked_add(u64::from(d - b'0'))?;
+    }
+    let n = if negative {
+        -i128::from(magnitude)
+    } else {
+        i128::from(magnitude)
+    };
+    if n < min || n > max {
+        return None;
+    }
+    if multiplier == 1 {
+        return Some(n);
+    }
+    // `*n * multiplier` is computed in 64 bits and converted back to the
+    // setting's type, wrapping.
+    let product = (n as u64).wrapping_mul(multiplier);
+    Some(match kind {
+        IntKind::U32 => i128::from(product as u32),
+        IntKind::U64 => i128::from(product),
+        IntKind::I64 => i128::from(product as i64),
+    })
+}
+
+/// Nix's `canonPath` without symlink resolution: drop `.` and empty
+/// components, apply `..` lexically, no trailing slash; `/` stays `/`.
+pub(crate) fn canon_path(p: &[u8]) -> Vec<u8> {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for c in p.split(|&b| b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    if parts.is_empty() {
+        return b"/".to_vec();
+    }
+    let mut out = Vec::with_capacity(p.len());
+    for c in parts {
+        out.push(b'/');
+        out.extend_from_slice(c);
+    }
+    out
+}
+
+/// The value `nix show-config` prints for a setting whose assignments
+/// since the last plain `=` are `vals` (oldest first).
+pub(crate) fn print(ty: Ty, vals: &[Val], files: &[std::rc::Rc<Vec<u8>>], minor: u8) -> String {
+    let last = vals.last();
+    let all_tokens = || vals.iter().flat_map(|v| tokens(v.bytes(files)));
+    let out: Vec<u8> = match ty {
+        Ty::Bool | Ty::DeprecatedWarn => match last {
+            Some(Val::Num(0)) => b"false".to_vec(),
+            _ => b"true".to_vec(),
+        },
+        Ty::Int(_) | Ty::MaxJobs => match last {
+            Some(Val::Num(n)) => n.to_string().into_bytes(),
+            _ => Vec::new(),
+        },
+        Ty::Strings | Ty::PluginFiles | Ty::StoreRefList => {
+            all_tokens().collect::<Vec<_>>().join(&b' ')
+        }
+        Ty::XpFeatures => {
+            let mut set: Vec<&[u8]> = Vec::new();
+            for f in all_tokens().filter(|f| xp::is_known(f, minor)) {
+                set.push(f);
+                if let Some(implied) = xp::implied_by(f, minor) {
+                    set.push(implied.as_bytes());
+                }
+            }
+            set.sort_unstable();
+            set.dedup();
+            set.join(&b' ')
+        }
+        Ty::StringSet | Ty::PathSet | Ty::StoreRefSet => {
+            let mut set: Vec<&[u8]> = all_tokens().collect();
+            set.sort_unstable();
+            set.dedup();
+            set.join(&b' ')
+        }
+        Ty::StringMap => {
+            let mut map: BTreeMap<&[u8], &[u8]> = BTreeMap::new();
+            for tok in all_tokens() {
+                if let Some(eq) = tok.iter().position(|&b| b == b'=') {
+                    map.entry(&tok[..eq]).or_insert(&tok[eq + 1..]);
+                }
+            }
+            let pairs: Vec<Vec<u8>> = map.iter().map(|(k, v)| [*k, b"=", *v].concat()).collect();
+            let joined = pairs.join(&b' ');
+            // From 2.19 the map is folded with `l + " " + r` from "",
+            // which leaves a leading space.
+            if minor >= 19 && !joined.is_empty() {
+                [b" ".as_slice(), &joined].concat()
+            } else {
+                joined
+            }
+        }
+        Ty::PathsInChroot => {
+            let mut map: BTreeMap<Vec<u8>, (Vec<u8>, bool)> = BTreeMap::new();
+            for v in vals {
+                let mut one: BTreeMap<Vec<u8>, (Vec<u8>, bool)> = BTreeMap::new();
+                let mut toks: Vec<&[u8]> = tokens(v.bytes(files)).collect();
+                toks.sort_unstable();
+                toks.dedup();
+                for tok in toks {
+                    let (tok, optional) = match tok.strip_suffix(b"?") {
+                        Some(t) => (t, true),
+                        None => (tok, false),
+                    };
+                    let (inside, outside) = match tok.iter().position(|&b| b == b'=') {
+                        Some(eq) => (&tok[..eq], &tok[eq + 1..]),
+                        None => (tok, tok),
+                    };
+                    one.insert(inside.to_vec(), (outside.to_vec(), optional));
+                }
+                for (k, v) in one {
+                    map.entry(k).or_insert(v);
+                }
+            }
+            let items: Vec<Vec<u8>> = map
+                .into_iter()
+                .map(|(inside, (outside, optional))| {
+                    let mut s = inside.clone();
+                    if inside != outside {
+                        s.push(b'=');
+                        s.extend_from_slice(&outside);
+                    }
+                    if optional {
+                        s.push(b'?');
+                    }
+                    s
+                })
+                .collect();
+            items.join(&b' ')
+        }
+        Ty::Str
+        | Ty::CanonPath
+        | Ty::OptionalCanonPath
+        | Ty::OptionalStr
+        | Ty::AbsolutePath
+        | Ty::OptionalAbsolutePath
+        | Ty::NonEmptyPath
+        | Ty::Sandbox
+        | Ty::EvalProfiler
+        | Ty::Diagnose
+        | Ty::ExternalBuilders
+        | Ty::StoreRef => last.map(|v| v.bytes(files).to_vec()).unwrap_or_default(),
+    };
+    String::from_utf8(out).unwrap_or_else(|e| lossy(e.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_by_version() {
+        let u32_ = |s: &str, minor| parse_int(s.as_bytes(), IntKind::U32, minor, minor >= 23);
+        assert_eq!(u32_("+3", 8), Some(3));
+        assert_eq!(u32_("010", 8), Some(10));
+        for bad in [
+            "0x10",
+            "1.5",
+            "-1",
+            "1K",
+            "",
+            "99999999999999999999",
+            " 1",
+            "1 2",
+        ] {
+            assert_eq!(u32_(bad, 8), None, "{bad:?}");
+        }
+        assert_eq!(u32_("4294967295", 8), Some(4294967295));
+        assert_eq!(u32_("4294967296", 8), None);
+        assert_eq!(u32_("1K", 23), Some(1024));
+        assert_eq!(u32_("2g", 23), Some(2 << 30));
+        assert_eq!(u32_("4G", 23), Some(0), "wraps in 32 bits");
+        assert_eq!(u32_("1x", 23), None);
+        assert_eq!(u32_("K", 23), None);
+        // istringstream skips a leading form feed; lexical_cast does not.
+        assert_eq!(u32_("\x0c7", 5), Some(7));
+        assert_eq!(u32_("\x0c7", 6), None);
+        let i64_ = |s: &str| parse_int(s.as_bytes(), IntKind::I64, 8, false);
+        assert_eq!(i64_("-5"), Some(-5));
+        assert_eq!(i64_("9223372036854775808"), None);
+    }
+
+    #[test]
+    fn canonicalises_paths() {
+        assert_eq!(canon_path(b"/a/../b//c/"), b"/b/c");
+        assert_eq!(canon_path(b"/.."), b"/");
+        assert_eq!(canon_path(b"/./x/."), b"/x");
+    }
+}

@@ -1,0 +1,230 @@
+//! Typed reading of option values: each helper checks one option type of
+//! the module and records a precise error when the value does not fit.
+
+use std::collections::BTreeMap;
+
+use crate::error::OptionError;
+use crate::suggest;
+use crate::tree::{quote, Node, Source, Value};
+
+/// Collects every problem found while reading the option tree.
+pub(crate) struct Checker<'a> {
+    source: &'a Source<'a>,
+    /// Whether spans can be turned into `file:line:col` (TOML).
+    positions: bool,
+    pub errors: Vec<OptionError>,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(source: &'a Source<'a>, positions: bool) -> Self {
+        Checker {
+            source,
+            positions,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Record an error about the option at `path`, written at `node`.
+    pub fn error(&mut self, path: &str, node: Option<&Node>, message: impl Into<String>) {
+        let location = node
+            .and_then(|n| n.span.as_ref())
+            .filter(|_| self.positions)
+            .map(|s| self.source.locate(s.start));
+        self.errors.push(OptionError {
+            option: path.to_owned(),
+            message: message.into(),
+            location,
+        });
+    }
+
+    fn mismatch(&mut self, path: &str, node: &Node, expected: &str) {
+        let message = format!("expected {expected}, got {}", node.describe());
+        self.error(path, Some(node), message);
+    }
+
+    /// Refuse every key of `attrs` not in `known`, suggesting the closest
+    /// known name.
+    pub fn known_keys(&mut self, path: &str, attrs: &BTreeMap<String, Node>, known: &[&str]) {
+        for (key, node) in attrs {
+            if !known.contains(&key.as_str()) {
+                let full = join(path, key);
+                let hint = match suggest::closest(key, known.iter().copied()) {
+                    Some(c) => format!("; did you mean `{}`?", join(path, c)),
+                    None => String::new(),
+                };
+                // Point at the misspelt key rather than its value.
+                let at = Node {
+                    value: Value::Null,
+                    span: node.key_span.clone().or_else(|| node.span.clone()),
+                    key_span: None,
+                };
+                self.error(&full, Some(&at), format!("no such option{hint}"));
+            }
+        }
+    }
+
+    pub fn attrs<'n>(&mut self, path: &str, node: &'n Node) -> Option<&'n BTreeMap<String, Node>> {
+        match &node.value {
+            Value::Attrs(a) => Some(a),
+            _ => {
+                self.mismatch(path, node, "an attribute set");
+                None
+            }
+        }
+    }
+
+    pub fn bool(&mut self, path: &str, node: &Node) -> Option<bool> {
+        match node.value {
+            Value::Bool(b) => Some(b),
+            _ => {
+                self.mismatch(path, node, "a boolean");
+                None
+            }
+        }
+    }
+
+    pub fn int(&mut self, path: &str, node: &Node) -> Option<i64> {
+        match node.value {
+            Value::Int(i) => Some(i),
+            _ => {
+                self.mismatch(path, node, "a signed integer");
+                None
+            }
+        }
+    }
+
+    pub fn str(&mut self, path: &str, node: &Node) -> Option<String> {
+        match &node.value {
+            Value::Str(s) => Some(s.clone()),
+            _ => {
+                self.mismatch(path, node, "a string");
+                None
+            }
+        }
+    }
+
+    /// `types.nullOr types.str`.
+    pub fn nullable_str(&mut self, path: &str, node: &Node) -> Option<Option<String>> {
+        match &node.value {
+            Value::Null => Some(None),
+            Value::Str(s) => Some(Some(s.clone())),
+            _ => {
+                self.mismatch(path, node, "null or a string");
+                None
+            }
+        }
+    }
+
+    /// `types.enum`: one of the listed strings (or null when `None` is
+    /// listed).
+    pub fn one_of(
+        &mut self,
+        path: &str,
+        node: &Node,
+        allowed: &[Option<&str>],
+    ) -> Option<Option<String>> {
+        let found = match &node.value {
+            Value::Null => allowed.contains(&None).then_some(None),
+            Value::Str(s) => allowed.contains(&Some(s.as_str())).then(|| Some(s.clone())),
+            _ => None,
+        };
+        if found.is_none() {
+            let names: Vec<String> = allowed
+                .iter()
+                .map(|a| a.map_or_else(|| "null".to_owned(), quote))
+                .collect();
+            self.mismatch(path, node, &format!("one of {}", names.join(", ")));
+        }
+        found
+    }
+
+    /// `types.listOf types.str`: element errors name the element.
+    pub fn str_list(&mut self, path: &str, node: &Node) -> Option<Vec<String>> {
+        let Value::List(items) = &node.value else {
+            self.mismatch(path, node, "a list of strings");
+            return None;
+        };
+        let mut out = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            match &item.value {
+                Value::Str(s) => out.push(s.clone()),
+                _ => {
+                    self.mismatch(&format!("{path}[{i}]"), item, "a string");
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// `types.attrs` whose values end up in an environment: strings only.
+    pub fn env_vars(&mut self, path: &str, node: &Node) -> Option<BTreeMap<String, String>> {
+        let attrs = self.attrs(path, node)?;
+        let mut out = BTreeMap::new();
+        let mut ok = true;
+        for (name, value) in attrs {
+            let p = join(path, name);
+            if name.is_empty() || name.contains(['=', '\0', '\n']) {
+                self.error(
+                    &p,
+                    Some(value),
+                    format!(
+                        "{} cannot be an environment variable name (empty, or with `=`, a newline or NUL)",
+                        quote(name)
+                    ),
+                );
+                ok = false;
+                continue;
+            }
+            match &value.value {
+                Value::Str(s) if !s.contains('\0') => {
+                    out.insert(name.clone(), s.clone());
+                }
+                _ => {
+                    self.mismatch(&p, value, "a string (the value goes into an environment)");
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+}
+
+/// `path.key`, quoting the key the way Nix shows attribute names that are
+/// not plain identifiers.
+pub(crate) fn join(path: &str, key: &str) -> String {
+    let plain = !key.is_empty()
+        && key
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'\''))
+        && !key.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '\'');
+    // Built by hand: this runs for every option read, and `format!` is
+    // measurably slower here.
+    let mut out = String::with_capacity(path.len() + key.len() + 3);
+    out.push_str(path);
+    if !path.is_empty() {
+        out.push('.');
+    }
+    if plain {
+        out.push_str(key);
+    } else {
+        out.push_str(&quote(key));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join;
+
+    #[test]
+    fn paths_quote_odd_names() {
+        assert_eq!(join("nix.settings", "max-jobs"), "nix.settings.max-jobs");
+        assert_eq!(
+            join("nix.settings", "weird=key"),
+            "nix.settings.\"weird=key\""
+        );
+        assert_eq!(join("", "nix"), "nix");
+    }
+}

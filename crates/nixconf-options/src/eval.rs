@@ -1,0 +1,1051 @@
+//! The evaluation: read every option of the 2023 nix-daemon module from the
+//! value tree, apply defaults, renames and merges, and compute what the
+//! module produces.
+
+use std::collections::BTreeMap;
+
+use nixconf_format::{render_key, ConfValue, NixVersion};
+use nixconf_machines::{render_module_machines, BuildMachine};
+
+use crate::arch;
+use crate::check::{join, Checker};
+use crate::error::Error;
+use crate::output::{
+    Evaluation, FailedAssertion, RegistryEntry, ServiceConfig, SessionValue, Warning,
+};
+use crate::settings::{
+    check_def, Def, Origin, SettingsDefs, ORDER_AFTER, ORDER_NORMAL, PRIO_DEFAULT, PRIO_NORMAL,
+};
+use crate::tree::{Node, Source, Value};
+
+/// The key cache.nixos.org signs with; the module always trusts it.
+pub const CACHE_NIXOS_ORG_KEY: &str =
+    "cache.nixos.org-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY=";
+/// The binary cache the module appends after the user's substituters.
+pub const CACHE_NIXOS_ORG: &str = "https://cache.nixos.org/";
+/// NixOS's `system.defaultChannel` default.
+pub const DEFAULT_CHANNEL: &str = "https://nixos.org/channels/nixos-unstable";
+/// NixOS's `ids.uids.nixbld`.
+pub const DEFAULT_NIXBLD_UID: i64 = 30000;
+
+const NIX_CONF_HEADER: &str = "# WARNING: this file is generated from the nix.* options in\n\
+# your NixOS configuration, typically\n\
+# /etc/nixos/configuration.nix. Do not edit it!\n";
+
+/// The options under `nix` that the module declares, plus the renamed and
+/// removed ones it still recognises.
+const NIX_OPTIONS: &[&str] = &[
+    "enable",
+    "package",
+    "distributedBuilds",
+    "daemonCPUSchedPolicy",
+    "daemonIOSchedClass",
+    "daemonIOSchedPriority",
+    "buildMachines",
+    "envVars",
+    "nrBuildUsers",
+    "nixPath",
+    "checkConfig",
+    "checkAllErrors",
+    "registry",
+    "extraOptions",
+    "settings",
+    // renamed by the module's imports
+    "useChroot",
+    "chrootDirs",
+    "daemonIONiceLevel",
+    "readOnlyStore",
+    "daemonNiceLevel",
+    "useSandbox",
+    "buildCores",
+    "maxJobs",
+    "sandboxPaths",
+    "binaryCaches",
+    "trustedBinaryCaches",
+    "binaryCachePublicKeys",
+    "autoOptimiseStore",
+    "requireSignedBinaryCaches",
+    "trustedUsers",
+    "allowedUsers",
+    "systemFeatures",
+];
+
+/// The module's `legacyConfMappings`: old `nix.*` name to `nix.settings`
+/// key, in the order `mapAttrsToList` imports them (sorted by old name).
+const LEGACY_CONF_MAPPINGS: &[(&str, &str)] = &[
+    ("allowedUsers", "allowed-users"),
+    ("autoOptimiseStore", "auto-optimise-store"),
+    ("binaryCachePublicKeys", "trusted-public-keys"),
+    ("binaryCaches", "substituters"),
+    ("buildCores", "cores"),
+    ("maxJobs", "max-jobs"),
+    ("requireSignedBinaryCaches", "require-sigs"),
+    ("sandboxPaths", "extra-sandbox-paths"),
+    ("systemFeatures", "system-features"),
+    ("trustedBinaryCaches", "trusted-substituters"),
+    ("trustedUsers", "trusted-users"),
+    ("useSandbox", "sandbox"),
+];
+
+/// Renames that point at another renamed option (the chained ones) or
+/// elsewhere, in import order, before the legacy mappings.
+const OTHER_RENAMES: &[(&str, &str)] = &[
+    ("useChroot", "nix.useSandbox"),
+    ("chrootDirs", "nix.sandboxPaths"),
+    ("daemonIONiceLevel", "nix.daemonIOSchedPriority"),
+    ("readOnlyStore", "boot.readOnlyNixStore"),
+];
+
+const REMOVED_NICE_LEVEL_NOTE: &str = "Consider nix.daemonCPUSchedPolicy instead.";
+
+const DEFAULT_NIX_PATH: &[&str] = &[
+    "nixpkgs=/nix/var/nix/profiles/per-user/root/channels/nixos",
+    "nixos-config=/etc/nixos/configuration.nix",
+    "/nix/var/nix/profiles/per-user/root/channels",
+];
+
+/// Evaluate a parsed configuration.
+pub(crate) fn evaluate(
+    source: &Source<'_>,
+    root: &Node,
+    positions: bool,
+) -> Result<Evaluation, Error> {
+    let mut c = Checker::new(source, positions);
+    let result = Evaluator { c: &mut c }.run(root);
+    match result {
+        Some(e) if c.errors.is_empty() => Ok(e),
+        _ => {
+            // In file order where the format tells positions (a stable sort:
+            // the rest keep the option tree's order, after them).
+            let mut errors = c.errors;
+            errors.sort_by_key(|e| {
+                e.location
+                    .as_ref()
+                    .map_or((usize::MAX, usize::MAX), |l| (l.line, l.column))
+            });
+            Err(Error::Invalid(errors))
+        }
+    }
+}
+
+struct Evaluator<'c, 'a> {
+    c: &'c mut Checker<'a>,
+}
+
+/// `Some(x)` for a present option, `None` when absent; `Err(())` for a
+/// value of the wrong type (already reported).
+type Opt<T> = Result<Option<T>, ()>;
+
+impl Evaluator<'_, '_> {
+    fn opt<T>(
+        &mut self,
+        attrs: &BTreeMap<String, Node>,
+        parent: &str,
+        key: &str,
+        read: impl FnOnce(&mut Checker<'_>, &str, &Node) -> Option<T>,
+    ) -> Opt<T> {
+        match attrs.get(key) {
+            None => Ok(None),
+            Some(node) => read(self.c, &join(parent, key), node).map(Some).ok_or(()),
+        }
+    }
+
+    fn run(&mut self, root: &Node) -> Option<Evaluation> {
+        let top = self.c.attrs("", root)?;
+        self.c.known_keys(
+            "",
+            top,
+            &[
+                "nixVersion",
+                "gccArch",
+                "nix",
+                "ids",
+                "system",
+                "networking",
+                "boot",
+            ],
+        );
+        let version_text = self.opt(top, "", "nixVersion", |c, p, n| c.str(p, n));
+        let gcc_arch = self.opt(top, "", "gccArch", |c, p, n| {
+            // A JSON null means the host has no `gcc.arch`.
+            c.nullable_str(p, n)
+        });
+        let nixbld_uid = self.nixbld_uid(top);
+        let default_channel = self.nested_str(top, "system", "defaultChannel");
+        let proxy_env = self.proxy_env(top);
+        self.boot(top);
+
+        let empty = BTreeMap::new();
+        let nix = match top.get("nix") {
+            Some(n) => self.c.attrs("nix", n).unwrap_or(&empty),
+            None => &empty,
+        };
+        self.c.known_keys("nix", nix, NIX_OPTIONS);
+        let o = self.nix_options(nix);
+
+        let mut version_missing = false;
+        let version = match (&version_text, o.enable) {
+            (Ok(Some(text)), _) => match text.parse::<NixVersion>() {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    self.c
+                        .error("nixVersion", top.get("nixVersion"), e.to_string());
+                    None
+                }
+            },
+            (Ok(None), true) => {
+                version_missing = true;
+                None
+            }
+            _ => None,
+        };
+        if let (Some(v), true) = (&version, o.enable) {
+            if !v.is_at_least("2.2") {
+                self.c.error(
+                    "nixVersion",
+                    top.get("nixVersion"),
+                    format!("the NixOS module supports Nix 2.2 or later, not {v}"),
+                );
+            }
+        }
+
+        let settings = self.settings(
+            nix,
+            &o,
+            version.as_ref(),
+            gcc_arch.clone().ok().flatten().flatten(),
+        );
+        let machines = o.build_machines.clone();
+        let registry = self.registry(nix, o.enable);
+
+        if version_missing {
+            // Reported after the options' own problems: a host fact is
+            // less interesting than a mistake in the option tree.
+            self.c.error(
+                "nixVersion",
+                None,
+                "the version of the target Nix is required, for example nixVersion = \"2.18.1\"",
+            );
+        }
+        let gcc_ok = gcc_arch.is_ok();
+        let uid_ok = nixbld_uid.is_ok();
+        let (Ok(default_channel), Ok(proxy_env)) = (default_channel, proxy_env) else {
+            return None;
+        };
+        if !self.c.errors.is_empty() || !gcc_ok || !uid_ok {
+            return None;
+        }
+        let nixbld_uid = nixbld_uid.ok().flatten().unwrap_or(DEFAULT_NIXBLD_UID);
+        let warnings = o.warnings.clone();
+        let mut failed_assertions = Vec::new();
+        let default_channel = default_channel.unwrap_or_else(|| DEFAULT_CHANNEL.to_owned());
+        if o.nice_level_set {
+            failed_assertions.push(FailedAssertion::Removed {
+                option: "nix.daemonNiceLevel".to_owned(),
+                note: REMOVED_NICE_LEVEL_NOTE.to_owned(),
+            });
+        }
+        if !o.enable {
+            return Some(Evaluation::disabled(
+                version,
+                warnings,
+                failed_assertions,
+                default_channel,
+            ));
+        }
+        let (Some(version), Some(settings), Some(machines), Some(registry)) =
+            (version, settings, machines, registry)
+        else {
+            return None;
+        };
+
+        let bad: Vec<&str> = machines
+            .iter()
+            .filter(|m| m.system.is_none() && m.systems.is_empty())
+            .map(|m| m.host_name.as_str())
+            .collect();
+        if !bad.is_empty() {
+            failed_assertions.insert(
+                0,
+                FailedAssertion::Assertion {
+                    message: format!(
+                        "At least one system type (via <varname>system</varname> or\n\
+                         <varname>systems</varname>) must be set for every build machine.\n\
+                         Invalid machine specifications:\n {}",
+                        bad.join("\n ")
+                    ),
+                },
+            );
+        }
+
+        let nr_build_users = match o.nr_build_users {
+            Some(n) => n,
+            None => self.default_nr_build_users(&settings)?,
+        };
+        if nixbld_uid.checked_add(nr_build_users.max(0)).is_none() {
+            self.c.error(
+                "nix.nrBuildUsers",
+                nix.get("nrBuildUsers"),
+                "the build users' uids overflow a 64-bit integer",
+            );
+            return None;
+        }
+
+        let mut nix_conf = String::with_capacity(1024);
+        nix_conf.push_str(NIX_CONF_HEADER);
+        for (i, (key, value)) in settings.iter().enumerate() {
+            if i > 0 {
+                nix_conf.push('\n');
+            }
+            if key.contains('=') {
+                nix_conf.push_str(&render_key(key));
+            } else {
+                nix_conf.push_str(key);
+            }
+            nix_conf.push_str(" = ");
+            value.render_into(&mut nix_conf);
+        }
+        nix_conf.push('\n');
+        nix_conf.push_str(&o.extra_options);
+        nix_conf.push('\n');
+
+        let machines_text =
+            (!machines.is_empty()).then(|| render_module_machines(&machines, &version));
+        let registry_json = registry_json(&registry);
+
+        let mut service_environment = o.env_vars.clone();
+        service_environment.insert(
+            "CURL_CA_BUNDLE".to_owned(),
+            "/etc/ssl/certs/ca-certificates.crt".to_owned(),
+        );
+        service_environment.extend(proxy_env.unwrap_or_default());
+        let mut session_variables: BTreeMap<String, SessionValue> = o
+            .env_vars
+            .iter()
+            .map(|(k, v)| (k.clone(), SessionValue::Str(v.clone())))
+            .collect();
+        session_variables.insert(
+            "NIX_PATH".to_owned(),
+            SessionValue::List(o.nix_path.clone()),
+        );
+
+        Some(Evaluation {
+            nix_version: Some(version),
+            enabled: true,
+            nix_conf: Some(nix_conf),
+            machines: machines_text,
+            registry: Some(registry_json),
+            registry_entries: registry,
+            nr_build_users: Some(nr_build_users),
+            nixbld_uid,
+            settings: Some(settings),
+            service_config: Some(ServiceConfig {
+                cpu_scheduling_policy: o.cpu_policy.clone(),
+                io_scheduling_class: o.io_class.clone(),
+                io_scheduling_priority: o.io_priority,
+                limit_nofile: 1_048_576,
+            }),
+            service_environment: Some(service_environment),
+            session_variables,
+            tmpfiles: vec!["d /nix/var/nix/daemon-socket 0755 root root - -".to_owned()],
+            warnings,
+            failed_assertions,
+            build_machines: machines,
+            default_channel,
+            check_config: o.check_config,
+            check_all_errors: o.check_all_errors,
+            distributed_builds: o.distributed_builds,
+        })
+    }
+
+    /// `nix.nrBuildUsers`' `mkDefault`: no build users with
+    /// `auto-allocate-uids`, else at least 32 and at least `max-jobs`.
+    fn default_nr_build_users(&mut self, settings: &BTreeMap<String, ConfValue>) -> Option<i64> {
+        let auto_allocate = match settings.get("auto-allocate-uids") {
+            None => false,
+            Some(ConfValue::Bool(b)) => *b,
+            Some(other) => {
+                self.c.error(
+                    "nix.settings.auto-allocate-uids",
+                    None,
+                    format!(
+                        "expected a boolean (the default of nix.nrBuildUsers tests it), got {}",
+                        describe_conf(other)
+                    ),
+                );
+                return None;
+            }
+        };
+        if auto_allocate {
+            return Some(0);
+        }
+        let jobs = match settings.get("max-jobs") {
+            Some(ConfValue::Int(i)) => *i,
+            _ => 0,
+        };
+        Some(jobs.max(32))
+    }
+
+    fn nixbld_uid(&mut self, top: &BTreeMap<String, Node>) -> Opt<i64> {
+        let Some(ids) = top.get("ids") else {
+            return Ok(None);
+        };
+        let ids = self.c.attrs("ids", ids).ok_or(())?;
+        self.c.known_keys("ids", ids, &["uids"]);
+        let Some(uids) = ids.get("uids") else {
+            return Ok(None);
+        };
+        let uids = self.c.attrs("ids.uids", uids).ok_or(())?;
+        self.c.known_keys("ids.uids", uids, &["nixbld"]);
+        self.opt(uids, "ids.uids", "nixbld", |c, p, n| c.int(p, n))
+    }
+
+    fn nested_str(&mut self, top: &BTreeMap<String, Node>, outer: &str, key: &str) -> Opt<String> {
+        let Some(node) = top.get(outer) else {
+            return Ok(None);
+        };
+        let attrs = self.c.attrs(outer, node).ok_or(())?;
+        self.c.known_keys(outer, attrs, &[key]);
+        self.opt(attrs, outer, key, |c, p, n| c.str(p, n))
+    }
+
+    fn proxy_env(&mut self, top: &BTreeMap<String, Node>) -> Opt<BTreeMap<String, String>> {
+        let Some(node) = top.get("networking") else {
+            return Ok(None);
+        };
+        let net = self.c.attrs("networking", node).ok_or(())?;
+        self.c.known_keys("networking", net, &["proxy"]);
+        let Some(proxy) = net.get("proxy") else {
+            return Ok(None);
+        };
+        let proxy = self.c.attrs("networking.proxy", proxy).ok_or(())?;
+        self.c.known_keys("networking.proxy", proxy, &["envVars"]);
+        self.opt(proxy, "networking.proxy", "envVars", |c, p, n| {
+            c.env_vars(p, n)
+        })
+    }
+
+    /// `boot.readOnlyNixStore`, where `nix.readOnlyStore` now goes; it
+    /// changes nothing this crate produces, but its type is still checked.
+    fn boot(&mut self, top: &BTreeMap<String, Node>) {
+        let Some(node) = top.get("boot") else {
+            return;
+        };
+        if let Some(boot) = self.c.attrs("boot", node) {
+            self.c.known_keys("boot", boot, &["readOnlyNixStore"]);
+            let _ = self.opt(boot, "boot", "readOnlyNixStore", |c, p, n| c.bool(p, n));
+        }
+    }
+
+    fn nix_options(&mut self, nix: &BTreeMap<String, Node>) -> NixOptions {
+        let mut o = NixOptions::default();
+        let b = |s: &mut Self, key: &str, default: bool| -> bool {
+            s.opt(nix, "nix", key, |c, p, n| c.bool(p, n))
+                .ok()
+                .flatten()
+                .unwrap_or(default)
+        };
+        o.enable = b(self, "enable", true);
+        o.distributed_builds = b(self, "distributedBuilds", false);
+        o.check_config = b(self, "checkConfig", true);
+        o.check_all_errors = b(self, "checkAllErrors", true);
+        if let Some(node) = nix.get("package") {
+            self.c.error(
+                "nix.package",
+                Some(node),
+                "a package cannot be given here: name the target Nix's version with the top-level `nixVersion`",
+            );
+        }
+        o.cpu_policy = self
+            .opt(nix, "nix", "daemonCPUSchedPolicy", |c, p, n| {
+                c.one_of(p, n, &[Some("other"), Some("batch"), Some("idle")])
+            })
+            .ok()
+            .flatten()
+            .flatten()
+            .unwrap_or_else(|| "other".to_owned());
+        o.io_class = self
+            .opt(nix, "nix", "daemonIOSchedClass", |c, p, n| {
+                c.one_of(p, n, &[Some("best-effort"), Some("idle")])
+            })
+            .ok()
+            .flatten()
+            .flatten()
+            .unwrap_or_else(|| "best-effort".to_owned());
+        o.io_priority = self.io_priority(nix);
+        o.nr_build_users = self
+            .opt(nix, "nix", "nrBuildUsers", |c, p, n| c.int(p, n))
+            .ok()
+            .flatten();
+        o.nix_path = self
+            .opt(nix, "nix", "nixPath", |c, p, n| c.str_list(p, n))
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| DEFAULT_NIX_PATH.iter().map(|s| (*s).to_owned()).collect());
+        o.env_vars = self
+            .opt(nix, "nix", "envVars", |c, p, n| c.env_vars(p, n))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        o.extra_options = self
+            .opt(nix, "nix", "extraOptions", |c, p, n| match &n.value {
+                Value::Str(s) => Some(s.clone()),
+                _ => {
+                    c.error(
+                        p,
+                        Some(n),
+                        format!("expected a string of lines, got {}", n.describe()),
+                    );
+                    None
+                }
+            })
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        if let Some(node) = nix.get("readOnlyStore") {
+            let _ = self.c.bool("nix.readOnlyStore", node);
+        }
+        o.nice_level_set = nix.contains_key("daemonNiceLevel");
+        o.build_machines = self.build_machines(nix);
+        o.warnings = rename_warnings(nix);
+        o
+    }
+
+    /// `nix.daemonIOSchedPriority`, with `nix.daemonIONiceLevel` renamed
+    /// into it: both are definitions of one `types.int`, so they must agree.
+    fn io_priority(&mut self, nix: &BTreeMap<String, Node>) -> i64 {
+        let direct = self
+            .opt(nix, "nix", "daemonIOSchedPriority", |c, p, n| c.int(p, n))
+            .ok()
+            .flatten();
+        let renamed = self
+            .opt(nix, "nix", "daemonIONiceLevel", |c, p, n| c.int(p, n))
+            .ok()
+            .flatten();
+        match (direct, renamed) {
+            (Some(a), Some(b)) if a != b => {
+                self.c.error(
+                    "nix.daemonIOSchedPriority",
+                    nix.get("daemonIOSchedPriority"),
+                    format!(
+                        "has conflicting definitions: `nix.daemonIOSchedPriority` sets {a}, \
+                         `nix.daemonIONiceLevel` (renamed to it) sets {b}"
+                    ),
+                );
+                4
+            }
+            (Some(a), _) | (None, Some(a)) => a,
+            (None, None) => 4,
+        }
+    }
+
+    fn build_machines(&mut self, nix: &BTreeMap<String, Node>) -> Option<Vec<BuildMachine>> {
+        let Some(node) = nix.get("buildMachines") else {
+            return Some(Vec::new());
+        };
+        let Value::List(items) = &node.value else {
+            self.c.error(
+                "nix.buildMachines",
+                Some(node),
+                format!("expected a list of build machines, got {}", node.describe()),
+            );
+            return None;
+        };
+        let mut out = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            match self.build_machine(&format!("nix.buildMachines[{i}]"), item) {
+                Some(m) => out.push(m),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn build_machine(&mut self, path: &str, node: &Node) -> Option<BuildMachine> {
+        let attrs = self.c.attrs(path, node)?;
+        self.c.known_keys(
+            path,
+            attrs,
+            &[
+                "hostName",
+                "protocol",
+                "system",
+                "systems",
+                "sshUser",
+                "sshKey",
+                "maxJobs",
+                "speedFactor",
+                "mandatoryFeatures",
+                "supportedFeatures",
+                "publicHostKey",
+            ],
+        );
+        let before = self.c.errors.len();
+        let host_name = self.opt(attrs, path, "hostName", |c, p, n| c.str(p, n));
+        if let Ok(None) = host_name {
+            self.c.error(
+                &join(path, "hostName"),
+                Some(node),
+                "used but not defined: every build machine needs a hostName",
+            );
+        }
+        let mut m = BuildMachine::new(host_name.ok().flatten().unwrap_or_default());
+        if let Ok(Some(p)) = self.opt(attrs, path, "protocol", |c, p, n| {
+            c.one_of(p, n, &[None, Some("ssh"), Some("ssh-ng")])
+        }) {
+            m.protocol = p;
+        }
+        let ns = |s: &mut Self, key: &str| -> Option<String> {
+            s.opt(attrs, path, key, |c, p, n| c.nullable_str(p, n))
+                .ok()
+                .flatten()
+                .flatten()
+        };
+        m.system = ns(self, "system");
+        m.ssh_user = ns(self, "sshUser");
+        m.ssh_key = ns(self, "sshKey");
+        m.public_host_key = ns(self, "publicHostKey");
+        let list = |s: &mut Self, key: &str| -> Vec<String> {
+            s.opt(attrs, path, key, |c, p, n| c.str_list(p, n))
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+        };
+        m.systems = list(self, "systems");
+        m.mandatory_features = list(self, "mandatoryFeatures");
+        m.supported_features = list(self, "supportedFeatures");
+        let int = |s: &mut Self, key: &str| -> Option<i64> {
+            s.opt(attrs, path, key, |c, p, n| c.int(p, n))
+                .ok()
+                .flatten()
+        };
+        m.max_jobs = int(self, "maxJobs").unwrap_or(1);
+        m.speed_factor = int(self, "speedFactor").unwrap_or(1);
+        (self.c.errors.len() == before).then_some(m)
+    }
+
+    fn registry(
+        &mut self,
+        nix: &BTreeMap<String, Node>,
+        enabled: bool,
+    ) -> Option<Vec<RegistryEntry>> {
+        let Some(node) = nix.get("registry") else {
+            return Some(Vec::new());
+        };
+        let attrs = self.c.attrs("nix.registry", node)?;
+        let before = self.c.errors.len();
+        let mut out = Vec::with_capacity(attrs.len());
+        for (name, entry) in attrs {
+            let path = join("nix.registry", name);
+            if let Some(e) = self.registry_entry(&path, name, entry, enabled) {
+                out.push(e);
+            }
+        }
+        (self.c.errors.len() == before).then_some(out)
+    }
+
+    fn registry_entry(
+        &mut self,
+        path: &str,
+        name: &str,
+        node: &Node,
+        enabled: bool,
+    ) -> Option<RegistryEntry> {
+        let attrs = self.c.attrs(path, node)?;
+        self.c
+            .known_keys(path, attrs, &["from", "to", "flake", "exact"]);
+        let exact = self
+            .opt(attrs, path, "exact", |c, p, n| c.bool(p, n))
+            .ok()
+            .flatten()
+            .unwrap_or(true);
+        let from = match attrs.get("from") {
+            Some(n) => self.reference(&join(path, "from"), n)?,
+            None => BTreeMap::from([
+                ("id".to_owned(), RefValue::Str(name.to_owned())),
+                ("type".to_owned(), RefValue::Str("indirect".to_owned())),
+            ]),
+        };
+        let flake = match attrs.get("flake") {
+            Some(n) if n.value != Value::Null => Some((n, self.c.attrs(&join(path, "flake"), n)?)),
+            _ => None,
+        };
+        let to = match (attrs.get("to"), flake) {
+            (Some(n), _) => self.reference(&join(path, "to"), n)?,
+            (None, Some((flake_node, flake))) => {
+                self.reference_from_flake(path, flake_node, flake)?
+            }
+            (None, None) => {
+                // Only the registry file reads `to`, and only an enabled
+                // module writes that file.
+                if enabled {
+                    self.c.error(
+                        &join(path, "to"),
+                        Some(node),
+                        "used but not defined: give `to` (a flake reference) or `flake`",
+                    );
+                }
+                return None;
+            }
+        };
+        Some(RegistryEntry {
+            name: name.to_owned(),
+            exact,
+            from,
+            to,
+        })
+    }
+
+    /// `to`'s default from `flake`: a path reference to the flake's
+    /// `outPath`, keeping its lock attributes.
+    fn reference_from_flake(
+        &mut self,
+        path: &str,
+        flake_node: &Node,
+        flake: &BTreeMap<String, Node>,
+    ) -> Option<BTreeMap<String, RefValue>> {
+        let Some(out_path) = flake.get("outPath") else {
+            self.c.error(
+                &join(path, "flake"),
+                Some(flake_node),
+                "the flake has no `outPath`, which `to` is made from",
+            );
+            return None;
+        };
+        let mut to = BTreeMap::new();
+        to.insert("type".to_owned(), RefValue::Str("path".to_owned()));
+        let to_path = join(path, "to");
+        let mut ok = true;
+        let mut put = |s: &mut Self, key: &str, node: &Node| match ref_value(node) {
+            Some(v) => {
+                to.insert(key.to_owned(), v);
+            }
+            None => {
+                s.c.error(
+                    &join(&to_path, key),
+                    Some(node),
+                    format!(
+                        "expected a string, integer or boolean (copied from the flake), got {}",
+                        node.describe()
+                    ),
+                );
+                ok = false;
+            }
+        };
+        put(self, "path", out_path);
+        for key in ["lastModified", "narHash", "rev", "revCount"] {
+            if let Some(n) = flake.get(key) {
+                put(self, key, n);
+            }
+        }
+        ok.then_some(to)
+    }
+
+    /// A flake reference: `attrsOf (oneOf [ str int bool path package ])`.
+    fn reference(&mut self, path: &str, node: &Node) -> Option<BTreeMap<String, RefValue>> {
+        let attrs = self.c.attrs(path, node)?;
+        let mut out = BTreeMap::new();
+        let mut ok = true;
+        for (key, value) in attrs {
+            match ref_value(value) {
+                Some(v) => {
+                    out.insert(key.clone(), v);
+                }
+                None => {
+                    self.c.error(
+                        &join(path, key),
+                        Some(value),
+                        format!(
+                            "expected a string, integer or boolean, got {}",
+                            value.describe()
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn settings(
+        &mut self,
+        nix: &BTreeMap<String, Node>,
+        o: &NixOptions,
+        version: Option<&NixVersion>,
+        gcc_arch: Option<String>,
+    ) -> Option<BTreeMap<String, ConfValue>> {
+        let mut defs = SettingsDefs::default();
+        let mut ok = true;
+        if o.enable {
+            // The module's own definitions come first in the module
+            // system's order.
+            let strs =
+                |xs: Vec<String>| ConfValue::List(xs.into_iter().map(ConfValue::Str).collect());
+            let module = |value, prio, order| Def {
+                value,
+                prio,
+                order,
+                origin: None,
+            };
+            defs.add(
+                "trusted-public-keys",
+                module(
+                    strs(vec![CACHE_NIXOS_ORG_KEY.to_owned()]),
+                    PRIO_NORMAL,
+                    ORDER_NORMAL,
+                ),
+            );
+            defs.add(
+                "substituters",
+                module(
+                    strs(vec![CACHE_NIXOS_ORG.to_owned()]),
+                    PRIO_NORMAL,
+                    ORDER_AFTER,
+                ),
+            );
+            let mut features: Vec<String> = ["nixos-test", "benchmark", "big-parallel", "kvm"]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect();
+            if let Some(arch) = &gcc_arch {
+                features.push(format!("gccarch-{arch}"));
+                features.extend(arch::inferiors(arch).iter().map(|x| format!("gccarch-{x}")));
+            }
+            defs.add(
+                "system-features",
+                module(strs(features), PRIO_DEFAULT, ORDER_NORMAL),
+            );
+            if !o.distributed_builds {
+                defs.add(
+                    "builders",
+                    module(ConfValue::Null, PRIO_NORMAL, ORDER_NORMAL),
+                );
+            }
+            if version.is_some_and(|v| v.is_at_least("2.3pre")) {
+                defs.add(
+                    "sandbox-fallback",
+                    module(ConfValue::Bool(false), PRIO_NORMAL, ORDER_NORMAL),
+                );
+            }
+        }
+        if let Some(node) = nix.get("settings") {
+            if let Some(attrs) = self.c.attrs("nix.settings", node) {
+                for (key, value) in attrs {
+                    let path = join("nix.settings", key);
+                    ok &= self.user_def(&mut defs, key, path, value);
+                }
+            } else {
+                ok = false;
+            }
+        }
+        // Renamed options, each forwarding its own definitions (and those
+        // renamed into it) to the new name.
+        for (old, new) in LEGACY_CONF_MAPPINGS {
+            let chained = match *old {
+                "useSandbox" => Some("useChroot"),
+                "sandboxPaths" => Some("chrootDirs"),
+                _ => None,
+            };
+            for name in std::iter::once(*old).chain(chained) {
+                if let Some(value) = nix.get(name) {
+                    ok &= self.user_def(&mut defs, new, format!("nix.{name}"), value);
+                }
+            }
+        }
+        let merged = defs.merge(self.c, true);
+        if !ok {
+            return None;
+        }
+        merged
+    }
+
+    fn user_def(&mut self, defs: &mut SettingsDefs, key: &str, path: String, node: &Node) -> bool {
+        match check_def(self.c, key, &path, node) {
+            Some(value) => {
+                defs.add(
+                    key,
+                    Def {
+                        value,
+                        prio: PRIO_NORMAL,
+                        order: ORDER_NORMAL,
+                        origin: Some(Origin {
+                            path,
+                            span: node.span.clone(),
+                        }),
+                    },
+                );
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// The renamed-option warnings, in the order NixOS lists them (the reverse
+/// of the order the module imports its renames).
+fn rename_warnings(nix: &BTreeMap<String, Node>) -> Vec<Warning> {
+    let defined = |name: &str| {
+        nix.contains_key(name)
+            || match name {
+                "useSandbox" => nix.contains_key("useChroot"),
+                "sandboxPaths" => nix.contains_key("chrootDirs"),
+                _ => false,
+            }
+    };
+    let renames = OTHER_RENAMES
+        .iter()
+        .map(|(from, to)| (*from, (*to).to_owned()))
+        .chain(
+            LEGACY_CONF_MAPPINGS
+                .iter()
+                .map(|(from, to)| (*from, join("nix.settings", to))),
+        );
+    let mut out: Vec<Warning> = renames
+        .filter(|(from, _)| defined(from))
+        .map(|(from, to)| Warning {
+            from: format!("nix.{from}"),
+            to,
+        })
+        .collect();
+    out.reverse();
+    out
+}
+
+#[derive(Debug, Default)]
+struct NixOptions {
+    enable: bool,
+    distributed_builds: bool,
+    check_config: bool,
+    check_all_errors: bool,
+    cpu_policy: String,
+    io_class: String,
+    io_priority: i64,
+    nr_build_users: Option<i64>,
+    nix_path: Vec<String>,
+    env_vars: BTreeMap<String, String>,
+    extra_options: String,
+    nice_level_set: bool,
+    build_machines: Option<Vec<BuildMachine>>,
+    warnings: Vec<Warning>,
+}
+
+/// A value of a flake reference attribute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefValue {
+    /// A string (or a path).
+    Str(String),
+    /// An integer, such as `lastModified`.
+    Int(i64),
+    /// A boolean, such as `submodules`.
+    Bool(bool),
+}
+
+fn ref_value(node: &Node) -> Option<RefValue> {
+    match &node.value {
+        Value::Str(s) => Some(RefValue::Str(s.clone())),
+        Value::Int(i) => Some(RefValue::Int(*i)),
+        Value::Bool(b) => Some(RefValue::Bool(*b)),
+        _ => None,
+    }
+}
+
+/// `builtins.toJSON { version = 2; flakes = ...; }`: keys sorted, no
+/// spaces.
+fn registry_json(entries: &[RegistryEntry]) -> String {
+    fn attrs(out: &mut String, map: &BTreeMap<String, RefValue>) {
+        out.push('{');
+        for (i, (k, v)) in map.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&json_string(k));
+            out.push(':');
+            match v {
+                RefValue::Str(s) => out.push_str(&json_string(s)),
+                RefValue::Int(n) => out.push_str(&n.to_string()),
+                RefValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            }
+        }
+        out.push('}');
+    }
+    let mut out = String::from("{\"flakes\":[");
+    for (i, e) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"exact\":");
+        out.push_str(if e.exact { "true" } else { "false" });
+        out.push_str(",\"from\":");
+        attrs(&mut out, &e.from);
+        out.push_str(",\"to\":");
+        attrs(&mut out, &e.to);
+        out.push('}');
+    }
+    out.push_str("],\"version\":2}");
+    out
+}
+
+/// A string as Nix's `toJSON` writes it: `"` and `\` escaped, control
+/// characters as short escapes or `\u00XX`, everything else verbatim.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn describe_conf(v: &ConfValue) -> String {
+    match v {
+        ConfValue::Null => "null".to_owned(),
+        ConfValue::Bool(b) => format!("the boolean {b}"),
+        ConfValue::Int(i) => format!("the integer {i}"),
+        ConfValue::Float(f) => format!("the float {f:?}"),
+        ConfValue::Str(s) => format!("the string {}", crate::tree::quote(s)),
+        ConfValue::List(items) => format!("a list of {} element(s)", items.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn to_json_escapes_like_nix() {
+        assert_eq!(
+            json_string("a\"b\\c\nd\u{1}é"),
+            "\"a\\\"b\\\\c\\nd\\u0001é\""
+        );
+    }
+
+    #[test]
+    fn warnings_come_in_reverse_import_order() {
+        let mut nix = BTreeMap::new();
+        for k in ["useChroot", "maxJobs", "readOnlyStore"] {
+            nix.insert(k.to_owned(), Node::new(Value::Bool(true)));
+        }
+        let w: Vec<String> = rename_warnings(&nix).into_iter().map(|w| w.from).collect();
+        assert_eq!(
+            w,
+            [
+                "nix.useSandbox",
+                "nix.maxJobs",
+                "nix.readOnlyStore",
+                "nix.useChroot"
+            ]
+        );
+    }
+}

@@ -1,0 +1,522 @@
+//! What an evaluation produces: the typed result, its JSON form (the keys
+//! of the conformance corpus) and the files a render writes.
+
+use std::collections::BTreeMap;
+
+use nixconf_format::{ConfValue, NixVersion};
+use nixconf_machines::BuildMachine;
+use serde_json::{json, Map, Value as Json};
+
+use crate::eval::RefValue;
+
+/// Everything the 2023 NixOS nix-daemon module produces for one
+/// configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    /// The target Nix version (`None` only when Nix is disabled and no
+    /// version was given).
+    pub nix_version: Option<NixVersion>,
+    /// `nix.enable`.
+    pub enabled: bool,
+    /// `/etc/nix/nix.conf`, or `None` when disabled.
+    pub nix_conf: Option<String>,
+    /// `/etc/nix/machines`, or `None` when there are no build machines.
+    pub machines: Option<String>,
+    /// `/etc/nix/registry.json`, or `None` when disabled.
+    pub registry: Option<String>,
+    /// The registry entries, by name.
+    pub registry_entries: Vec<RegistryEntry>,
+    /// The effective `nix.nrBuildUsers`.
+    pub nr_build_users: Option<i64>,
+    /// `ids.uids.nixbld`: the build users' uids count up from it.
+    pub nixbld_uid: i64,
+    /// The merged `nix.settings`, by key.
+    pub settings: Option<BTreeMap<String, ConfValue>>,
+    /// The nix-daemon service's scheduling and limits.
+    pub service_config: Option<ServiceConfig>,
+    /// The nix-daemon service's environment.
+    pub service_environment: Option<BTreeMap<String, String>>,
+    /// Session variables: `NIX_PATH` and `nix.envVars`.
+    pub session_variables: BTreeMap<String, SessionValue>,
+    /// tmpfiles.d rules.
+    pub tmpfiles: Vec<String>,
+    /// Renamed options that were set.
+    pub warnings: Vec<Warning>,
+    /// Assertions that failed: NixOS refuses to build such a system.
+    pub failed_assertions: Vec<FailedAssertion>,
+    /// `nix.buildMachines`, typed.
+    pub build_machines: Vec<BuildMachine>,
+    /// The channel root is subscribed to (`system.defaultChannel`).
+    pub default_channel: String,
+    /// `nix.checkConfig`: check the rendered nix.conf before using it.
+    pub check_config: bool,
+    /// `nix.checkAllErrors`: with `check_config`, any warning fails too.
+    pub check_all_errors: bool,
+    /// `nix.distributedBuilds`.
+    pub distributed_builds: bool,
+}
+
+/// One `users.users.nixbldN`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildUser {
+    /// `Nix build user N`.
+    pub description: String,
+    /// `ids.uids.nixbld + N`.
+    pub uid: i64,
+    /// Always true.
+    pub is_system_user: bool,
+    /// `nixbld`.
+    pub group: String,
+    /// `[ "nixbld" ]`.
+    pub extra_groups: Vec<String>,
+}
+
+/// `systemd.services.nix-daemon.serviceConfig`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceConfig {
+    /// `CPUSchedulingPolicy`.
+    pub cpu_scheduling_policy: String,
+    /// `IOSchedulingClass`.
+    pub io_scheduling_class: String,
+    /// `IOSchedulingPriority`.
+    pub io_scheduling_priority: i64,
+    /// `LimitNOFILE`.
+    pub limit_nofile: i64,
+}
+
+/// A session variable's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionValue {
+    /// A plain value.
+    Str(String),
+    /// A list, joined with `:` in the environment.
+    List(Vec<String>),
+}
+
+impl SessionValue {
+    /// The value as the environment holds it.
+    pub fn joined(&self) -> String {
+        match self {
+            SessionValue::Str(s) => s.clone(),
+            SessionValue::List(items) => items.join(":"),
+        }
+    }
+}
+
+/// A renamed option that was set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    /// The old name, e.g. `nix.useSandbox`.
+    pub from: String,
+    /// The new name, e.g. `nix.settings.sandbox`.
+    pub to: String,
+}
+
+/// An assertion NixOS would fail on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailedAssertion {
+    /// One of the module's assertions (a build machine without a system).
+    Assertion {
+        /// The module's message.
+        message: String,
+    },
+    /// A removed option was set.
+    Removed {
+        /// The option, e.g. `nix.daemonNiceLevel`.
+        option: String,
+        /// What to use instead.
+        note: String,
+    },
+}
+
+impl FailedAssertion {
+    /// A one-paragraph description for people.
+    pub fn message(&self) -> String {
+        match self {
+            FailedAssertion::Assertion { message } => message.clone(),
+            FailedAssertion::Removed { option, note } => {
+                format!("the option `{option}` has been removed and no longer has any effect; please remove it. {note}")
+            }
+        }
+    }
+}
+
+/// One `nix.registry` entry, resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegistryEntry {
+    /// The attribute name.
+    pub name: String,
+    /// `exact`.
+    pub exact: bool,
+    /// `from`, by attribute.
+    pub from: BTreeMap<String, RefValue>,
+    /// `to`, by attribute.
+    pub to: BTreeMap<String, RefValue>,
+}
+
+/// When a rendered file is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WritePolicy {
+    /// Always: the file is wholly generated.
+    Always,
+    /// Only when the file does not exist yet (the module's activation
+    /// script leaves an existing one alone).
+    IfAbsent,
+}
+
+/// A file a render writes, relative to the root it is written under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedFile {
+    /// Relative path, e.g. `etc/nix/nix.conf`.
+    pub path: String,
+    /// The whole contents.
+    pub contents: String,
+    /// Permission bits.
+    pub mode: u32,
+    /// Whether an existing file is replaced.
+    pub policy: WritePolicy,
+}
+
+/// Path of the nix-daemon drop-in, relative to the root.
+pub const DROP_IN_PATH: &str = "etc/systemd/system/nix-daemon.service.d/nixconf.conf";
+
+impl Evaluation {
+    pub(crate) fn disabled(
+        nix_version: Option<NixVersion>,
+        warnings: Vec<Warning>,
+        failed_assertions: Vec<FailedAssertion>,
+        default_channel: String,
+    ) -> Self {
+        Evaluation {
+            nix_version,
+            enabled: false,
+            nix_conf: None,
+            machines: None,
+            registry: None,
+            registry_entries: Vec::new(),
+            nr_build_users: None,
+            nixbld_uid: 0,
+            settings: None,
+            service_config: None,
+            service_environment: None,
+            session_variables: BTreeMap::new(),
+            tmpfiles: Vec::new(),
+            warnings,
+            failed_assertions,
+            build_machines: Vec::new(),
+            default_channel,
+            check_config: false,
+            check_all_errors: false,
+            distributed_builds: false,
+        }
+    }
+
+    /// The build users `nixbld1` … `nixbldN`, by name (as Nix sorts
+    /// attribute names); none when Nix is disabled.
+    pub fn users(&self) -> BTreeMap<String, BuildUser> {
+        let n = if self.enabled {
+            self.nr_build_users.unwrap_or(0)
+        } else {
+            0
+        };
+        (1..=n.max(0))
+            .map(|nr| {
+                let user = BuildUser {
+                    description: format!("Nix build user {nr}"),
+                    // Checked when evaluating: the sum does not overflow.
+                    uid: self.nixbld_uid.saturating_add(nr),
+                    is_system_user: true,
+                    group: "nixbld".to_owned(),
+                    extra_groups: vec!["nixbld".to_owned()],
+                };
+                (format!("nixbld{nr}"), user)
+            })
+            .collect()
+    }
+
+    /// The JSON object of the conformance corpus' `expected.json`.
+    pub fn to_json(&self) -> Json {
+        let opt_str = |s: &Option<String>| s.as_ref().map_or(Json::Null, |s| json!(s));
+        let users: Map<String, Json> = self
+            .users()
+            .iter()
+            .map(|(name, u)| {
+                (
+                    name.clone(),
+                    json!({
+                        "description": u.description,
+                        "uid": u.uid,
+                        "isSystemUser": u.is_system_user,
+                        "group": u.group,
+                        "extraGroups": u.extra_groups,
+                    }),
+                )
+            })
+            .collect();
+        let settings = self.settings.as_ref().map_or(Json::Null, |s| {
+            Json::Object(s.iter().map(|(k, v)| (k.clone(), conf_json(v))).collect())
+        });
+        let service_config = self.service_config.as_ref().map_or(Json::Null, |c| {
+            json!({
+                "CPUSchedulingPolicy": c.cpu_scheduling_policy,
+                "IOSchedulingClass": c.io_scheduling_class,
+                "IOSchedulingPriority": c.io_scheduling_priority,
+                "LimitNOFILE": c.limit_nofile,
+            })
+        });
+        let session: Map<String, Json> = self
+            .session_variables
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    SessionValue::Str(s) => json!(s),
+                    SessionValue::List(l) => json!(l),
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        let warnings: Vec<Json> = self
+            .warnings
+            .iter()
+            .map(|w| json!({ "kind": "renamed", "from": w.from, "to": w.to }))
+            .collect();
+        let assertions: Vec<Json> = self
+            .failed_assertions
+            .iter()
+            .map(|a| match a {
+                FailedAssertion::Assertion { message } => {
+                    json!({ "kind": "assertion", "message": message })
+                }
+                FailedAssertion::Removed { option, note } => {
+                    json!({ "kind": "removed", "option": option, "note": note })
+                }
+            })
+            .collect();
+        json!({
+            "nixConf": opt_str(&self.nix_conf),
+            "machines": opt_str(&self.machines),
+            "registry": opt_str(&self.registry),
+            "nrBuildUsers": self.nr_build_users,
+            "users": users,
+            "settings": settings,
+            "serviceConfig": service_config,
+            "serviceEnvironment": self.service_environment,
+            "sessionVariables": session,
+            "tmpfiles": self.tmpfiles,
+            "warnings": warnings,
+            "failedAssertions": assertions,
+        })
+    }
+
+    /// Every file a render writes, relative to the root: nix.conf, the
+    /// machines file (when there are machines), registry.json, the
+    /// nix-daemon drop-in, the tmpfiles rule, the profile script, and
+    /// root's channel subscription (written only when absent). Nothing
+    /// when Nix is disabled.
+    pub fn files(&self) -> Vec<RenderedFile> {
+        let mut out = Vec::new();
+        if !self.enabled {
+            return out;
+        }
+        let mut add = |path: &str, contents: String, policy| {
+            out.push(RenderedFile {
+                path: path.to_owned(),
+                contents,
+                mode: 0o644,
+                policy,
+            });
+        };
+        if let Some(conf) = &self.nix_conf {
+            add("etc/nix/nix.conf", conf.clone(), WritePolicy::Always);
+        }
+        if let Some(machines) = &self.machines {
+            add("etc/nix/machines", machines.clone(), WritePolicy::Always);
+        }
+        if let Some(registry) = &self.registry {
+            add(
+                "etc/nix/registry.json",
+                registry.clone(),
+                WritePolicy::Always,
+            );
+        }
+        add(DROP_IN_PATH, self.drop_in(), WritePolicy::Always);
+        add(
+            "etc/tmpfiles.d/nix-daemon.conf",
+            self.tmpfiles.iter().map(|r| format!("{r}\n")).collect(),
+            WritePolicy::Always,
+        );
+        add(
+            "etc/profile.d/nix-daemon.sh",
+            self.profile_script(),
+            WritePolicy::Always,
+        );
+        add(
+            "root/.nix-channels",
+            format!("{} nixos\n", self.default_channel),
+            WritePolicy::IfAbsent,
+        );
+        out
+    }
+
+    /// The nix-daemon.service drop-in: the module's `unitConfig`,
+    /// `serviceConfig` and `environment`.
+    pub fn drop_in(&self) -> String {
+        let mut out = String::from(
+            "# Generated by nixconf from the nix.* options; do not edit.\n[Unit]\nRequiresMountsFor=/nix/store\n\n[Service]\n",
+        );
+        if let Some(c) = &self.service_config {
+            out.push_str(&format!(
+                "CPUSchedulingPolicy={}\nIOSchedulingClass={}\nIOSchedulingPriority={}\nLimitNOFILE={}\n",
+                c.cpu_scheduling_policy,
+                c.io_scheduling_class,
+                c.io_scheduling_priority,
+                c.limit_nofile
+            ));
+        }
+        for (name, value) in self.service_environment.iter().flatten() {
+            out.push_str("Environment=");
+            out.push_str(&systemd_quote(&format!("{name}={value}")));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The profile script: the session variables, then the module's
+    /// `extraInit`, which puts the user's own channels first in NIX_PATH.
+    pub fn profile_script(&self) -> String {
+        let mut out = String::from("# Generated by nixconf from the nix.* options; do not edit.\n");
+        for (name, value) in &self.session_variables {
+            out.push_str(&format!("export {name}={}\n", shell_quote(&value.joined())));
+        }
+        out.push_str(
+            "if [ -e \"$HOME/.nix-defexpr/channels\" ]; then\n  \
+             export NIX_PATH=\"$HOME/.nix-defexpr/channels${NIX_PATH:+:$NIX_PATH}\"\n\
+             fi\n",
+        );
+        out
+    }
+}
+
+/// A nix.conf value as JSON.
+fn conf_json(v: &ConfValue) -> Json {
+    match v {
+        ConfValue::Null => Json::Null,
+        ConfValue::Bool(b) => json!(b),
+        ConfValue::Int(i) => json!(i),
+        ConfValue::Float(f) => serde_json::from_str(&float_to_json(*f)).unwrap_or(Json::Null),
+        ConfValue::Str(s) => json!(s),
+        ConfValue::List(items) => Json::Array(items.iter().map(conf_json).collect()),
+    }
+}
+
+/// A float as Nix 2.8's `builtins.toJSON` writes it: C++ stream output,
+/// which is `%g` with six significant digits (`3.0` is `3`, `1e20` is
+/// `1e+20`, `0.1234567` is `0.123457`).
+pub(crate) fn float_to_json(f: f64) -> String {
+    if !f.is_finite() {
+        // Nix itself cannot produce these from JSON or TOML input.
+        return "null".to_owned();
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.to_owned();
+    }
+    // Round to six significant digits first: the exponent of the rounded
+    // value decides between fixed and scientific notation.
+    let sci = format!("{f:.5e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let mantissa = trim_fraction(mantissa);
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    } else {
+        let decimals = usize::try_from(5 - exp).unwrap_or(0);
+        trim_fraction(&format!("{f:.decimals$}")).to_owned()
+    }
+}
+
+/// `1.2500` to `1.25`, `3.000` to `3`.
+fn trim_fraction(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+/// One systemd unit-file word in double quotes: `\` and `"` escaped, `%`
+/// doubled (systemd expands specifiers in `Environment=`), control
+/// characters as C escapes.
+pub fn systemd_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '%' => out.push_str("%%"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A POSIX shell word in double quotes. `$` stays live, as in the
+/// `export NAME="value"` lines NixOS writes for session variables, so
+/// values like `$HOME/x` keep working; `"`, `\` and `` ` `` are escaped.
+fn shell_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if matches!(c, '"' | '\\' | '`') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_like_nix_to_json() {
+        let cases = [
+            (3.0, "3"),
+            (1.25, "1.25"),
+            (-2.5, "-2.5"),
+            (1e-7, "1e-07"),
+            (1e20, "1e+20"),
+            (123.456, "123.456"),
+            (0.1234567, "0.123457"),
+            (123456.7, "123457"),
+            (1234567.0, "1.23457e+06"),
+            (0.0001, "0.0001"),
+            (999999.5, "1e+06"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(float_to_json(f), want, "{f}");
+        }
+    }
+
+    #[test]
+    fn systemd_quoting() {
+        assert_eq!(systemd_quote("A=b c"), "\"A=b c\"");
+        assert_eq!(systemd_quote("A=\"q\"\\%"), "\"A=\\\"q\\\"\\\\%%\"");
+        assert_eq!(systemd_quote("A=x\ny\u{1}"), "\"A=x\\ny\\x01\"");
+    }
+
+    #[test]
+    fn shell_quoting_keeps_dollar() {
+        assert_eq!(shell_quote("$HOME/a\"b`c\\"), "\"$HOME/a\\\"b\\`c\\\\\"");
+    }
+}

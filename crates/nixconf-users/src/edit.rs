@@ -1,0 +1,147 @@
+//! Applying steps to the account files in memory, the way the shadow tools
+//! would: new entries before the first NIS line, every other line kept
+//! byte for byte.
+
+use std::collections::BTreeMap;
+
+use crate::accounts::{Accounts, GroupEntry, PasswdEntry, Table};
+use crate::plan::{Attribute, Step};
+
+/// A shadow-style file (`etc/shadow`, `etc/gshadow`) as `:`-split fields.
+pub(crate) type Fields = Vec<String>;
+
+/// The account files being edited.
+pub(crate) struct Files {
+    pub passwd: Table<PasswdEntry>,
+    pub group: Table<GroupEntry>,
+    pub shadow: Table<Fields>,
+    pub gshadow: Table<Fields>,
+}
+
+impl Files {
+    pub fn new(accounts: Accounts, shadow: Option<&[u8]>, gshadow: Option<&[u8]>) -> Files {
+        Files {
+            passwd: accounts.passwd,
+            group: accounts.group,
+            shadow: Table::parse("etc/shadow", shadow),
+            gshadow: Table::parse("etc/gshadow", gshadow),
+        }
+    }
+
+    /// Apply `steps`; `days` is today in days since the epoch (the
+    /// shadow file's last-change field). Errors name the step that cannot
+    /// be carried out on these files.
+    pub fn apply(&mut self, steps: &[Step], days: u64) -> Result<(), String> {
+        for step in steps {
+            match step {
+                Step::CreateGroup { name, gid } => {
+                    if self.group.find(name).is_some() {
+                        return Err(format!("group {name} already exists"));
+                    }
+                    let entry = GroupEntry {
+                        name: name.clone(),
+                        password: "x".to_owned(),
+                        gid: *gid,
+                        members: Vec::new(),
+                    };
+                    self.group.insert(entry.to_line());
+                    if self.gshadow.exists {
+                        let f = [name.clone(), "!".into(), String::new(), String::new()];
+                        self.gshadow.insert(f.join(":"));
+                    }
+                }
+                Step::CreateUser {
+                    name,
+                    uid,
+                    group,
+                    gid,
+                    description,
+                    home,
+                    shell,
+                } => {
+                    if self.passwd.find(name).is_some() {
+                        return Err(format!("user {name} already exists"));
+                    }
+                    let entry = PasswdEntry {
+                        name: name.clone(),
+                        password: if self.shadow.exists { "x" } else { "!" }.to_owned(),
+                        uid: *uid,
+                        gid: *gid,
+                        gecos: description.clone(),
+                        home: home.clone(),
+                        shell: shell.clone(),
+                    };
+                    self.passwd.insert(entry.to_line());
+                    if self.shadow.exists {
+                        let mut f = vec![name.clone(), "!".into(), days.to_string()];
+                        f.resize(9, String::new());
+                        self.shadow.insert(f.join(":"));
+                    }
+                    self.add_member(group, name)?;
+                }
+                Step::ModifyUser { name, changes } => {
+                    let (i, mut e) = self
+                        .passwd
+                        .find(name)
+                        .ok_or_else(|| format!("user {name} does not exist"))?;
+                    for c in changes {
+                        let number = || {
+                            c.to.parse::<u32>()
+                                .map_err(|_| format!("{} `{}` is not a number", c.attribute, c.to))
+                        };
+                        match c.attribute {
+                            Attribute::Uid => e.uid = number()?,
+                            Attribute::PrimaryGroup => e.gid = number()?,
+                            Attribute::Description => e.gecos.clone_from(&c.to),
+                            Attribute::Home => e.home.clone_from(&c.to),
+                            Attribute::Shell => e.shell.clone_from(&c.to),
+                            Attribute::Membership => self.add_member(&c.to, name)?,
+                        }
+                    }
+                    self.passwd.replace(i, e.to_line());
+                }
+                Step::AddMember { group, user } => self.add_member(group, user)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn add_member(&mut self, group: &str, user: &str) -> Result<(), String> {
+        let (i, mut g) = self
+            .group
+            .find(group)
+            .ok_or_else(|| format!("group {group} does not exist"))?;
+        if !g.members.iter().any(|m| m == user) {
+            g.members.push(user.to_owned());
+            self.group.replace(i, g.to_line());
+        }
+        if let Some((i, mut f)) = self.gshadow.find(group) {
+            f.resize(f.len().max(4), String::new());
+            let mut members: Vec<&str> = f[3].split(',').filter(|m| !m.is_empty()).collect();
+            if !members.contains(&user) {
+                members.push(user);
+                f[3] = members.join(",");
+                self.gshadow.replace(i, f.join(":"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The files' new contents, only for files that exist or were created.
+    pub fn contents(&self) -> BTreeMap<&'static str, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        if self.passwd.exists {
+            out.insert("etc/passwd", self.passwd.to_bytes());
+        }
+        if self.group.exists {
+            out.insert("etc/group", self.group.to_bytes());
+        }
+        if self.shadow.exists {
+            out.insert("etc/shadow", self.shadow.to_bytes());
+        }
+        if self.gshadow.exists {
+            out.insert("etc/gshadow", self.gshadow.to_bytes());
+        }
+        out
+    }
+}

@@ -1,0 +1,415 @@
+//! Apply to a temporary root, read the files back, undo, and compare with
+//! the start byte for byte: with the real shadow tools and with the file
+//! editor.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use nixconf_users::{
+    apply_with, plan, undo, ApplyOptions, Error, Method, Platform, PoolRequest, ShadowTools, Step,
+};
+
+const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\n\
+daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n\
+# a comment the tools must keep\n\
+this line is malformed\n\
+nixbld2:x:30002:30000:Nix build user 2:/var/empty:/bin/bash\n\
+alice:x:1000:1000:Alice:/home/alice:/bin/bash\n";
+const SHADOW: &str = "root:*:19000:0:99999:7:::\n\
+daemon:*:19000:0:99999:7:::\n\
+nixbld2:!:19000::::::\n\
+alice:$y$hash:19000:0:99999:7:::\n";
+const GROUP: &str = "root:x:0:\ndaemon:x:1:\nnixbld:x:30000:\nalice:x:1000:\n";
+const GSHADOW: &str = "root:*::\ndaemon:*::\nnixbld:!::\nalice:!::\n";
+
+fn root_with(files: &[(&str, &str, u32)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::create_dir_all(dir.path().join("etc")).expect("etc");
+    for (name, text, mode) in files {
+        let path = dir.path().join("etc").join(name);
+        fs::write(&path, text).expect("write fixture file");
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&path, fs::Permissions::from_mode(*mode)).expect("chmod");
+    }
+    dir
+}
+
+fn standard_root() -> tempfile::TempDir {
+    root_with(&[
+        ("passwd", PASSWD, 0o644),
+        ("shadow", SHADOW, 0o640),
+        ("group", GROUP, 0o644),
+        ("gshadow", GSHADOW, 0o640),
+    ])
+}
+
+/// Every file under `root` with its bytes and mode.
+fn tree(root: &Path) -> BTreeMap<String, (Vec<u8>, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in fs::read_dir(&dir).expect("read_dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(root)
+                    .expect("under root")
+                    .display()
+                    .to_string();
+                let meta = fs::metadata(&p).expect("metadata");
+                out.insert(rel, (fs::read(&p).expect("read"), meta.mode() & 0o7777));
+            }
+        }
+    }
+    out
+}
+
+fn read(root: &Path, rel: &str) -> String {
+    fs::read_to_string(root.join(rel)).expect("read back")
+}
+
+fn request() -> PoolRequest {
+    PoolRequest::builder(Platform::Linux)
+        .count(3)
+        .build()
+        .expect("request")
+}
+
+fn tools_or_say_so() -> bool {
+    if ShadowTools::find().is_none() {
+        eprintln!(
+            "\n*** SHADOW TOOLS MISSING: groupadd/useradd/usermod with --prefix not found; \
+             install the `passwd` package. The shadow-tools apply test did NOT run. ***\n"
+        );
+        return false;
+    }
+    true
+}
+
+fn check_apply_read_back_undo(method: Method) {
+    let root = standard_root();
+    let start = tree(root.path());
+    let p = plan(root.path(), &request()).expect("plan");
+    assert!(p.conflicts.is_empty(), "{p}");
+    let journal =
+        apply_with(root.path(), &p, &ApplyOptions::default().method(method)).expect("apply");
+    assert_eq!(journal.method, method);
+
+    assert_eq!(
+        read(root.path(), "etc/passwd"),
+        "root:x:0:0:root:/root:/bin/bash\n\
+         daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n\
+         # a comment the tools must keep\n\
+         this line is malformed\n\
+         nixbld2:x:30002:30000:Nix build user 2:/var/empty:/sbin/nologin\n\
+         alice:x:1000:1000:Alice:/home/alice:/bin/bash\n\
+         nixbld1:x:30001:30000:Nix build user 1:/var/empty:/sbin/nologin\n\
+         nixbld3:x:30003:30000:Nix build user 3:/var/empty:/sbin/nologin\n"
+    );
+    assert_eq!(
+        read(root.path(), "etc/group"),
+        "root:x:0:\ndaemon:x:1:\nnixbld:x:30000:nixbld1,nixbld3,nixbld2\nalice:x:1000:\n"
+    );
+    assert_eq!(
+        read(root.path(), "etc/gshadow"),
+        "root:*::\ndaemon:*::\nnixbld:!::nixbld1,nixbld3,nixbld2\nalice:!::\n"
+    );
+    let shadow = read(root.path(), "etc/shadow");
+    let added: Vec<String> = shadow
+        .lines()
+        .skip(4)
+        .map(|l| {
+            // The last-change day is today's.
+            let f: Vec<&str> = l.split(':').collect();
+            assert!(f[2].parse::<u64>().is_ok(), "{l}");
+            format!("{}:{}:DAY:{}", f[0], f[1], f[3..].join(":"))
+        })
+        .collect();
+    assert_eq!(added, vec!["nixbld1:!:DAY::::::", "nixbld3:!:DAY::::::"]);
+    assert!(shadow.starts_with(SHADOW));
+
+    let again = plan(root.path(), &request()).expect("plan after apply");
+    assert!(
+        again.is_up_to_date(),
+        "not up to date after apply:\n{again}"
+    );
+
+    // The journal survives a round trip through JSON (the activation
+    // crate stores it).
+    let json = serde_json::to_string(&journal).expect("serialize journal");
+    let journal = serde_json::from_str(&json).expect("deserialize journal");
+    undo(root.path(), &journal).expect("undo");
+    let end = tree(root.path());
+    assert_eq!(
+        start.keys().collect::<Vec<_>>(),
+        end.keys().collect::<Vec<_>>(),
+        "files left behind or missing after undo"
+    );
+    for (k, v) in &start {
+        assert_eq!(Some(v), end.get(k), "{k} differs after undo");
+    }
+}
+
+#[test]
+fn shadow_tools_apply_reads_back_and_undoes_byte_for_byte() {
+    if tools_or_say_so() {
+        check_apply_read_back_undo(Method::ShadowTools);
+    }
+}
+
+#[test]
+fn file_editor_apply_reads_back_and_undoes_byte_for_byte() {
+    check_apply_read_back_undo(Method::EditFiles);
+}
+
+#[test]
+fn both_methods_write_the_same_passwd_and_group() {
+    if !tools_or_say_so() {
+        return;
+    }
+    let mut results = Vec::new();
+    for method in [Method::ShadowTools, Method::EditFiles] {
+        let root = standard_root();
+        let p = plan(root.path(), &request()).expect("plan");
+        apply_with(root.path(), &p, &ApplyOptions::default().method(method)).expect("apply");
+        results.push(["etc/passwd", "etc/group", "etc/gshadow"].map(|f| read(root.path(), f)));
+    }
+    assert_eq!(results[0], results[1]);
+}
+
+#[test]
+fn without_shadow_files_the_password_goes_in_passwd_as_useradd_does() {
+    let root = root_with(&[
+        ("passwd", "root:x:0:0::/root:/bin/sh", 0o644),
+        ("group", "root:x:0:\n", 0o644),
+    ]);
+    let req = PoolRequest::builder(Platform::Linux)
+        .count(1)
+        .build()
+        .expect("request");
+    let p = plan(root.path(), &req).expect("plan");
+    apply_with(
+        root.path(),
+        &p,
+        &ApplyOptions::default().method(Method::EditFiles),
+    )
+    .expect("apply");
+    assert_eq!(
+        read(root.path(), "etc/passwd"),
+        "root:x:0:0::/root:/bin/sh\nnixbld1:!:30001:30000:Nix build user 1:/var/empty:/sbin/nologin\n"
+    );
+    assert_eq!(
+        read(root.path(), "etc/group"),
+        "root:x:0:\nnixbld:x:30000:nixbld1\n"
+    );
+    assert!(!root.path().join("etc/shadow").exists());
+}
+
+#[test]
+fn undo_refuses_when_a_file_changed_after_apply() {
+    let root = standard_root();
+    let p = plan(root.path(), &request()).expect("plan");
+    let journal = apply_with(
+        root.path(),
+        &p,
+        &ApplyOptions::default().method(Method::EditFiles),
+    )
+    .expect("apply");
+    let passwd = root.path().join("etc/passwd");
+    let mut text = read(root.path(), "etc/passwd");
+    text.push_str("bob:x:1001:1001::/home/bob:/bin/sh\n");
+    fs::write(&passwd, &text).expect("edit");
+    let before_undo = tree(root.path());
+    match undo(root.path(), &journal) {
+        Err(Error::ChangedSinceApply { paths }) => assert_eq!(paths, vec!["etc/passwd"]),
+        other => panic!("expected ChangedSinceApply, got {other:?}"),
+    }
+    assert_eq!(
+        tree(root.path()),
+        before_undo,
+        "a refused undo changed files"
+    );
+}
+
+#[test]
+fn apply_refuses_a_stale_plan() {
+    let root = standard_root();
+    let p = plan(root.path(), &request()).expect("plan");
+    fs::write(
+        root.path().join("etc/group"),
+        format!("{GROUP}extra:x:5:\n"),
+    )
+    .expect("edit");
+    let before = tree(root.path());
+    for method in [Method::EditFiles, Method::ShadowTools] {
+        if method == Method::ShadowTools && !tools_or_say_so() {
+            continue;
+        }
+        match apply_with(root.path(), &p, &ApplyOptions::default().method(method)) {
+            Err(Error::StalePlan { path }) => assert_eq!(path, "etc/group"),
+            other => panic!("expected StalePlan, got {other:?}"),
+        }
+    }
+    assert_eq!(tree(root.path()), before);
+}
+
+#[test]
+fn apply_refuses_a_plan_with_conflicts() {
+    let root = root_with(&[
+        (
+            "passwd",
+            "root:x:0:0::/root:/bin/sh\nmallory:x:30001:100::/:/bin/sh\n",
+            0o644,
+        ),
+        ("group", "root:x:0:\n", 0o644),
+    ]);
+    let p = plan(root.path(), &request()).expect("plan");
+    assert!(matches!(
+        apply_with(root.path(), &p, &ApplyOptions::default()),
+        Err(Error::Conflicts { count: 1 })
+    ));
+}
+
+#[test]
+fn a_failing_tool_rolls_every_file_back() {
+    if !tools_or_say_so() {
+        return;
+    }
+    let root = standard_root();
+    let start = tree(root.path());
+    let mut p = plan(root.path(), &request()).expect("plan");
+    // A second group with the same gid: groupadd refuses it after the
+    // users were created.
+    p.steps.push(Step::CreateGroup {
+        name: "again".into(),
+        gid: 30000,
+    });
+    match apply_with(
+        root.path(),
+        &p,
+        &ApplyOptions::default().method(Method::ShadowTools),
+    ) {
+        Err(Error::Tool {
+            command, stderr, ..
+        }) => {
+            assert!(command.contains("groupadd"), "{command}");
+            assert!(stderr.contains("30000"), "{stderr}");
+        }
+        other => panic!("expected a tool failure, got {other:?}"),
+    }
+    assert_eq!(tree(root.path()), start, "files not rolled back");
+}
+
+#[test]
+fn a_live_lock_blocks_the_file_editor_and_a_stale_one_does_not() {
+    let root = standard_root();
+    let p = plan(root.path(), &request()).expect("plan");
+    let lock = root.path().join("etc/group.lock");
+    fs::write(&lock, std::process::id().to_string()).expect("lock");
+    match apply_with(
+        root.path(),
+        &p,
+        &ApplyOptions::default().method(Method::EditFiles),
+    ) {
+        Err(Error::Locked { path, .. }) => assert_eq!(path, "etc/group"),
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    assert!(!root.path().join("etc/passwd.lock").exists(), "lock leaked");
+    assert_eq!(read(root.path(), "etc/passwd"), PASSWD);
+
+    // A pid above Linux's pid_max limit names no process.
+    fs::write(&lock, "99999999").expect("stale lock");
+    apply_with(
+        root.path(),
+        &p,
+        &ApplyOptions::default().method(Method::EditFiles),
+    )
+    .expect("apply");
+    assert!(!lock.exists(), "lock not released");
+}
+
+#[test]
+fn an_up_to_date_plan_applies_as_an_empty_journal() {
+    let root = standard_root();
+    let p = plan(root.path(), &request()).expect("plan");
+    apply_with(
+        root.path(),
+        &p,
+        &ApplyOptions::default().method(Method::EditFiles),
+    )
+    .expect("apply");
+    let again = plan(root.path(), &request()).expect("plan");
+    let journal = apply_with(root.path(), &again, &ApplyOptions::default()).expect("apply");
+    assert!(journal.is_empty());
+    assert!(journal.steps.is_empty());
+}
+
+/// usermod --prefix looks a new primary group up in the host's database
+/// (here the host may have its own `nixbld` with another gid): the apply
+/// must give the root's gid.
+#[test]
+fn shadow_tools_primary_group_change_uses_the_roots_group_not_the_hosts() {
+    if !tools_or_say_so() {
+        return;
+    }
+    let root = root_with(&[
+        (
+            "passwd",
+            "root:x:0:0::/root:/bin/sh\nnixbld1:x:30001:100:Nix build user 1:/var/empty:/sbin/nologin\n",
+            0o644,
+        ),
+        ("group", "root:x:0:\nusers:x:100:\nnixbld:x:30000:nixbld1\n", 0o644),
+    ]);
+    let start = tree(root.path());
+    let req = PoolRequest::builder(Platform::Linux)
+        .count(1)
+        .build()
+        .expect("request");
+    let p = plan(root.path(), &req).expect("plan");
+    let journal = apply_with(
+        root.path(),
+        &p,
+        &ApplyOptions::default().method(Method::ShadowTools),
+    )
+    .expect("apply");
+    assert_eq!(
+        read(root.path(), "etc/passwd"),
+        "root:x:0:0::/root:/bin/sh\nnixbld1:x:30001:30000:Nix build user 1:/var/empty:/sbin/nologin\n"
+    );
+    undo(root.path(), &journal).expect("undo");
+    assert_eq!(tree(root.path()), start);
+}
+
+#[test]
+fn a_journal_of_non_utf8_files_round_trips_and_undoes() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::create_dir_all(dir.path().join("etc")).expect("etc");
+    let passwd: &[u8] =
+        b"root:x:0:0::/root:/bin/sh\nlatin:x:1000:1000:Jos\xe9:/home/latin:/bin/sh\n";
+    fs::write(dir.path().join("etc/passwd"), passwd).expect("passwd");
+    fs::write(dir.path().join("etc/group"), "root:x:0:\n").expect("group");
+    let start = tree(dir.path());
+    let req = PoolRequest::builder(Platform::Linux)
+        .count(1)
+        .build()
+        .expect("request");
+    let p = plan(dir.path(), &req).expect("plan");
+    assert_eq!(p.malformed.len(), 1);
+    let journal = apply_with(
+        dir.path(),
+        &p,
+        &ApplyOptions::default().method(Method::EditFiles),
+    )
+    .expect("apply");
+    let mut want = passwd.to_vec();
+    want.extend_from_slice(b"nixbld1:!:30001:30000:Nix build user 1:/var/empty:/sbin/nologin\n");
+    assert_eq!(fs::read(dir.path().join("etc/passwd")).expect("read"), want);
+    let json = serde_json::to_string(&journal).expect("serialize");
+    let journal = serde_json::from_str(&json).expect("deserialize");
+    undo(dir.path(), &journal).expect("undo");
+    assert_eq!(tree(dir.path()), start);
+}

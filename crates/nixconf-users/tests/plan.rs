@@ -1,0 +1,478 @@
+//! The planner against in-memory account files: exact plans, conflicts,
+//! fixes and lints, and the property that a conflict-free plan never
+//! collides with an existing id.
+
+use nixconf_users::{
+    free_range, plan_accounts, Accounts, ConflictKind, GroupAction, LintKind, MaxJobs, Platform,
+    PoolRequest, Step, UserAction,
+};
+use proptest::prelude::*;
+
+fn accounts(passwd: &str, group: &str) -> Accounts {
+    Accounts::parse(Some(passwd.as_bytes()), Some(group.as_bytes()), None, None)
+}
+
+fn linux(count: u32) -> PoolRequest {
+    PoolRequest::builder(Platform::Linux)
+        .count(count)
+        .build()
+        .expect("request")
+}
+
+#[test]
+fn default_count_follows_the_module() {
+    let b = || PoolRequest::builder(Platform::Linux);
+    assert_eq!(b().build().unwrap().count(), 32);
+    assert_eq!(b().max_jobs(MaxJobs::Jobs(8)).build().unwrap().count(), 32);
+    assert_eq!(b().max_jobs(MaxJobs::Jobs(64)).build().unwrap().count(), 64);
+    assert_eq!(b().auto_allocate_uids(true).build().unwrap().count(), 0);
+    assert_eq!(
+        b().auto_allocate_uids(true)
+            .count(4)
+            .build()
+            .unwrap()
+            .count(),
+        4
+    );
+}
+
+#[test]
+fn platform_conventions() {
+    let r = PoolRequest::builder(Platform::Macos)
+        .count(2)
+        .build()
+        .unwrap();
+    assert_eq!(
+        (r.user_name(1), r.user_uid(1), r.gid()),
+        ("_nixbld1".to_owned(), 351, 350)
+    );
+    let r = linux(2);
+    assert_eq!(
+        (r.user_name(2), r.user_uid(2), r.gid()),
+        ("nixbld2".to_owned(), 30002, 30000)
+    );
+}
+
+#[test]
+fn bad_requests_are_errors_not_corrupt_files() {
+    let b = || PoolRequest::builder(Platform::Linux);
+    let msg = |r: Result<PoolRequest, nixconf_users::Error>| r.unwrap_err().to_string();
+    assert_eq!(
+        msg(b().name_prefix("nix:bld").build()),
+        "invalid build-user request: user-name prefix `nix:bld` is not a valid account name (letters, digits, `_`, `.`, `-`, not starting with `-`)"
+    );
+    assert_eq!(
+        msg(b().shell("/bin/sh\n").build()),
+        "invalid build-user request: shell `/bin/sh\\n` must be non-empty and hold no `:` or line break"
+    );
+    assert_eq!(
+        msg(b().base_uid(u32::MAX - 10).count(10).build()),
+        "invalid build-user request: 10 build users from base uid 4294967285 run past the largest uid 4294967294"
+    );
+}
+
+#[test]
+fn existing_users_converge_attribute_by_attribute() {
+    let a = accounts(
+        "nixbld1:x:30001:100:Nix build user 1:/home/nixbld1:/bin/bash\n\
+         nixbld2:x:30002:30000:Nix build user 2:/var/empty:/sbin/nologin\n",
+        "nixbld:x:30000:nixbld2\n",
+    );
+    let p = plan_accounts(&a, &linux(2));
+    assert!(p.conflicts.is_empty());
+    assert_eq!(p.users[1].action, UserAction::UpToDate);
+    assert_eq!(p.users[0].action, UserAction::Converge);
+    let changes: Vec<String> = p.users[0].changes.iter().map(|c| c.to_string()).collect();
+    assert_eq!(
+        changes,
+        vec![
+            "primary group \"100\" -> \"30000\"",
+            "home \"/home/nixbld1\" -> \"/var/empty\"",
+            "shell \"/bin/bash\" -> \"/sbin/nologin\"",
+            "add to group nixbld",
+        ]
+    );
+    let steps: Vec<String> = p.steps.iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        steps,
+        vec![
+            "change user nixbld1: primary group \"100\" -> \"30000\", home \"/home/nixbld1\" -> \"/var/empty\", shell \"/bin/bash\" -> \"/sbin/nologin\"",
+            "add nixbld1 to group nixbld",
+        ]
+    );
+}
+
+#[test]
+fn a_pool_user_moving_off_a_uid_moves_before_the_one_moving_on() {
+    // nixbld1 sits on nixbld2's uid: nixbld1 must move first.
+    let a = accounts(
+        "nixbld2:x:40000:30000:Nix build user 2:/var/empty:/sbin/nologin\n\
+         nixbld1:x:30002:30000:Nix build user 1:/var/empty:/sbin/nologin\n",
+        "nixbld:x:30000:nixbld1,nixbld2\n",
+    );
+    let p = plan_accounts(&a, &linux(2));
+    assert!(p.conflicts.is_empty(), "{p}");
+    let order: Vec<&str> = p
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::ModifyUser { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order, vec!["nixbld1", "nixbld2"]);
+}
+
+#[test]
+fn two_pool_users_trading_uids_is_a_conflict() {
+    let a = accounts(
+        "nixbld1:x:30002:30000:Nix build user 1:/var/empty:/sbin/nologin\n\
+         nixbld2:x:30001:30000:Nix build user 2:/var/empty:/sbin/nologin\n",
+        "nixbld:x:30000:nixbld1,nixbld2\n",
+    );
+    let p = plan_accounts(&a, &linux(2));
+    let kinds: Vec<_> = p.conflicts.iter().map(|c| c.kind).collect();
+    assert_eq!(kinds, vec![ConflictKind::UidSwap]);
+}
+
+#[test]
+fn group_with_another_gid_is_a_conflict_unless_adopted() {
+    let a = accounts("", "nixbld:x:1234:\n");
+    let p = plan_accounts(&a, &linux(1));
+    assert_eq!(p.conflicts.len(), 1);
+    assert_eq!(
+        p.conflicts[0].message,
+        "group nixbld already exists with gid 1234, not 30000"
+    );
+    assert_eq!(
+        p.conflicts[0].fix.as_deref(),
+        Some("set users.adoptExistingGroup = true to adopt gid 1234, or ids.gids.nixbld = 1234")
+    );
+    let adopt = PoolRequest::builder(Platform::Linux)
+        .count(1)
+        .adopt_existing_group(true)
+        .build()
+        .unwrap();
+    let p = plan_accounts(&a, &adopt);
+    assert!(p.conflicts.is_empty());
+    assert_eq!(p.group.action, GroupAction::Adopt);
+    assert_eq!(p.group.gid, 1234);
+    assert_eq!(p.lints[0].kind, LintKind::GroupAdopted);
+    assert!(matches!(&p.steps[0], Step::CreateUser { gid: 1234, .. }));
+}
+
+#[test]
+fn gid_held_by_another_group_suggests_a_free_gid() {
+    let a = accounts("", "docker:x:30000:\nother:x:30001:\n");
+    let p = plan_accounts(&a, &linux(1));
+    assert_eq!(p.conflicts[0].kind, ConflictKind::GidTaken);
+    assert_eq!(
+        p.conflicts[0].fix.as_deref(),
+        Some("set ids.gids.nixbld = 30002 (a free gid)")
+    );
+}
+
+#[test]
+fn subordinate_ranges_hold_uids() {
+    let a = Accounts::parse(Some(b""), Some(b""), Some(b"alice:30000:65536\n"), None);
+    let p = plan_accounts(&a, &linux(2));
+    let msgs: Vec<&str> = p.conflicts.iter().map(|c| c.message.as_str()).collect();
+    assert_eq!(
+        msgs,
+        vec![
+            "uid 30001 for build user nixbld1 lies in alice's subordinate uids 30000-95535",
+            "uid 30002 for build user nixbld2 lies in alice's subordinate uids 30000-95535",
+        ]
+    );
+    assert_eq!(
+        p.conflicts[0].fix.as_deref(),
+        Some("set ids.uids.nixbld = 95535: uids 95536-95537 are free (`nixconf users free-range --count 2` finds such a base)")
+    );
+    assert_eq!(
+        p.conflicts[0].location.as_ref().unwrap().to_string(),
+        "etc/subuid:1"
+    );
+}
+
+#[test]
+fn macos_sequoia_uids_are_reserved() {
+    let r = PoolRequest::builder(Platform::Macos)
+        .base_uid(300)
+        .count(5)
+        .build()
+        .unwrap();
+    let p = plan_accounts(&accounts("", ""), &r);
+    let kinds: Vec<_> = p.conflicts.iter().map(|c| c.kind).collect();
+    assert_eq!(kinds, vec![ConflictKind::UidReserved; 4]);
+    assert_eq!(
+        p.conflicts[0].fix.as_deref(),
+        Some("set ids.uids.nixbld = 304: uids 305-309 are free (`nixconf users free-range --count 5` finds such a base)")
+    );
+}
+
+#[test]
+fn auto_allocate_range_overlaps_are_reported_with_a_free_start() {
+    let a = Accounts::parse(
+        Some(b"big:x:872415300:100::/:/bin/sh\n"),
+        Some(b""),
+        None,
+        Some(b"alice:872480768:65536\n"),
+    );
+    let r = PoolRequest::builder(Platform::Linux)
+        .auto_allocate_uids(true)
+        .build()
+        .unwrap();
+    let p = plan_accounts(&a, &r);
+    let msgs: Vec<&str> = p.conflicts.iter().map(|c| c.message.as_str()).collect();
+    assert_eq!(
+        msgs,
+        vec![
+            "the auto-allocate-uids range 872415232-880803839 overlaps 1 account uid(s) of etc/passwd, first big (uid 872415300)",
+            "the auto-allocate-uids range 872415232-880803839 overlaps 1 range(s) of etc/subgid, first alice's 872480768-872546303",
+        ]
+    );
+    assert_eq!(
+        p.conflicts[0].fix.as_deref(),
+        Some("set nix.settings.start-id = 872546304: ids 872546304-880934911 are free")
+    );
+    assert!(p.users.is_empty());
+}
+
+#[test]
+fn auto_allocate_start_must_be_aligned() {
+    let r = PoolRequest::builder(Platform::Linux)
+        .auto_allocate_uids(true)
+        .start_id(100_000)
+        .build()
+        .unwrap();
+    let p = plan_accounts(&accounts("", ""), &r);
+    assert_eq!(p.conflicts.len(), 1);
+    assert_eq!(
+        p.conflicts[0].message,
+        "start-id 100000 is not a multiple of 65536 (one build's ids): nix-daemon aborts on the first build with auto-allocate-uids"
+    );
+}
+
+#[test]
+fn capacity_lint_when_max_jobs_exceeds_the_pool() {
+    let r = PoolRequest::builder(Platform::Linux)
+        .max_jobs(MaxJobs::Jobs(48))
+        .count(16)
+        .build()
+        .unwrap();
+    let p = plan_accounts(&accounts("", ""), &r);
+    assert_eq!(p.lints.len(), 1);
+    assert_eq!(
+        p.lints[0].message,
+        "max-jobs = 48 but the pool has 16 build users: builds beyond 16 wait with \"all build users are currently in use\""
+    );
+}
+
+#[test]
+fn foreign_and_missing_group_members_are_linted() {
+    let a = accounts(
+        "alice:x:1000:1000::/home/alice:/bin/sh\n",
+        "nixbld:x:30000:alice,ghost\n",
+    );
+    let p = plan_accounts(&a, &linux(1));
+    let kinds: Vec<_> = p.lints.iter().map(|l| l.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![LintKind::ForeignGroupMember, LintKind::MissingGroupMember]
+    );
+}
+
+#[test]
+fn malformed_lines_hold_their_ids_and_names() {
+    let a = accounts("broken:x:30001\nnixbld2:x:oops:1::/:/bin/sh\n", "");
+    let p = plan_accounts(&a, &linux(2));
+    let msgs: Vec<&str> = p.conflicts.iter().map(|c| c.message.as_str()).collect();
+    assert_eq!(
+        msgs,
+        vec![
+            "uid 30001 for build user nixbld1 is held by the malformed line of broken",
+            "the name of build user nixbld2 is on a malformed line",
+        ]
+    );
+    assert_eq!(p.malformed.len(), 2);
+}
+
+#[test]
+fn another_prefix_pool_is_pointed_at() {
+    let a = accounts(
+        "_nixbld1:x:30001:30000:Nix build user 1:/var/empty:/sbin/nologin\n",
+        "nixbld:x:30000:_nixbld1\n",
+    );
+    let p = plan_accounts(&a, &linux(1));
+    assert_eq!(
+        p.conflicts[0].fix.as_deref(),
+        Some("set ids.uids.nixbld = 30001: uids 30002-30002 are free (`nixconf users free-range --count 1` finds such a base); or it looks like a pool with prefix `_nixbld`: set users.namePrefix = \"_nixbld\" to adopt it")
+    );
+}
+
+#[test]
+fn free_range_skips_every_holder() {
+    let a = Accounts::parse(
+        Some(b"a:x:30001:1::/:/bin/sh\nb:x:30005:1::/:/bin/sh\n"),
+        Some(b""),
+        Some(b"c:30010:5\n"),
+        None,
+    );
+    assert_eq!(free_range(&a, 3, 30000, Platform::Linux), Some(30001));
+    assert_eq!(free_range(&a, 4, 30000, Platform::Linux), Some(30005));
+    assert_eq!(free_range(&a, 5, 30000, Platform::Linux), Some(30014));
+    assert_eq!(free_range(&a, 200, 300, Platform::Macos), None);
+}
+
+/// A random passwd: uids drawn near the pool so clashes are common.
+fn passwd_strategy() -> impl Strategy<Value = Vec<(String, u32)>> {
+    prop::collection::vec(
+        (
+            prop_oneof![
+                "[a-z]{1,6}".prop_map(|s| s),
+                (1u32..40).prop_map(|i| format!("nixbld{i}")),
+            ],
+            prop_oneof![29990u32..30060, 0u32..100_000],
+        ),
+        0..60,
+    )
+}
+
+proptest! {
+    #[test]
+    fn a_conflict_free_plan_never_collides_with_an_existing_id(
+        users in passwd_strategy(),
+        subuid in prop::option::of((29000u64..31000, 1u64..100)),
+        count in 0u32..40,
+        base in 29990u32..30050,
+    ) {
+        let passwd: String = users
+            .iter()
+            .map(|(n, u)| format!("{n}:x:{u}:100::/:/bin/sh\n"))
+            .collect();
+        let sub = subuid.map(|(s, c)| format!("someone:{s}:{c}\n")).unwrap_or_default();
+        let a = Accounts::parse(Some(passwd.as_bytes()), Some(b""), Some(sub.as_bytes()), None);
+        let req = PoolRequest::builder(Platform::Linux)
+            .count(count)
+            .base_uid(base)
+            .build()
+            .unwrap();
+        let p = plan_accounts(&a, &req);
+        let pool: std::collections::HashSet<&str> =
+            p.users.iter().map(|u| u.name.as_str()).collect();
+        if p.conflicts.is_empty() {
+            for u in &p.users {
+                // No account outside the pool holds the planned uid ...
+                for (n, uid) in &users {
+                    if *uid == u.uid {
+                        prop_assert!(pool.contains(n.as_str()),
+                            "{} gets uid {} held by {}", u.name, u.uid, n);
+                    }
+                }
+                // ... and no subordinate range contains it.
+                if let Some((s, c)) = subuid {
+                    prop_assert!(!(s..s + c).contains(&u64::from(u.uid)));
+                }
+            }
+        } else if let Some(free) = free_range(&a, count, base, Platform::Linux) {
+            // The suggested base places the pool without uid clashes from
+            // accounts outside it.
+            let moved = req.with_base_uid(free).unwrap();
+            let q = plan_accounts(&a, &moved);
+            let uid_clashes: Vec<_> = q
+                .conflicts
+                .iter()
+                .filter(|c| matches!(c.kind, ConflictKind::UidTaken | ConflictKind::UidInSubordinateRange))
+                .collect();
+            prop_assert!(uid_clashes.is_empty(), "{:?}", uid_clashes);
+        }
+    }
+
+    #[test]
+    fn parse_then_render_keeps_every_byte(text in "([a-z0-9:+#,\\- ]{0,30}(\r?\n)?){0,12}") {
+        let a = Accounts::parse(Some(text.as_bytes()), Some(text.as_bytes()), Some(text.as_bytes()), None);
+        prop_assert_eq!(a.passwd.to_bytes(), text.as_bytes());
+        prop_assert_eq!(a.group.to_bytes(), text.as_bytes());
+        prop_assert_eq!(a.subuid.to_bytes(), text.as_bytes());
+    }
+}
+
+#[test]
+fn a_request_reads_from_json_through_the_builder() {
+    let r: PoolRequest =
+        serde_json::from_str(r#"{"platform": "macos", "count": 2, "maxJobs": 8}"#).unwrap();
+    assert_eq!(
+        r,
+        PoolRequest::builder(Platform::Macos)
+            .count(2)
+            .max_jobs(MaxJobs::Jobs(8))
+            .build()
+            .unwrap()
+    );
+    let back: PoolRequest = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+    assert_eq!(back, r);
+    let bad = serde_json::from_str::<PoolRequest>(r#"{"platform": "linux", "namePrefix": "a:b"}"#);
+    assert_eq!(
+        bad.unwrap_err().to_string(),
+        "invalid build-user request: user-name prefix `a:b` is not a valid account name (letters, digits, `_`, `.`, `-`, not starting with `-`)"
+    );
+    let r: PoolRequest =
+        serde_json::from_str(r#"{"platform": "linux", "maxJobs": "auto"}"#).unwrap();
+    assert_eq!(r.count(), 32);
+}
+
+#[test]
+fn a_plan_survives_a_json_round_trip() {
+    let a = accounts(
+        "nixbld1:x:30001:100:x:/:/bin/sh\nalice:x:30003:1::/:/bin/sh\n",
+        "nixbld:x:30000:\n",
+    );
+    let p = plan_accounts(&a, &linux(3));
+    let json = serde_json::to_string(&p).unwrap();
+    assert_eq!(
+        serde_json::from_str::<nixconf_users::Plan>(&json).unwrap(),
+        p
+    );
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic_and_round_trip(
+        passwd in prop::collection::vec(any::<u8>(), 0..300),
+        group in prop::collection::vec(prop_oneof![Just(b':'), Just(b'\n'), Just(b','), any::<u8>()], 0..300),
+        subuid in prop::collection::vec(prop_oneof![Just(b':'), Just(b'\n'), any::<u8>()], 0..100),
+        count in 0u32..5,
+    ) {
+        let a = Accounts::parse(Some(&passwd), Some(&group), Some(&subuid), Some(&subuid));
+        prop_assert_eq!(a.passwd.to_bytes(), passwd);
+        prop_assert_eq!(a.group.to_bytes(), group);
+        let p = plan_accounts(&a, &linux(count));
+        let _ = p.to_string();
+    }
+}
+
+#[test]
+fn macos_pools_reaching_uid_500_are_linted() {
+    let r = PoolRequest::builder(Platform::Macos)
+        .count(150)
+        .build()
+        .unwrap();
+    let p = plan_accounts(&accounts("", ""), &r);
+    let lints: Vec<(LintKind, &str)> = p
+        .lints
+        .iter()
+        .map(|l| (l.kind, l.message.as_str()))
+        .collect();
+    assert_eq!(
+        lints,
+        vec![(
+            LintKind::MacosVisibleUids,
+            "build users up to uid 500: macOS lists accounts with uids of 500 and above in the login window"
+        )]
+    );
+    let r = PoolRequest::builder(Platform::Macos)
+        .count(149)
+        .build()
+        .unwrap();
+    assert!(plan_accounts(&accounts("", ""), &r).lints.is_empty());
+}

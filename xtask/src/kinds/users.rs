@@ -1,0 +1,129 @@
+//! `fixtures/users/<case>/`: a root tree (`root/etc/passwd`, `group`,
+//! `subuid`, `subgid`, `shadow`, `gshadow`), a `request.json` (the
+//! `PoolRequest` as JSON), and the expected plan as `expected.json` (what
+//! `nixconf users plan --json` prints) and `expected.txt` (its text form).
+//!
+//! Every case whose plan has no conflicts is also applied to a copy of its
+//! root: a fresh plan must then be up to date, and undo must restore every
+//! file byte for byte.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use nixconf_users::{apply, plan, undo, PoolRequest};
+
+pub fn check(dir: &Path, update: bool) -> Result<(), String> {
+    let request_path = dir.join("request.json");
+    let text = fs::read_to_string(&request_path)
+        .map_err(|e| format!("{}: {e}", request_path.display()))?;
+    let request: PoolRequest =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", request_path.display()))?;
+    let root = dir.join("root");
+    let p = plan(&root, &request).map_err(|e| format!("plan: {e}"))?;
+    let mut json = serde_json::to_string_pretty(&p).map_err(|e| e.to_string())?;
+    json.push('\n');
+    let outputs = [("expected.json", json), ("expected.txt", p.to_string())];
+    for (name, got) in &outputs {
+        let path = dir.join(name);
+        if update {
+            fs::write(&path, got).map_err(|e| format!("{}: {e}", path.display()))?;
+            continue;
+        }
+        let want = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        compare(name, &want, got)?;
+    }
+    if !p.has_conflicts() {
+        apply_round_trip(&root, &request)?;
+    }
+    Ok(())
+}
+
+/// The first line where `got` differs from `want`.
+fn compare(name: &str, want: &str, got: &str) -> Result<(), String> {
+    if want == got {
+        return Ok(());
+    }
+    let (mut w, mut g) = (want.lines(), got.lines());
+    for n in 1.. {
+        match (w.next(), g.next()) {
+            (Some(a), Some(b)) if a == b => continue,
+            (a, b) => {
+                return Err(format!(
+                    "{name} line {n}: expected `{}`, got `{}`",
+                    a.unwrap_or("<end>"),
+                    b.unwrap_or("<end>")
+                ))
+            }
+        }
+    }
+    Err(format!("{name}: differs"))
+}
+
+fn apply_round_trip(root: &Path, request: &PoolRequest) -> Result<(), String> {
+    let tmp = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+    copy_tree(root, tmp.path())?;
+    let start = tree(tmp.path())?;
+    let p = plan(tmp.path(), request).map_err(|e| format!("plan of the copy: {e}"))?;
+    let journal = apply(tmp.path(), &p).map_err(|e| format!("apply: {e}"))?;
+    let again = plan(tmp.path(), request).map_err(|e| format!("plan after apply: {e}"))?;
+    if !again.is_up_to_date() {
+        let first = again
+            .steps
+            .first()
+            .map(ToString::to_string)
+            .or_else(|| again.conflicts.first().map(|c| c.message.clone()))
+            .unwrap_or_default();
+        return Err(format!(
+            "after apply a fresh plan is not up to date: {first}"
+        ));
+    }
+    undo(tmp.path(), &journal).map_err(|e| format!("undo: {e}"))?;
+    let end = tree(tmp.path())?;
+    for (path, bytes) in &start {
+        if end.get(path) != Some(bytes) {
+            return Err(format!("after undo {path} differs from the start"));
+        }
+    }
+    if let Some(extra) = end.keys().find(|k| !start.contains_key(*k)) {
+        return Err(format!("after undo {extra} is left behind"));
+    }
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
+    for entry in fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if src.is_dir() {
+            fs::create_dir_all(&dst).map_err(|e| format!("{}: {e}", dst.display()))?;
+            copy_tree(&src, &dst)?;
+        } else {
+            fs::copy(&src, &dst).map_err(|e| format!("{}: {e}", src.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Every file under `root`, by relative path, with its bytes.
+fn tree(root: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
+    let mut out = BTreeMap::new();
+    let mut stack: Vec<PathBuf> = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap_or(&path)
+                    .display()
+                    .to_string();
+                let bytes = fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                out.insert(rel, bytes);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -2,6 +2,8 @@
 //! their types and aliases. The data is generated (`schema_generated.rs`);
 //! this module holds the types it is written in and the lookups.
 
+use std::sync::OnceLock;
+
 use crate::schema_generated::{DEFS, HASH_SEED, HASH_TABLE, SPELLINGS};
 
 pub(crate) use crate::schema_generated::NEWEST_MINOR;
@@ -152,11 +154,101 @@ pub(crate) fn defs() -> &'static [Def] {
     &DEFS
 }
 
+/// One setting as one Nix version has it, computed once per version.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Info {
+    /// [`Def::ty`].
+    pub ty: Ty,
+    /// [`Def::is_appendable`].
+    pub appendable: bool,
+    /// [`Def::gate`]: the feature's name and its bit in
+    /// [`crate::xp::bit`]'s numbering (`None` when the version does not
+    /// know the feature, so it can never be enabled).
+    pub gate: Option<(&'static str, Option<u32>)>,
+    /// [`Def::default_text`].
+    pub default: Option<&'static str>,
+}
+
+/// Name resolution and per-setting facts for one Nix version.
+#[derive(Debug)]
+pub(crate) struct Version {
+    pub minor: u8,
+    /// By spelling index: the setting the name means, or [`NONE`].
+    resolved: Vec<u16>,
+    /// By setting index.
+    pub infos: Vec<Info>,
+}
+
+/// No setting.
+const NONE: u16 = u16::MAX;
+
+impl Version {
+    fn build(minor: u8) -> Version {
+        let resolved = SPELLINGS
+            .iter()
+            .map(|s| resolve_spelling(s, minor).unwrap_or(NONE))
+            .collect();
+        let infos = DEFS
+            .iter()
+            .map(|d| Info {
+                ty: d.ty(minor),
+                appendable: d.is_appendable(minor),
+                gate: d
+                    .gate(minor)
+                    .map(|f| (f, crate::xp::bit(f.as_bytes(), minor))),
+                default: d.default_text(minor),
+            })
+            .collect();
+        Version {
+            minor,
+            resolved,
+            infos,
+        }
+    }
+
+    /// What `name` sets in this version: the setting, and whether it
+    /// appends (`extra-NAME`); `None` for an unknown name.
+    #[inline]
+    pub fn lookup(&self, name: &[u8]) -> Option<(u16, bool)> {
+        if let Some(i) = self.resolve(name) {
+            return Some((i, false));
+        }
+        let base = name.strip_prefix(b"extra-")?;
+        if self.minor < 4 {
+            return None;
+        }
+        let i = self.resolve(base)?;
+        self.infos
+            .get(usize::from(i))
+            .is_some_and(|info| info.appendable)
+            .then_some((i, true))
+    }
+
+    /// [`resolve`] for this version.
+    #[inline]
+    pub fn resolve(&self, name: &[u8]) -> Option<u16> {
+        let i = *self.resolved.get(spelling_index(name)?)?;
+        (i != NONE).then_some(i)
+    }
+}
+
+/// The table for 2.`minor` (built on first use; `minor` at most
+/// [`NEWEST_MINOR`]).
+pub(crate) fn version(minor: u8) -> &'static Version {
+    static TABLES: [OnceLock<Version>; NEWEST_MINOR as usize + 1] =
+        [const { OnceLock::new() }; NEWEST_MINOR as usize + 1];
+    let minor = minor.min(NEWEST_MINOR);
+    TABLES[usize::from(minor)].get_or_init(|| Version::build(minor))
+}
+
 /// The setting `name` (canonical or alias) means in 2.`minor`, with no
 /// `extra-` handling.
 #[inline]
 pub(crate) fn resolve(name: &[u8], minor: u8) -> Option<u16> {
-    let spelling = spelling(name)?;
+    resolve_spelling(spelling(name)?, minor)
+}
+
+fn resolve_spelling(spelling: &Spelling, minor: u8) -> Option<u16> {
     if let Some(i) = spelling.setting {
         if DEFS[usize::from(i)].exists_in(minor) {
             return Some(i);
@@ -171,9 +263,15 @@ pub(crate) fn resolve(name: &[u8], minor: u8) -> Option<u16> {
 
 #[inline]
 fn spelling(name: &[u8]) -> Option<&'static Spelling> {
-    let slot = HASH_TABLE[name_hash(name, HASH_SEED)];
-    let spelling = SPELLINGS.get(usize::from(slot))?;
-    (spelling.name.as_bytes() == name).then_some(spelling)
+    SPELLINGS.get(spelling_index(name)?)
+}
+
+/// The index in `SPELLINGS` of `name`, if it is one.
+#[inline]
+fn spelling_index(name: &[u8]) -> Option<usize> {
+    let slot = usize::from(HASH_TABLE[name_hash(name, HASH_SEED)]);
+    let spelling = SPELLINGS.get(slot)?;
+    (spelling.name.as_bytes() == name).then_some(slot)
 }
 
 /// Every name (canonical and alias) that 2.`minor` accepts, sorted.
@@ -254,6 +352,28 @@ mod tests {
         assert_eq!(name(resolve(b"darwin-log-sandbox-violations", 8)), None);
         assert_eq!(name(resolve(b"build-repeat", 12)), Some("repeat"));
         assert_eq!(name(resolve(b"build-repeat", 13)), None);
+    }
+
+    /// The per-version tables resolve every spelling as [`resolve`] does.
+    #[test]
+    fn version_tables_agree_with_resolve() {
+        for minor in 0..=NEWEST_MINOR {
+            let v = version(minor);
+            for s in SPELLINGS.iter() {
+                assert_eq!(
+                    v.resolve(s.name.as_bytes()),
+                    resolve(s.name.as_bytes(), minor)
+                );
+                let extra = format!("extra-{}", s.name);
+                let expected = match resolve(extra.as_bytes(), minor) {
+                    Some(i) => Some((i, false)),
+                    None => resolve(s.name.as_bytes(), minor)
+                        .filter(|&i| DEFS[usize::from(i)].is_appendable(minor))
+                        .map(|i| (i, true)),
+                };
+                assert_eq!(v.lookup(extra.as_bytes()), expected, "{extra} in 2.{minor}");
+            }
+        }
     }
 
     /// The appendability rule agrees with the reference's own column.

@@ -84,7 +84,11 @@ pub(crate) fn parse(
             .ok_or_else(invalid_int),
         Ty::MaxJobs => {
             if v == b"auto" {
-                let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+                // Asking the system is slow (cgroup files); the answer
+                // does not change while nixconf runs.
+                static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+                let n = *CPUS
+                    .get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
                 return Ok(Parsed::Val(Val::Num(n.max(1) as i128)));
             }
             parse_int(v, IntKind::U32, minor, false)
@@ -288,9 +292,16 @@ pub(crate) fn canon_path(p: &[u8]) -> Vec<u8> {
 
 /// The value `nix show-config` prints for a setting whose assignments
 /// since the last plain `=` are `vals` (oldest first).
-pub(crate) fn print(ty: Ty, vals: &[Val], files: &[std::rc::Rc<Vec<u8>>], minor: u8) -> String {
-    let last = vals.last();
-    let all_tokens = || vals.iter().flat_map(|v| tokens(v.bytes(files)));
+pub(crate) fn print(
+    ty: Ty,
+    first: &Val,
+    more: &[Val],
+    files: &[std::rc::Rc<Vec<u8>>],
+    minor: u8,
+) -> String {
+    let last = Some(more.last().unwrap_or(first));
+    let vals = || std::iter::once(first).chain(more);
+    let all_tokens = || vals().flat_map(|v| tokens(v.bytes(files)));
     let out: Vec<u8> = match ty {
         Ty::Bool | Ty::DeprecatedWarn => match last {
             Some(Val::Num(0)) => b"false".to_vec(),
@@ -340,7 +351,7 @@ pub(crate) fn print(ty: Ty, vals: &[Val], files: &[std::rc::Rc<Vec<u8>>], minor:
         }
         Ty::PathsInChroot => {
             let mut map: BTreeMap<Vec<u8>, (Vec<u8>, bool)> = BTreeMap::new();
-            for v in vals {
+            for v in vals() {
                 let mut one: BTreeMap<Vec<u8>, (Vec<u8>, bool)> = BTreeMap::new();
                 let mut toks: Vec<&[u8]> = tokens(v.bytes(files)).collect();
                 toks.sort_unstable();

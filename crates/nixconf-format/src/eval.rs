@@ -279,6 +279,45 @@ impl State {
         value: &[u8],
         span: Option<FileSpan>,
     ) -> Result<Applied, String> {
+        // Most lines are a plain `=` of an ungated boolean, number or
+        // string that is valid as written: store it without the general
+        // machinery (which gives the same result, more slowly).
+        let info = self.info(setting);
+        if !append && info.gate.is_none() {
+            let quick = match info.ty {
+                Ty::Bool => match value {
+                    b"true" | b"yes" | b"1" => Some(Val::Num(1)),
+                    b"false" | b"no" | b"0" => Some(Val::Num(0)),
+                    _ => None,
+                },
+                Ty::Int(kind) => typed::parse_plain_digits(value, kind).map(Val::Num),
+                Ty::Str
+                | Ty::Strings
+                | Ty::StringSet
+                | Ty::StringMap
+                | Ty::StoreRef
+                | Ty::StoreRefList
+                | Ty::StoreRefSet => span.map(|(file, start, end)| Val::Span { file, start, end }),
+                _ => None,
+            };
+            if let Some(val) = quick {
+                let (slot, _) = self.slot(setting);
+                slot.first = val;
+                slot.more.clear();
+                return Ok(Applied::Set);
+            }
+        }
+        self.apply_general(setting, append, value, span)
+    }
+
+    /// [`State::apply`] for any setting and value.
+    fn apply_general(
+        &mut self,
+        setting: u16,
+        append: bool,
+        value: &[u8],
+        span: Option<FileSpan>,
+    ) -> Result<Applied, String> {
         let minor = self.version.minor;
         let info = self.info(setting);
         let def = &schema::defs()[usize::from(setting)];

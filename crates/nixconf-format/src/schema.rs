@@ -177,6 +177,111 @@ pub(crate) struct Version {
     resolved: Vec<u16>,
     /// By setting index.
     pub infos: Vec<Info>,
+    /// Every name this version accepts, `extra-` forms included.
+    names: NameTable,
+}
+
+/// An open-addressing hash table from every name a version accepts to
+/// what it sets: one probe, usually, and a comparison of two words.
+#[derive(Debug)]
+struct NameTable {
+    slots: Vec<NameSlot>,
+    /// The names, for comparing those longer than 16 bytes.
+    names: Vec<Vec<u8>>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct NameSlot {
+    /// 0 for an empty slot.
+    len: u32,
+    head: u64,
+    tail: u64,
+    setting: u16,
+    append: bool,
+    name: u32,
+}
+
+/// The name's first 8 bytes and (if longer than 8) its last 8, each
+/// little-endian and zero-padded: for names up to 16 bytes, equal words
+/// and lengths mean equal names.
+#[inline]
+fn name_words(name: &[u8]) -> (u64, u64) {
+    match <[u8; 8]>::try_from(name.get(..8).unwrap_or_default()) {
+        Ok(head) => {
+            let tail = name.len().checked_sub(8).map_or([0; 8], |k| {
+                <[u8; 8]>::try_from(&name[k..]).unwrap_or_default()
+            });
+            let tail = if name.len() > 8 {
+                u64::from_le_bytes(tail)
+            } else {
+                0
+            };
+            (u64::from_le_bytes(head), tail)
+        }
+        Err(_) => (load_le(name), 0),
+    }
+}
+
+#[inline]
+fn table_hash(len: usize, head: u64, tail: u64) -> usize {
+    let h =
+        (head ^ tail.rotate_left(23) ^ ((len as u64) << 57)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 40) as usize
+}
+
+impl NameTable {
+    /// Room for `n` names at most one third full.
+    fn with_room(n: usize) -> NameTable {
+        let size = (3 * n).next_power_of_two().max(16);
+        NameTable {
+            slots: vec![NameSlot::default(); size],
+            names: Vec::new(),
+        }
+    }
+
+    /// Add `name` unless present.
+    fn insert(&mut self, name: Vec<u8>, setting: u16, append: bool) {
+        if self.get(&name).is_some() {
+            return;
+        }
+        let (head, tail) = name_words(&name);
+        let mask = self.slots.len() - 1;
+        let mut i = table_hash(name.len(), head, tail) & mask;
+        while self.slots[i].len != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = NameSlot {
+            len: name.len() as u32,
+            head,
+            tail,
+            setting,
+            append,
+            name: self.names.len() as u32,
+        };
+        self.names.push(name);
+    }
+
+    #[inline]
+    fn get(&self, name: &[u8]) -> Option<(u16, bool)> {
+        let (head, tail) = name_words(name);
+        let mask = self.slots.len() - 1;
+        let mut i = table_hash(name.len(), head, tail) & mask;
+        loop {
+            let slot = self.slots.get(i)?;
+            if slot.len == 0 {
+                return None;
+            }
+            if slot.len as usize == name.len()
+                && slot.head == head
+                && slot.tail == tail
+                && (name.len() <= 16
+                    || self.names.get(slot.name as usize).map(Vec::as_slice) == Some(name))
+            {
+                return Some((slot.setting, slot.append));
+            }
+            i = (i + 1) & mask;
+        }
+    }
 }
 
 /// No setting.
@@ -199,29 +304,34 @@ impl Version {
                 default: d.default_text(minor),
             })
             .collect();
-        Version {
+        let mut version = Version {
             minor,
             resolved,
             infos,
+            names: NameTable::with_room(2 * SPELLINGS.len()),
+        };
+        // Names as spelled first: they win over an `extra-` reading.
+        for (s, &i) in SPELLINGS.iter().zip(&version.resolved) {
+            if i != NONE {
+                version.names.insert(s.name.as_bytes().to_vec(), i, false);
+            }
         }
+        if minor >= 4 {
+            for (s, &i) in SPELLINGS.iter().zip(&version.resolved) {
+                if i != NONE && version.infos[usize::from(i)].appendable {
+                    let name = [b"extra-".as_slice(), s.name.as_bytes()].concat();
+                    version.names.insert(name, i, true);
+                }
+            }
+        }
+        version
     }
 
     /// What `name` sets in this version: the setting, and whether it
     /// appends (`extra-NAME`); `None` for an unknown name.
     #[inline]
     pub fn lookup(&self, name: &[u8]) -> Option<(u16, bool)> {
-        if let Some(i) = self.resolve(name) {
-            return Some((i, false));
-        }
-        let base = name.strip_prefix(b"extra-")?;
-        if self.minor < 4 {
-            return None;
-        }
-        let i = self.resolve(base)?;
-        self.infos
-            .get(usize::from(i))
-            .is_some_and(|info| info.appendable)
-            .then_some((i, true))
+        self.names.get(name)
     }
 
     /// [`resolve`] for this version.
@@ -354,24 +464,51 @@ mod tests {
         assert_eq!(name(resolve(b"build-repeat", 13)), None);
     }
 
-    /// The per-version tables resolve every spelling as [`resolve`] does.
+    /// What `name` sets in 2.`minor`, by Nix's rule: the name as
+    /// spelled, else `extra-` and an appendable setting.
+    fn lookup_by_rule(name: &[u8], minor: u8) -> Option<(u16, bool)> {
+        if let Some(i) = resolve(name, minor) {
+            return Some((i, false));
+        }
+        let base = name.strip_prefix(b"extra-").filter(|_| minor >= 4)?;
+        resolve(base, minor)
+            .filter(|&i| DEFS[usize::from(i)].is_appendable(minor))
+            .map(|i| (i, true))
+    }
+
+    /// The per-version name tables agree with the rule on every name
+    /// and its `extra-` form, and know nothing else.
     #[test]
     fn version_tables_agree_with_resolve() {
         for minor in 0..=NEWEST_MINOR {
             let v = version(minor);
             for s in SPELLINGS.iter() {
+                let name = s.name.as_bytes();
+                assert_eq!(v.resolve(name), resolve(name, minor));
                 assert_eq!(
-                    v.resolve(s.name.as_bytes()),
-                    resolve(s.name.as_bytes(), minor)
+                    v.lookup(name),
+                    lookup_by_rule(name, minor),
+                    "{} in 2.{minor}",
+                    s.name
                 );
-                let extra = format!("extra-{}", s.name);
-                let expected = match resolve(extra.as_bytes(), minor) {
-                    Some(i) => Some((i, false)),
-                    None => resolve(s.name.as_bytes(), minor)
-                        .filter(|&i| DEFS[usize::from(i)].is_appendable(minor))
-                        .map(|i| (i, true)),
-                };
-                assert_eq!(v.lookup(extra.as_bytes()), expected, "{extra} in 2.{minor}");
+                let extra = [b"extra-".as_slice(), name].concat();
+                assert_eq!(
+                    v.lookup(&extra),
+                    lookup_by_rule(&extra, minor),
+                    "extra-{} in 2.{minor}",
+                    s.name
+                );
+            }
+            for unknown in [
+                "",
+                "x",
+                "extra-",
+                "extra-x",
+                "max-jobz",
+                "max-jobs-",
+                "cores\0",
+            ] {
+                assert_eq!(v.lookup(unknown.as_bytes()), None);
             }
         }
     }

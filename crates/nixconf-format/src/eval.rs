@@ -933,14 +933,12 @@ impl<'s> Evaluator<'s> {
     }
 
     fn finish(self, network: Network) -> Settings {
-        let mut slots = self.state.slots;
-        // Setting indices follow the names' order.
-        slots.sort_unstable_by_key(|slot| slot.setting);
         Settings {
             version: self.state.version,
             network,
             files: self.files,
-            slots,
+            slot_of: self.state.slot_of,
+            slots: self.state.slots,
             unknown: self.state.unknown,
             warnings: self.state.warnings.into_iter().map(|(_, w)| w).collect(),
         }
@@ -987,7 +985,9 @@ pub struct Settings {
     version: &'static schema::Version,
     network: Network,
     files: Vec<Rc<Vec<u8>>>,
-    /// Sorted by setting.
+    /// As [`State`] has them: walking `slot_of` in setting order (which
+    /// is the names' order) visits the slots sorted, with no sort.
+    slot_of: Vec<u8>,
     slots: Vec<Slot>,
     unknown: BTreeSet<Vec<u8>>,
     warnings: Vec<String>,
@@ -1004,10 +1004,17 @@ impl Settings {
         self.slots.is_empty()
     }
 
+    /// The slots, sorted by setting.
+    fn sorted(&self) -> impl Iterator<Item = &Slot> + '_ {
+        self.slot_of
+            .iter()
+            .filter_map(|&k| usize::from(k).checked_sub(1))
+            .filter_map(|k| self.slots.get(k))
+    }
+
     /// The canonical names of the settings the files set, sorted.
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.slots
-            .iter()
+        self.sorted()
             .map(|slot| schema::defs()[usize::from(slot.setting)].name)
     }
 
@@ -1015,18 +1022,15 @@ impl Settings {
     /// show-config` prints it, if the files set it.
     pub fn get(&self, name: &str) -> Option<String> {
         let setting = self.version.resolve(name.as_bytes())?;
-        let k = self
-            .slots
-            .binary_search_by_key(&setting, |slot| slot.setting)
-            .ok()?;
-        let slot = &self.slots[k];
+        let k = usize::from(*self.slot_of.get(usize::from(setting))?).checked_sub(1)?;
+        let slot = self.slots.get(k)?;
         (schema::defs()[usize::from(setting)].name == name).then(|| self.print(slot))
     }
 
     /// Every setting the files set, with its printed value, sorted by
     /// name.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, String)> + '_ {
-        self.slots.iter().map(|slot| {
+        self.sorted().map(|slot| {
             let def = &schema::defs()[usize::from(slot.setting)];
             (def.name, self.print(slot))
         })

@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::Path;
 
 use nixconf_format::NixVersion;
+use nixconf_options::ModuleGeneration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -145,13 +146,15 @@ pub struct StateLayout {
 ///
 /// For Nix 2 and later, the 2023 module: its activation script's
 /// `install -m 0755 -d /nix/var/nix/{gcroots,profiles}/per-user` and its
-/// tmpfiles rule `d /nix/var/nix/daemon-socket 0755 root root`. For Nix 1.x,
-/// the 2013 module's `mkdir -m 0755 -p` set, its `mkdir -m 1777 -p` set and
-/// its two symlinks into `gcroots`. Everything is owned by root, as the
-/// activation script ran as root.
+/// tmpfiles rule `d /nix/var/nix/daemon-socket 0755 root root`. For Nix 1.x
+/// (the targets of the 2013 module, as
+/// [`ModuleGeneration::for_version`](nixconf_options::ModuleGeneration::for_version)
+/// decides), the 2013 module's `mkdir -m 0755 -p` set, its `mkdir -m 1777
+/// -p` set and its two symlinks into `gcroots`. Everything is owned by
+/// root, as the activation script ran as root.
 pub fn state_layout(version: &NixVersion) -> StateLayout {
     let dir = |path: &str, mode: u32| DesiredDir::new(path, mode).owned_by("root", "root");
-    if version.triple().0 >= 2 {
+    if ModuleGeneration::for_version(version) != Some(ModuleGeneration::Nixos2013) {
         return StateLayout {
             directories: vec![
                 dir("nix/var/nix/gcroots/per-user", 0o755),
@@ -550,6 +553,21 @@ mod tests {
             .directories
             .iter()
             .all(|d| d.owner.as_deref() == Some("root") && d.group.as_deref() == Some("root")));
+    }
+
+    #[test]
+    fn layout_generation_follows_the_module_generation() {
+        let legacy = state_layout(&"1.5.3".parse().unwrap());
+        // A 1.12 snapshot is Nix 1.x; a 2.0 snapshot already has Nix 2's
+        // layout, as it has Nix 2's settings.
+        assert_eq!(
+            state_layout(&"1.12pre5511_c94f3d55".parse().unwrap()),
+            legacy
+        );
+        assert_ne!(
+            state_layout(&"2.0pre5968_a6c0b773".parse().unwrap()),
+            legacy
+        );
     }
 
     #[test]

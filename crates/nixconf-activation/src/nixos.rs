@@ -531,6 +531,58 @@ mod tests {
     }
 
     #[test]
+    fn nix_1_maps_onto_the_2013_layout_files_and_build_users() {
+        let c = config(
+            "nixVersion = \"1.11.16\"\nids.uids.nixbld = 40000\n[nix]\nmaxJobs = 12\ndistributedBuilds = true\nbuildMachines = []\n",
+        )
+        .unwrap();
+        let req = c.pool_request().unwrap().unwrap();
+        // The 2013 default, not the 2023 module's max(32, max-jobs).
+        assert_eq!(
+            (req.count(), req.base_uid(), req.group()),
+            (10, 40000, "nixbld")
+        );
+        let root = tempfile::tempdir().unwrap();
+        let inst = c.installation(root.path()).unwrap();
+        let json: Value = serde_json::from_str(&inst.to_json()).unwrap();
+        assert_eq!(json["nix_state_layout"], "1.11.16");
+        let files: Vec<(String, bool)> = json["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_owned(),
+                    f["restarts_daemon"].as_bool().unwrap_or(false),
+                )
+            })
+            .collect();
+        // build-remote.pl reads /etc/nix.machines afresh for every build;
+        // the 2013 module restarted the daemon for nix.conf only.
+        assert_eq!(
+            files,
+            [
+                ("etc/nix/nix.conf".to_owned(), true),
+                ("etc/nix.machines".to_owned(), false),
+                (DROP_IN_PATH.to_owned(), true),
+                ("etc/profile.d/nix-daemon.sh".to_owned(), false),
+            ]
+        );
+        let users: Vec<String> = inst
+            .external_actions()
+            .iter()
+            .flat_map(|a| a.describe())
+            .collect();
+        assert_eq!(
+            users,
+            [
+                "build users: group nixbld (gid 30000): create",
+                "build users: users nixbld1..nixbld10 (uids 40001-40010): create",
+            ]
+        );
+    }
+
+    #[test]
     fn pool_request_follows_the_evaluation() {
         let c = config(
             "nixVersion = \"2.18.1\"\n[nix.settings]\nauto-allocate-uids = true\nstart-id = 872415232\nbuild-users-group = \"builders\"\nmax-jobs = 40\n",

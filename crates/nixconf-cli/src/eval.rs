@@ -1,11 +1,11 @@
 //! `nixconf eval` and `nixconf render`: the NixOS `nix.*` option tree,
-//! evaluated as the 2023 NixOS module does.
+//! evaluated as the 2023 NixOS module does (the 2013 module for Nix 1.x).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use nixconf_options::{Error, Evaluation, FailedAssertion};
+use nixconf_options::{Error, Evaluation, FailedAssertion, ModuleGeneration};
 
 use crate::Outcome;
 
@@ -18,8 +18,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// Evaluate a configuration and write the files NixOS would write
     /// (nix.conf, machines, registry.json, the nix-daemon drop-in, the
-    /// tmpfiles rule, the profile script) under a directory. Nothing is
-    /// written when the configuration is invalid.
+    /// tmpfiles rule, the profile script; for Nix 1.x the 2013 module's
+    /// nix.conf, /etc/nix.machines, drop-in and shell init) under a
+    /// directory. Nothing is written when the configuration is invalid.
     Render(RenderArgs),
 }
 
@@ -115,6 +116,9 @@ fn render(args: &RenderArgs) -> Result<Outcome, String> {
 /// the real `nix show-config` when asked. Returns a note for the user when
 /// the schema does not cover the target version.
 fn check_config_step(eval: &Evaluation, nix: Option<&Path>) -> Result<Option<String>, String> {
+    if eval.module == ModuleGeneration::Nixos2013 {
+        return check_2013(eval, nix).map(|()| None);
+    }
     if !eval.enabled || !eval.check_config {
         return Ok(None);
     }
@@ -137,6 +141,26 @@ fn check_config_step(eval: &Evaluation, nix: Option<&Path>) -> Result<Option<Str
     }
     nixconf_options::check_config(eval, &findings).map_err(|e| e.to_string())?;
     Ok(note)
+}
+
+/// The 2013 module wrote nix.conf unchecked (`nix.checkConfig` came with
+/// Nix 2), so nothing is checked by default; `--check-with-nix` asks the
+/// installed Nix to read the file, and anything it says fails the render.
+fn check_2013(eval: &Evaluation, nix: Option<&Path>) -> Result<(), String> {
+    let Some(nix) = nix else {
+        return Ok(());
+    };
+    let findings = nixconf_options::check_with_nix(eval, nix).map_err(|e| e.to_string())?;
+    if findings.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = findings.into_iter().map(|f| f.message).collect();
+    Err(format!(
+        "{} does not read the generated nix.conf cleanly (asked by --check-with-nix; \
+         the 2013 module had no nix.checkConfig):\n{}",
+        nix.display(),
+        lines.join("\n")
+    ))
 }
 
 /// An error for people: each problem on its own line, with the offending
@@ -173,9 +197,13 @@ fn summary(config: &Path, eval: &Evaluation) -> String {
         .nix_version
         .as_ref()
         .map_or_else(|| "unknown".to_owned(), ToString::to_string);
+    let generation = match eval.module {
+        ModuleGeneration::Nixos2013 => " (the 2013 NixOS module, for Nix 1.x)",
+        _ => "",
+    };
     let _ = writeln!(
         out,
-        "{}: Nix {version}, {}",
+        "{}: Nix {version}{generation}, {}",
         config.display(),
         if eval.enabled {
             "enabled"

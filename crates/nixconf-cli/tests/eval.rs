@@ -248,3 +248,84 @@ fn render_says_when_the_schema_does_not_know_the_version() {
         "note: the settings schema does not cover Nix 2.99.0; nix.conf was not checked against it"
     ));
 }
+
+#[test]
+fn nix_1_configurations_get_the_2013_module() {
+    let example = workspace().join("examples/nix-1.x.toml");
+    let out = nixconf(&["eval", "--config", example.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(": Nix 1.11.16 (the 2013 NixOS module, for Nix 1.x), enabled\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\n--- /etc/nix.machines ---\nnix@builder.example.org x86_64-linux,i686-linux /root/.ssh/id_builder 8 2 kvm \n"), "{stdout}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("root");
+    let out = nixconf(&[
+        "render",
+        "--config",
+        example.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out_dir.join("etc/nix.machines").is_file());
+    assert!(!out_dir.join("etc/nix/machines").exists());
+    assert!(!out_dir.join("etc/tmpfiles.d").exists());
+}
+
+#[test]
+fn render_check_with_nix_reads_a_nix_1_nix_conf() {
+    if !Path::new("/usr/bin/nix").exists() {
+        eprintln!("\n*** SKIPPED: real Nix is not installed at /usr/bin/nix; --check-with-nix NOT tested for Nix 1.x ***\n");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    let out_dir = dir.path().join("root");
+    let args = [
+        "render",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--check-with-nix",
+        "--nix",
+        "/usr/bin/nix",
+    ];
+    std::fs::write(
+        &config,
+        "nixVersion = \"1.11.16\"\n[nix]\nuseChroot = true\nmaxJobs = 2\n",
+    )
+    .unwrap();
+    let out = nixconf(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(
+        &config,
+        "nixVersion = \"1.11.16\"\n[nix]\nextraOptions = \"no-such-setting = 1\\n\"\n",
+    )
+    .unwrap();
+    std::fs::remove_dir_all(&out_dir).unwrap();
+    let out = nixconf(&args);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: /usr/bin/nix does not read the generated nix.conf cleanly (asked by --check-with-nix; \
+         the 2013 module had no nix.checkConfig):\nwarning: unknown setting 'no-such-setting'\n"
+    );
+    assert!(!out_dir.exists());
+}

@@ -88,6 +88,17 @@ fn bench(c: &mut Criterion) {
             black_box(eval.files())
         })
     });
+    let nix_1 = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/nix-1.x.toml"
+    ))
+    .expect("the Nix 1.x example config");
+    c.bench_function("eval+render Nix 1.x example (TOML)", |b| {
+        b.iter(|| {
+            let eval = evaluate(black_box(&nix_1), Format::Toml, "nix-1.x.toml").unwrap();
+            black_box(eval.files())
+        })
+    });
     c.bench_function("eval+to_json typical (JSON)", |b| {
         b.iter(|| {
             let eval = evaluate(black_box(TYPICAL_JSON), Format::Json, "typical.json").unwrap();

@@ -45,8 +45,20 @@ impl<'a> Checker<'a> {
     /// Refuse every key of `attrs` not in `known`, suggesting the closest
     /// known name.
     pub fn known_keys(&mut self, path: &str, attrs: &BTreeMap<String, Node>, known: &[&str]) {
+        self.known_keys_besides(path, attrs, known, &[]);
+    }
+
+    /// [`Checker::known_keys`], leaving alone the keys in `handled` (refused
+    /// elsewhere with their own message, and never suggested).
+    pub fn known_keys_besides(
+        &mut self,
+        path: &str,
+        attrs: &BTreeMap<String, Node>,
+        known: &[&str],
+        handled: &[&str],
+    ) {
         for (key, node) in attrs {
-            if !known.contains(&key.as_str()) {
+            if !known.contains(&key.as_str()) && !handled.contains(&key.as_str()) {
                 let full = join(path, key);
                 let hint = match suggest::closest(key, known.iter().copied()) {
                     Some(c) => format!("; did you mean `{}`?", join(path, c)),

@@ -10,8 +10,10 @@ use nixconf_machines::{render_module_machines, BuildMachine};
 use crate::arch;
 use crate::check::{join, Checker};
 use crate::error::Error;
+use crate::legacy;
 use crate::output::{
-    Evaluation, FailedAssertion, RegistryEntry, ServiceConfig, SessionValue, Warning,
+    Evaluation, FailedAssertion, ModuleGeneration, RegistryEntry, ServiceConfig, SessionValue,
+    Warning,
 };
 use crate::settings::{
     check_def, Def, Origin, SettingsDefs, ORDER_AFTER, ORDER_NORMAL, PRIO_DEFAULT, PRIO_NORMAL,
@@ -34,7 +36,7 @@ const NIX_CONF_HEADER: &str = "# WARNING: this file is generated from the nix.* 
 
 /// The options under `nix` that the module declares, plus the renamed and
 /// removed ones it still recognises.
-const NIX_OPTIONS: &[&str] = &[
+pub(crate) const NIX_OPTIONS: &[&str] = &[
     "enable",
     "package",
     "distributedBuilds",
@@ -96,6 +98,9 @@ const OTHER_RENAMES: &[(&str, &str)] = &[
     ("readOnlyStore", "boot.readOnlyNixStore"),
 ];
 
+/// Options of the 2013 module that the 2023 module no longer has.
+const ONLY_IN_2013: [&str; 2] = ["proxy", "manualNixMachines"];
+
 const REMOVED_NICE_LEVEL_NOTE: &str = "Consider nix.daemonCPUSchedPolicy instead.";
 
 const DEFAULT_NIX_PATH: &[&str] = &[
@@ -128,16 +133,16 @@ pub(crate) fn evaluate(
     }
 }
 
-struct Evaluator<'c, 'a> {
-    c: &'c mut Checker<'a>,
+pub(crate) struct Evaluator<'c, 'a> {
+    pub(crate) c: &'c mut Checker<'a>,
 }
 
 /// `Some(x)` for a present option, `None` when absent; `Err(())` for a
 /// value of the wrong type (already reported).
-type Opt<T> = Result<Option<T>, ()>;
+pub(crate) type Opt<T> = Result<Option<T>, ()>;
 
 impl Evaluator<'_, '_> {
-    fn opt<T>(
+    pub(crate) fn opt<T>(
         &mut self,
         attrs: &BTreeMap<String, Node>,
         parent: &str,
@@ -152,6 +157,9 @@ impl Evaluator<'_, '_> {
 
     fn run(&mut self, root: &Node) -> Option<Evaluation> {
         let top = self.c.attrs("", root)?;
+        if let Some(version) = legacy::target(top) {
+            return self.run_2013(top, version);
+        }
         self.c.known_keys(
             "",
             top,
@@ -180,7 +188,9 @@ impl Evaluator<'_, '_> {
             Some(n) => self.c.attrs("nix", n).unwrap_or(&empty),
             None => &empty,
         };
-        self.c.known_keys("nix", nix, NIX_OPTIONS);
+        self.later_than_2013(nix);
+        self.c
+            .known_keys_besides("nix", nix, NIX_OPTIONS, &ONLY_IN_2013);
         let o = self.nix_options(nix);
 
         let mut version_missing = false;
@@ -200,11 +210,17 @@ impl Evaluator<'_, '_> {
             _ => None,
         };
         if let (Some(v), true) = (&version, o.enable) {
+            // Nix 1.x went to the 2013 module above; 2.0 and 2.1 fall
+            // between the two generations and neither module takes them.
             if !v.is_at_least("2.2") {
                 self.c.error(
                     "nixVersion",
                     top.get("nixVersion"),
-                    format!("the NixOS module supports Nix 2.2 or later, not {v}"),
+                    format!(
+                        "Nix {v} is not supported: the 2023 NixOS module (nix.settings) \
+                         supports Nix 2.2 or later, and the 2013 module (nix.useChroot, \
+                         nix.binaryCaches) Nix 1.x; Nix 2.0 and 2.1 fall between them"
+                    ),
                 );
             }
         }
@@ -330,6 +346,7 @@ impl Evaluator<'_, '_> {
         );
 
         Some(Evaluation {
+            module: ModuleGeneration::Nixos2023,
             nix_version: Some(version),
             enabled: true,
             nix_conf: Some(nix_conf),
@@ -340,8 +357,9 @@ impl Evaluator<'_, '_> {
             nixbld_uid,
             settings: Some(settings),
             service_config: Some(ServiceConfig {
-                cpu_scheduling_policy: o.cpu_policy.clone(),
-                io_scheduling_class: o.io_class.clone(),
+                nice: None,
+                cpu_scheduling_policy: Some(o.cpu_policy.clone()),
+                io_scheduling_class: Some(o.io_class.clone()),
                 io_scheduling_priority: o.io_priority,
                 limit_nofile: 1_048_576,
             }),
@@ -351,7 +369,7 @@ impl Evaluator<'_, '_> {
             warnings,
             failed_assertions,
             build_machines: machines,
-            default_channel,
+            default_channel: Some(default_channel),
             check_config: o.check_config,
             check_all_errors: o.check_all_errors,
             distributed_builds: o.distributed_builds,
@@ -386,7 +404,7 @@ impl Evaluator<'_, '_> {
         Some(jobs.max(32))
     }
 
-    fn nixbld_uid(&mut self, top: &BTreeMap<String, Node>) -> Opt<i64> {
+    pub(crate) fn nixbld_uid(&mut self, top: &BTreeMap<String, Node>) -> Opt<i64> {
         let Some(ids) = top.get("ids") else {
             return Ok(None);
         };
@@ -509,6 +527,27 @@ impl Evaluator<'_, '_> {
         o.build_machines = self.build_machines(nix);
         o.warnings = rename_warnings(nix);
         o
+    }
+
+    /// The 2013 module's options that did not survive into the 2023 one,
+    /// refused with what took their place (the unknown-option check skips
+    /// them afterwards: one message each).
+    fn later_than_2013(&mut self, nix: &BTreeMap<String, Node>) {
+        for (key, instead) in ONLY_IN_2013.iter().zip([
+            "give the proxy with networking.proxy.envVars (http_proxy, https_proxy, ftp_proxy)",
+            "this module writes /etc/nix/machines only from nix.buildMachines: leave that empty to write the file yourself",
+        ]) {
+            if let Some(node) = nix.get(*key) {
+                self.c.error(
+                    &join("nix", key),
+                    Some(node),
+                    format!(
+                        "an option of the 2013 NixOS module (Nix 1.x targets), gone from the \
+                         2023 module that Nix 2.2 or later gets: {instead}"
+                    ),
+                );
+            }
+        }
     }
 
     /// `nix.daemonIOSchedPriority`, with `nix.daemonIONiceLevel` renamed

@@ -7,6 +7,14 @@
 //! users, the daemon's service settings, session variables and tmpfiles
 //! rules, byte for byte.
 //!
+//! A Nix 1.x target (`nixVersion` below 2.0) is evaluated with the NixOS
+//! module of 2013 instead ([`ModuleGeneration`]): its options
+//! (`nix.useChroot`, `nix.binaryCaches`, `nix.proxy`, ...), its nix.conf,
+//! `/etc/nix.machines` for `build-remote.pl`, and `NIX_REMOTE=daemon` in
+//! the shell. Options of the later module are refused there with the 2013
+//! option to use instead; Nix 2.0 and 2.1, which neither module takes, are
+//! refused.
+//!
 //! [`Evaluation::files`] lists what a render writes (nix.conf, machines,
 //! registry.json, a nix-daemon drop-in, the tmpfiles rule, a profile
 //! script, root's channel subscription) and [`render_into`] writes them
@@ -32,6 +40,10 @@
 //! let err = evaluate("[nix.setings]\ncores = 1\n", Format::Toml, "bad.toml").unwrap_err();
 //! assert_eq!(err.option_errors()[0].option, "nix.setings");
 //! assert!(err.to_string().contains("did you mean `nix.settings`?"));
+//!
+//! let legacy = evaluate("nixVersion = \"1.11.16\"\nnix.useChroot = true\n", Format::Toml, "old.toml").unwrap();
+//! assert!(legacy.nix_conf.as_deref().unwrap().contains("\nbuild-use-chroot = true\n"));
+//! assert_eq!(legacy.users().len(), 10);
 //! ```
 #![deny(missing_docs)]
 
@@ -39,6 +51,7 @@ mod arch;
 mod check;
 mod error;
 mod eval;
+mod legacy;
 mod nixcheck;
 mod output;
 mod render;
@@ -50,10 +63,12 @@ use std::path::Path;
 
 pub use error::{Error, Location, OptionError};
 pub use eval::{RefValue, CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_CHANNEL};
+pub use legacy::DEFAULT_BINARY_CACHE_2013;
 pub use nixcheck::{check_config, check_with_nix, check_with_schema, CheckFinding, CheckSeverity};
 pub use output::{
-    systemd_quote, BuildUser, Evaluation, FailedAssertion, RegistryEntry, RenderedFile,
-    ServiceConfig, SessionValue, Warning, WritePolicy, DROP_IN_PATH,
+    systemd_quote, BuildUser, Evaluation, FailedAssertion, ModuleGeneration, RegistryEntry,
+    RenderedFile, ServiceConfig, SessionValue, Warning, WritePolicy, DROP_IN_PATH,
+    PROFILE_SCRIPT_PATH,
 };
 pub use render::render_into;
 pub use tree::Format;

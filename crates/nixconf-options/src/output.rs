@@ -9,10 +9,26 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::eval::RefValue;
 
-/// Everything the 2023 NixOS nix-daemon module produces for one
-/// configuration.
+/// Which NixOS nix-daemon module an evaluation follows: the target Nix
+/// version decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ModuleGeneration {
+    /// The module of August 2013 (seed `000_…`), for Nix 1.x targets:
+    /// `nix.useChroot`, `nix.binaryCaches`, `/etc/nix.machines` for
+    /// `build-remote.pl`, `NIX_REMOTE=daemon` in the shell.
+    Nixos2013,
+    /// The module of 2023 (seed `003_…`), for Nix 2.2 and later:
+    /// `nix.settings`, `/etc/nix/machines`, the registry.
+    Nixos2023,
+}
+
+/// Everything the NixOS nix-daemon module of the target's generation
+/// ([`ModuleGeneration`]) produces for one configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evaluation {
+    /// The module generation followed: the 2013 one for Nix 1.x.
+    pub module: ModuleGeneration,
     /// The target Nix version (`None` only when Nix is disabled and no
     /// version was given).
     pub nix_version: Option<NixVersion>,
@@ -20,9 +36,13 @@ pub struct Evaluation {
     pub enabled: bool,
     /// `/etc/nix/nix.conf`, or `None` when disabled.
     pub nix_conf: Option<String>,
-    /// `/etc/nix/machines`, or `None` when there are no build machines.
+    /// The machines file, or `None` when the module writes none: for the
+    /// 2023 module `/etc/nix/machines` when there are build machines, for
+    /// the 2013 one `/etc/nix.machines` with `nix.distributedBuilds` and
+    /// without `nix.manualNixMachines` ([`Evaluation::machines_path`]).
     pub machines: Option<String>,
-    /// `/etc/nix/registry.json`, or `None` when disabled.
+    /// `/etc/nix/registry.json`, or `None` when disabled (and always for
+    /// the 2013 module, which predates flakes).
     pub registry: Option<String>,
     /// The registry entries, by name.
     pub registry_entries: Vec<RegistryEntry>,
@@ -30,13 +50,16 @@ pub struct Evaluation {
     pub nr_build_users: Option<i64>,
     /// `ids.uids.nixbld`: the build users' uids count up from it.
     pub nixbld_uid: i64,
-    /// The merged `nix.settings`, by key.
+    /// The merged `nix.settings`, by key; for the 2013 module, the
+    /// settings it writes to nix.conf itself (`build-max-jobs`, ...;
+    /// `nix.extraOptions` aside).
     pub settings: Option<BTreeMap<String, ConfValue>>,
     /// The nix-daemon service's scheduling and limits.
     pub service_config: Option<ServiceConfig>,
     /// The nix-daemon service's environment.
     pub service_environment: Option<BTreeMap<String, String>>,
-    /// Session variables: `NIX_PATH` and `nix.envVars`.
+    /// Session variables: `NIX_PATH` and `nix.envVars` (2023); every
+    /// `nix.envVars` entry, the module's own included (2013).
     pub session_variables: BTreeMap<String, SessionValue>,
     /// tmpfiles.d rules.
     pub tmpfiles: Vec<String>,
@@ -46,8 +69,9 @@ pub struct Evaluation {
     pub failed_assertions: Vec<FailedAssertion>,
     /// `nix.buildMachines`, typed.
     pub build_machines: Vec<BuildMachine>,
-    /// The channel root is subscribed to (`system.defaultChannel`).
-    pub default_channel: String,
+    /// The channel root is subscribed to (`system.defaultChannel`); `None`
+    /// for the 2013 module, which did not subscribe root to a channel.
+    pub default_channel: Option<String>,
     /// `nix.checkConfig`: check the rendered nix.conf before using it.
     pub check_config: bool,
     /// `nix.checkAllErrors`: with `check_config`, any warning fails too.
@@ -63,7 +87,8 @@ pub struct BuildUser {
     pub description: String,
     /// `ids.uids.nixbld + N`.
     pub uid: i64,
-    /// Always true.
+    /// True for the 2023 module; the 2013 module's users had no such
+    /// attribute (false, and left out of [`Evaluation::to_json`]).
     pub is_system_user: bool,
     /// `nixbld`.
     pub group: String,
@@ -71,17 +96,40 @@ pub struct BuildUser {
     pub extra_groups: Vec<String>,
 }
 
-/// `systemd.services.nix-daemon.serviceConfig`.
+/// `systemd.services.nix-daemon.serviceConfig`: the 2023 module sets the
+/// CPU policy and I/O class, the 2013 module `Nice` instead.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceConfig {
-    /// `CPUSchedulingPolicy`.
-    pub cpu_scheduling_policy: String,
-    /// `IOSchedulingClass`.
-    pub io_scheduling_class: String,
+    /// `Nice` (2013 module: `nix.daemonNiceLevel`).
+    pub nice: Option<i64>,
+    /// `CPUSchedulingPolicy` (2023 module).
+    pub cpu_scheduling_policy: Option<String>,
+    /// `IOSchedulingClass` (2023 module).
+    pub io_scheduling_class: Option<String>,
     /// `IOSchedulingPriority`.
     pub io_scheduling_priority: i64,
     /// `LimitNOFILE`.
     pub limit_nofile: i64,
+}
+
+impl ServiceConfig {
+    /// The settings that are set, in the order the drop-in writes them
+    /// (`Nice` first, `LimitNOFILE` last), with their JSON values.
+    fn entries(&self) -> Vec<(&'static str, Json)> {
+        let mut out = Vec::with_capacity(5);
+        if let Some(n) = self.nice {
+            out.push(("Nice", json!(n)));
+        }
+        if let Some(p) = &self.cpu_scheduling_policy {
+            out.push(("CPUSchedulingPolicy", json!(p)));
+        }
+        if let Some(c) = &self.io_scheduling_class {
+            out.push(("IOSchedulingClass", json!(c)));
+        }
+        out.push(("IOSchedulingPriority", json!(self.io_scheduling_priority)));
+        out.push(("LimitNOFILE", json!(self.limit_nofile)));
+        out
+    }
 }
 
 /// A session variable's value.
@@ -180,6 +228,9 @@ pub struct RenderedFile {
 /// Path of the nix-daemon drop-in, relative to the root.
 pub const DROP_IN_PATH: &str = "etc/systemd/system/nix-daemon.service.d/nixconf.conf";
 
+/// Path of the profile script, relative to the root.
+pub const PROFILE_SCRIPT_PATH: &str = "etc/profile.d/nix-daemon.sh";
+
 impl Evaluation {
     pub(crate) fn disabled(
         nix_version: Option<NixVersion>,
@@ -188,6 +239,7 @@ impl Evaluation {
         default_channel: String,
     ) -> Self {
         Evaluation {
+            module: ModuleGeneration::Nixos2023,
             nix_version,
             enabled: false,
             nix_conf: None,
@@ -204,7 +256,7 @@ impl Evaluation {
             warnings,
             failed_assertions,
             build_machines: Vec::new(),
-            default_channel,
+            default_channel: Some(default_channel),
             check_config: false,
             check_all_errors: false,
             distributed_builds: false,
@@ -225,7 +277,7 @@ impl Evaluation {
                     description: format!("Nix build user {nr}"),
                     // Checked when evaluating: the sum does not overflow.
                     uid: self.nixbld_uid.saturating_add(nr),
-                    is_system_user: true,
+                    is_system_user: self.module == ModuleGeneration::Nixos2023,
                     group: "nixbld".to_owned(),
                     extra_groups: vec!["nixbld".to_owned()],
                 };
@@ -241,28 +293,28 @@ impl Evaluation {
             .users()
             .iter()
             .map(|(name, u)| {
-                (
-                    name.clone(),
-                    json!({
-                        "description": u.description,
-                        "uid": u.uid,
-                        "isSystemUser": u.is_system_user,
-                        "group": u.group,
-                        "extraGroups": u.extra_groups,
-                    }),
-                )
+                let mut user = json!({
+                    "description": u.description,
+                    "uid": u.uid,
+                    "group": u.group,
+                    "extraGroups": u.extra_groups,
+                });
+                if self.module == ModuleGeneration::Nixos2023 {
+                    user["isSystemUser"] = json!(u.is_system_user);
+                }
+                (name.clone(), user)
             })
             .collect();
         let settings = self.settings.as_ref().map_or(Json::Null, |s| {
             Json::Object(s.iter().map(|(k, v)| (k.clone(), conf_json(v))).collect())
         });
         let service_config = self.service_config.as_ref().map_or(Json::Null, |c| {
-            json!({
-                "CPUSchedulingPolicy": c.cpu_scheduling_policy,
-                "IOSchedulingClass": c.io_scheduling_class,
-                "IOSchedulingPriority": c.io_scheduling_priority,
-                "LimitNOFILE": c.limit_nofile,
-            })
+            Json::Object(
+                c.entries()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect(),
+            )
         });
         let session: Map<String, Json> = self
             .session_variables
@@ -292,7 +344,7 @@ impl Evaluation {
                 }
             })
             .collect();
-        json!({
+        let mut out = json!({
             "nixConf": opt_str(&self.nix_conf),
             "machines": opt_str(&self.machines),
             "registry": opt_str(&self.registry),
@@ -305,14 +357,34 @@ impl Evaluation {
             "tmpfiles": self.tmpfiles,
             "warnings": warnings,
             "failedAssertions": assertions,
-        })
+        });
+        if self.module == ModuleGeneration::Nixos2013 {
+            // Not keys of the conformance corpus (the 2023 module): what
+            // tells a 2013 result apart, and where its machines file goes.
+            out["module"] = json!("nixos-2013");
+            out["machinesPath"] = json!(format!("/{}", self.machines_path()));
+        }
+        out
+    }
+
+    /// Where the machines file goes, relative to the root:
+    /// `etc/nix/machines` (2023 module, read through the `builders`
+    /// setting) or `etc/nix.machines` (2013 module, read by
+    /// `build-remote.pl` through `NIX_REMOTE_SYSTEMS`).
+    pub fn machines_path(&self) -> &'static str {
+        match self.module {
+            ModuleGeneration::Nixos2013 => "etc/nix.machines",
+            ModuleGeneration::Nixos2023 => "etc/nix/machines",
+        }
     }
 
     /// Every file a render writes, relative to the root: nix.conf, the
-    /// machines file (when there are machines), registry.json, the
-    /// nix-daemon drop-in, the tmpfiles rule, the profile script, and
-    /// root's channel subscription (written only when absent). Nothing
-    /// when Nix is disabled.
+    /// machines file (when the module writes one, at
+    /// [`Evaluation::machines_path`]), registry.json, the nix-daemon
+    /// drop-in, the tmpfiles rule, the profile script, and root's channel
+    /// subscription (written only when absent). The 2013 module has no
+    /// registry, tmpfiles rule or channel subscription. Nothing when Nix
+    /// is disabled.
     pub fn files(&self) -> Vec<RenderedFile> {
         let mut out = Vec::new();
         if !self.enabled {
@@ -330,7 +402,7 @@ impl Evaluation {
             add("etc/nix/nix.conf", conf.clone(), WritePolicy::Always);
         }
         if let Some(machines) = &self.machines {
-            add("etc/nix/machines", machines.clone(), WritePolicy::Always);
+            add(self.machines_path(), machines.clone(), WritePolicy::Always);
         }
         if let Some(registry) = &self.registry {
             add(
@@ -340,38 +412,47 @@ impl Evaluation {
             );
         }
         add(DROP_IN_PATH, self.drop_in(), WritePolicy::Always);
+        if !self.tmpfiles.is_empty() {
+            add(
+                "etc/tmpfiles.d/nix-daemon.conf",
+                self.tmpfiles.iter().map(|r| format!("{r}\n")).collect(),
+                WritePolicy::Always,
+            );
+        }
         add(
-            "etc/tmpfiles.d/nix-daemon.conf",
-            self.tmpfiles.iter().map(|r| format!("{r}\n")).collect(),
-            WritePolicy::Always,
-        );
-        add(
-            "etc/profile.d/nix-daemon.sh",
+            PROFILE_SCRIPT_PATH,
             self.profile_script(),
             WritePolicy::Always,
         );
-        add(
-            "root/.nix-channels",
-            format!("{} nixos\n", self.default_channel),
-            WritePolicy::IfAbsent,
-        );
+        if let Some(channel) = &self.default_channel {
+            add(
+                "root/.nix-channels",
+                format!("{channel} nixos\n"),
+                WritePolicy::IfAbsent,
+            );
+        }
         out
     }
 
-    /// The nix-daemon.service drop-in: the module's `unitConfig`,
+    /// The nix-daemon.service drop-in: the module's `unitConfig` (the 2023
+    /// module's `RequiresMountsFor`; the 2013 module had none),
     /// `serviceConfig` and `environment`.
     pub fn drop_in(&self) -> String {
-        let mut out = String::from(
-            "# Generated by nixconf from the nix.* options; do not edit.\n[Unit]\nRequiresMountsFor=/nix/store\n\n[Service]\n",
-        );
+        let mut out = String::from("# Generated by nixconf from the nix.* options; do not edit.\n");
+        if self.module == ModuleGeneration::Nixos2023 {
+            out.push_str("[Unit]\nRequiresMountsFor=/nix/store\n\n");
+        }
+        out.push_str("[Service]\n");
         if let Some(c) = &self.service_config {
-            out.push_str(&format!(
-                "CPUSchedulingPolicy={}\nIOSchedulingClass={}\nIOSchedulingPriority={}\nLimitNOFILE={}\n",
-                c.cpu_scheduling_policy,
-                c.io_scheduling_class,
-                c.io_scheduling_priority,
-                c.limit_nofile
-            ));
+            for (key, value) in c.entries() {
+                out.push_str(key);
+                out.push('=');
+                match value {
+                    Json::String(s) => out.push_str(&s),
+                    other => out.push_str(&other.to_string()),
+                }
+                out.push('\n');
+            }
         }
         for (name, value) in self.service_environment.iter().flatten() {
             out.push_str("Environment=");
@@ -381,10 +462,29 @@ impl Evaluation {
         out
     }
 
-    /// The profile script: the session variables, then the module's
-    /// `extraInit`, which puts the user's own channels first in NIX_PATH.
+    /// The profile script. For the 2023 module: the session variables,
+    /// then the module's `extraInit`, which puts the user's own channels
+    /// first in NIX_PATH. For the 2013 module: its `shellInit`, every
+    /// `nix.envVars` entry exported (sorted by name), then `NIX_REMOTE`:
+    /// `daemon` for everyone but root, so builds go through the daemon.
     pub fn profile_script(&self) -> String {
         let mut out = String::from("# Generated by nixconf from the nix.* options; do not edit.\n");
+        if self.module == ModuleGeneration::Nixos2013 {
+            out.push_str("# Set up the environment variables for running Nix.\n");
+            for (name, value) in &self.session_variables {
+                out.push_str(&format!("export {name}={}\n", shell_quote(&value.joined())));
+            }
+            out.push_str(
+                "\n# Set up secure multi-user builds: non-root users build through the\n\
+                 # Nix daemon.\n\
+                 if test \"$USER\" != root; then\n  \
+                 export NIX_REMOTE=daemon\n\
+                 else\n  \
+                 export NIX_REMOTE=\n\
+                 fi\n",
+            );
+            return out;
+        }
         for (name, value) in &self.session_variables {
             out.push_str(&format!("export {name}={}\n", shell_quote(&value.joined())));
         }

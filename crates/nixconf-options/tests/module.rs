@@ -87,12 +87,18 @@ fn sandbox_fallback_only_from_2_3pre() {
 }
 
 #[test]
-fn nix_older_than_2_2_is_refused() {
-    let errs = errors(toml("nixVersion = \"2.1.3\"\n"));
-    assert_eq!(
-        errs,
-        ["c.toml:1:14: `nixVersion`: the NixOS module supports Nix 2.2 or later, not 2.1.3"]
-    );
+fn nix_2_0_and_2_1_are_refused_naming_both_module_generations() {
+    for v in ["2.1.3", "2.0", "2.0pre20180101"] {
+        let errs = errors(toml(&format!("nixVersion = \"{v}\"\n")));
+        assert_eq!(
+            errs,
+            [format!(
+                "c.toml:1:14: `nixVersion`: Nix {v} is not supported: the 2023 NixOS module \
+                 (nix.settings) supports Nix 2.2 or later, and the 2013 module (nix.useChroot, \
+                 nix.binaryCaches) Nix 1.x; Nix 2.0 and 2.1 fall between them"
+            )]
+        );
+    }
     let errs = errors(toml("nixVersion = \"two\"\n"));
     assert!(errs[0].contains("invalid Nix version 'two'"), "{errs:?}");
     // A disabled Nix needs no version at all.

@@ -112,31 +112,20 @@ ODD = "a \"quoted\" 100% \\ value"
     );
 }
 
-/// `systemd-analyze verify` on a minimal nix-daemon.service plus our
-/// drop-in: systemd must accept every line of it. (verify exits 0 even
-/// when it ignores a line, so its complaints about the files are what
-/// counts: "nixconf.conf:3: Invalid syntax, ignoring".)
-#[test]
-fn systemd_accepts_the_drop_in() {
+/// `systemd-analyze verify` on a minimal nix-daemon.service plus `drop_in`:
+/// systemd must accept every line of it. (verify exits 0 even when it
+/// ignores a line, so its complaints about the files are what counts:
+/// "nixconf.conf:3: Invalid syntax, ignoring".) `false` when
+/// systemd-analyze is not installed, said loudly.
+fn systemd_verifies(drop_in: &str) -> bool {
     let Ok(out) = Command::new("systemd-analyze").arg("--version").output() else {
         eprintln!(
             "\n*** SKIPPED: systemd-analyze is not installed (apt-get install systemd); \
              the nix-daemon drop-in was NOT verified ***\n"
         );
-        return;
+        return false;
     };
     assert!(out.status.success());
-    let config = r#"
-nixVersion = "2.18.1"
-nix.daemonCPUSchedPolicy = "idle"
-nix.daemonIOSchedClass = "idle"
-nix.daemonIOSchedPriority = 7
-[nix.envVars]
-ODD = "a \"quoted\" 100% \\ value $HOME"
-[networking.proxy.envVars]
-https_proxy = "http://proxy:3128"
-"#;
-    let eval = evaluate(config, Format::Toml, "c.toml").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let units = dir.path().join("units");
     std::fs::create_dir_all(units.join("nix-daemon.service.d")).unwrap();
@@ -148,7 +137,7 @@ https_proxy = "http://proxy:3128"
     let drop_in_name = Path::new(DROP_IN_PATH).file_name().unwrap();
     std::fs::write(
         units.join("nix-daemon.service.d").join(drop_in_name),
-        eval.drop_in(),
+        drop_in,
     )
     .unwrap();
     let out = Command::new("systemd-analyze")
@@ -168,4 +157,38 @@ https_proxy = "http://proxy:3128"
         "systemd-analyze verify: {} {stderr}",
         out.status
     );
+    true
+}
+
+#[test]
+fn systemd_accepts_the_drop_in() {
+    let config = r#"
+nixVersion = "2.18.1"
+nix.daemonCPUSchedPolicy = "idle"
+nix.daemonIOSchedClass = "idle"
+nix.daemonIOSchedPriority = 7
+[nix.envVars]
+ODD = "a \"quoted\" 100% \\ value $HOME"
+[networking.proxy.envVars]
+https_proxy = "http://proxy:3128"
+"#;
+    let eval = evaluate(config, Format::Toml, "c.toml").unwrap();
+    systemd_verifies(&eval.drop_in());
+}
+
+#[test]
+fn systemd_accepts_the_nix_1_drop_in() {
+    let config = r#"
+nixVersion = "1.11.16"
+[nix]
+daemonNiceLevel = -20
+daemonIONiceLevel = 7
+proxy = "http://proxy:3128"
+distributedBuilds = true
+manualNixMachines = true
+"#;
+    let eval = evaluate(config, Format::Toml, "c.toml").unwrap();
+    let drop_in = eval.drop_in();
+    assert!(drop_in.contains("\nNice=-20\nIOSchedulingPriority=7\nLimitNOFILE=4096\n"));
+    systemd_verifies(&drop_in);
 }

@@ -6,6 +6,7 @@ use proptest::prelude::*;
 
 const TOML: &str = include_str!("../../../examples/nixconf.toml");
 const JSON: &str = include_str!("../../../fixtures/conformance/cases/c-0052/case.json");
+const NIX_1: &str = include_str!("../../../examples/nix-1.x.toml");
 
 /// `text` with the bytes in `range` replaced by `insert`, kept UTF-8.
 fn damage(text: &str, at: usize, len: usize, insert: &str) -> String {
@@ -35,7 +36,7 @@ proptest! {
         len in 0usize..8,
         insert in prop::sample::select(vec!["", "\"", "[", "]", "{", "}", ",", "=", "\n", "1.5", "null", "é", "\\", "[[x]]\n"]),
     ) {
-        for (text, format) in [(TOML, Format::Toml), (JSON, Format::Json)] {
+        for (text, format) in [(TOML, Format::Toml), (JSON, Format::Json), (NIX_1, Format::Toml)] {
             let damaged = damage(text, at, len, insert);
             match evaluate(&damaged, format, "x") {
                 Ok(e) => { let _ = (e.to_json(), e.files()); }

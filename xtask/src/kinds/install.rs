@@ -125,10 +125,17 @@ pub fn check(dir: &Path, update: bool) -> Result<(), String> {
 }
 
 /// The installation for a configuration on `root`, or the message the
-/// CLI would print.
+/// CLI would print, with the case's directory taken out of it so that
+/// `error.txt` does not depend on where the repository lives.
 fn installation(config: &Path, root: &Path) -> Result<Installation, String> {
-    let config = read_config(config).map_err(|e| e.to_string())?;
-    config.installation(root).map_err(|e| e.to_string())
+    let relative = |message: String| match config.parent() {
+        Some(dir) => message.replace(&format!("{}/", dir.display()), ""),
+        None => message,
+    };
+    let config = read_config(config).map_err(|e| relative(e.to_string()))?;
+    config
+        .installation(root)
+        .map_err(|e| relative(e.to_string()))
 }
 
 /// Apply, compare with the expected tree, apply again (nothing), plan

@@ -25,7 +25,7 @@ pub struct MachinesArgs {
 #[derive(Debug, Subcommand)]
 enum MachinesCommand {
     /// Read a machines file as the target Nix does (following @file
-    /// references from the working directory) and print its machines.
+    /// references) and print its machines as Nix understands them.
     Parse {
         /// The machines file.
         file: PathBuf,
@@ -74,9 +74,10 @@ enum MachinesCommand {
 
 #[derive(Debug, Args)]
 struct Target {
-    /// The Nix version that reads the file.
-    #[arg(long, value_name = "V", default_value = DEFAULT_NIX_VERSION)]
-    nix_version: String,
+    /// The Nix version that reads the file [default: 2.35.2, the newest
+    /// release this knows].
+    #[arg(long, value_name = "V")]
+    nix_version: Option<String>,
     /// The `system` of the machine running Nix, used for machines whose
     /// systems column is `-` (default: this host's).
     #[arg(long, value_name = "SYSTEM")]
@@ -91,6 +92,8 @@ struct Target {
 impl Target {
     fn version(&self) -> Result<NixVersion, String> {
         self.nix_version
+            .as_deref()
+            .unwrap_or(DEFAULT_NIX_VERSION)
             .parse()
             .map_err(|e| format!("--nix-version: {e}"))
     }
@@ -259,7 +262,7 @@ fn render_cmd(path: &Path, target: &Target, legacy: bool) -> Result<Outcome, Str
     let file: MachinesFile = serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
     let mut version = target.version()?;
     if legacy {
-        if version.is_at_least("2.0pre") && target.nix_version != DEFAULT_NIX_VERSION {
+        if version.is_at_least("2.0pre") && target.nix_version.is_some() {
             return Err(format!(
                 "--legacy writes the Nix 1.x format, but --nix-version is {version}"
             ));

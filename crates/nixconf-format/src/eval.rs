@@ -2,6 +2,7 @@
 //! `extra-`, aliases, typed values, the experimental-feature passes, and
 //! what `nix show-config` then prints.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use crate::lex::{self, Shape};
 use crate::schema::{self, Ty, NEWEST_MINOR};
 use crate::typed::{self, Parsed, Val};
 use crate::version::NixVersion;
+use crate::xp;
 
 /// Where nix.conf files come from.
 pub trait Source {
@@ -122,12 +124,56 @@ pub fn show_with(
     conf_dir: &Path,
     options: &ShowOptions,
 ) -> Result<Effective, ConfError> {
+    Ok(apply_with(source, conf_dir, options)?.to_effective())
+}
+
+/// Read `conf_dir/nix.conf` and what it includes from the file system and
+/// apply them as the target Nix does; values are printed on request (see
+/// [`Settings`]).
+pub fn apply(conf_dir: &Path, options: &ShowOptions) -> Result<Settings, ConfError> {
+    apply_with(&FsSource, conf_dir, options)
+}
+
+/// [`apply`] over any [`Source`].
+pub fn apply_with(
+    source: &dyn Source,
+    conf_dir: &Path,
+    options: &ShowOptions,
+) -> Result<Settings, ConfError> {
+    evaluate(source, conf_dir, options, Mode::Fast)
+}
+
+/// How to evaluate 2.16+, where experimental-feature lines apply first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// One pass, falling back to [`Mode::Reference`] where it cannot
+    /// tell what Nix does (errors, includes in 2.16–2.19).
+    Fast,
+    /// The passes as Nix makes them: the statement of the semantics that
+    /// the fast pass is tested against (the fast pass uses them itself
+    /// only as its fallback).
+    #[cfg(test)]
+    Reference,
+}
+
+fn evaluate(
+    source: &dyn Source,
+    conf_dir: &Path,
+    options: &ShowOptions,
+    mode: Mode,
+) -> Result<Settings, ConfError> {
     let minor = minor_of(&options.version)?;
     let dir = typed::canon_path(&absolute(conf_dir));
     let mut top = dir.clone();
     top.extend_from_slice(b"/nix.conf");
+    if mode == Mode::Fast || minor <= 15 {
+        let mut eval = Evaluator::new(source, minor, dir.clone());
+        if eval.run_fast(&top)? {
+            return Ok(eval.finish(options.network));
+        }
+    }
     let mut eval = Evaluator::new(source, minor, dir);
-    eval.run(top)?;
+    eval.run_reference(top)?;
     Ok(eval.finish(options.network))
 }
 
@@ -147,13 +193,15 @@ fn as_path(b: &[u8]) -> &Path {
     Path::new(std::ffi::OsStr::from_bytes(b))
 }
 
-/// The per-setting state.
-#[derive(Clone, Debug, Default)]
+/// The values assigned to one setting since its last plain `=` (an
+/// `extra-` before any `=` appends to the default), oldest first. The
+/// first is kept inline: most settings are only ever assigned with `=`,
+/// and applying those allocates nothing.
+#[derive(Clone, Debug)]
 struct Slot {
-    touched: bool,
-    /// The assignments since the last plain `=`; an `extra-` before any
-    /// `=` appends to the default.
-    vals: Vec<Val>,
+    setting: u16,
+    first: Val,
+    more: Vec<Val>,
 }
 
 /// What applying one `name = value` did, for `conf check`.
@@ -166,27 +214,32 @@ pub(crate) enum Applied {
 
 /// Settings state: the part of evaluation that does not read files.
 pub(crate) struct State {
-    minor: u8,
+    version: &'static schema::Version,
     /// `slot_of[setting]` is 1 + the index of its slot in `slots`, or 0
     /// while untouched: a zeroed table is far cheaper to set up than one
     /// slot per setting, which matters for small files.
-    slot_of: Vec<u16>,
-    slots: Vec<(u16, Slot)>,
+    slot_of: Vec<u8>,
+    slots: Vec<Slot>,
     unknown: BTreeSet<Vec<u8>>,
-    warnings: Vec<String>,
-    /// Enabled experimental features (for gated settings).
-    features: BTreeSet<Vec<u8>>,
+    /// Warnings with the order key of the line that printed them.
+    warnings: Vec<(u64, String)>,
+    /// The order key of the line being applied (see [`Evaluator::one_pass`]).
+    order: u64,
+    /// Enabled experimental features, as [`xp::bit`]s (for gated
+    /// settings).
+    features: u32,
 }
 
 impl State {
     pub(crate) fn new(minor: u8) -> Self {
         State {
-            minor,
+            version: schema::version(minor),
             slot_of: vec![0; schema::defs().len()],
-            slots: Vec::new(),
+            slots: Vec::with_capacity(32),
             unknown: BTreeSet::new(),
             warnings: Vec::new(),
-            features: BTreeSet::new(),
+            order: 0,
+            features: 0,
         }
     }
 
@@ -197,33 +250,93 @@ impl State {
         &mut self,
         name: &[u8],
         value: &[u8],
-        span: Option<(u32, u32, u32)>,
+        span: Option<FileSpan>,
     ) -> Result<Applied, String> {
-        let minor = self.minor;
-        let (index, append) = match schema::resolve(name, minor) {
-            Some(i) => (i, false),
-            None => match name.strip_prefix(b"extra-") {
-                Some(base) if minor >= 4 => match schema::resolve(base, minor) {
-                    Some(i) if schema::defs()[usize::from(i)].is_appendable(minor) => (i, true),
-                    _ => return Ok(self.unknown(name)),
+        match self.version.lookup(name) {
+            Some((setting, append)) => self.apply(setting, append, value, span),
+            None => Ok(self.unknown(name)),
+        }
+    }
+
+    /// Whether `setting` is gated by an experimental feature in this
+    /// version.
+    #[inline]
+    fn is_gated(&self, setting: u16) -> bool {
+        self.info(setting).gate.is_some()
+    }
+
+    #[inline]
+    fn info(&self, setting: u16) -> &'static schema::Info {
+        &self.version.infos[usize::from(setting)]
+    }
+
+    /// Apply a value to `setting` (appending for `extra-`).
+    #[inline]
+    fn apply(
+        &mut self,
+        setting: u16,
+        append: bool,
+        value: &[u8],
+        span: Option<FileSpan>,
+    ) -> Result<Applied, String> {
+        // Most lines are a plain `=` of an ungated boolean, number or
+        // string that is valid as written: store it without the general
+        // machinery (which gives the same result, more slowly).
+        let info = self.info(setting);
+        if !append && info.gate.is_none() {
+            let quick = match info.ty {
+                Ty::Bool => match value {
+                    b"true" | b"yes" | b"1" => Some(Val::Num(1)),
+                    b"false" | b"no" | b"0" => Some(Val::Num(0)),
+                    _ => None,
                 },
-                _ => return Ok(self.unknown(name)),
-            },
-        };
-        let def = &schema::defs()[usize::from(index)];
-        if let Some(feature) = def.gate(minor) {
-            if !self.features.contains(feature.as_bytes()) {
-                self.warnings.push(format!(
-                    "warning: Ignoring setting '{}' because experimental feature '{feature}' is not enabled",
-                    def.name
+                Ty::Int(kind) => typed::parse_plain_digits(value, kind).map(Val::Num),
+                Ty::Str
+                | Ty::Strings
+                | Ty::StringSet
+                | Ty::StringMap
+                | Ty::StoreRef
+                | Ty::StoreRefList
+                | Ty::StoreRefSet => span.map(|(file, start, end)| Val::Span { file, start, end }),
+                _ => None,
+            };
+            if let Some(val) = quick {
+                let (slot, _) = self.slot(setting);
+                slot.first = val;
+                slot.more.clear();
+                return Ok(Applied::Set);
+            }
+        }
+        self.apply_general(setting, append, value, span)
+    }
+
+    /// [`State::apply`] for any setting and value.
+    fn apply_general(
+        &mut self,
+        setting: u16,
+        append: bool,
+        value: &[u8],
+        span: Option<FileSpan>,
+    ) -> Result<Applied, String> {
+        let minor = self.version.minor;
+        let info = self.info(setting);
+        let def = &schema::defs()[usize::from(setting)];
+        if let Some((feature, bit)) = info.gate {
+            if bit.map_or(true, |b| self.features & b == 0) {
+                self.warnings.push((
+                    self.order,
+                    format!(
+                        "warning: Ignoring setting '{}' because experimental feature '{feature}' is not enabled",
+                        def.name
+                    ),
                 ));
                 return Ok(Applied::Ignored);
             }
         }
-        let ty = def.ty(minor);
-        let warnings = &mut self.warnings;
+        let ty = info.ty;
+        let (warnings, order) = (&mut self.warnings, self.order);
         let parsed = typed::parse(def, ty, value, minor, &mut |w| {
-            warnings.push(format!("warning: {w}"))
+            warnings.push((order, format!("warning: {w}")))
         })?;
         let val = match parsed {
             Parsed::Val(v) => v,
@@ -236,53 +349,60 @@ impl State {
             // Only gated settings (2.16+) need the enabled set as it
             // stands while the files are read.
             if !append {
-                self.features.clear();
+                self.features = 0;
             }
-            self.features.extend(
-                lex::tokens(value)
-                    .filter(|f| crate::xp::is_known(f, minor))
-                    .map(<[u8]>::to_vec),
-            );
+            for f in lex::tokens(value) {
+                self.features |= xp::bit(f, minor).unwrap_or(0);
+            }
         } else if ty == Ty::DeprecatedWarn {
             // The deprecated boolean sets its replacement.
-            if let Some(lint) = schema::resolve(b"lint-short-path-literals", minor) {
+            if let Some(lint) = self.version.resolve(b"lint-short-path-literals") {
                 let on = matches!(val, Val::Num(1));
-                let slot = self.slot(lint);
-                slot.touched = true;
-                slot.vals.clear();
-                slot.vals
-                    .push(Val::Static(if on { "warn" } else { "ignore" }));
+                let (slot, _) = self.slot(lint);
+                slot.first = Val::Static(if on { "warn" } else { "ignore" });
+                slot.more.clear();
             }
         }
-        let slot = self.slot(index);
-        if append {
-            if !slot.touched {
-                if let Some(default) = def.default_text(minor) {
-                    slot.vals.push(Val::Static(default));
-                }
-            }
+        let (slot, fresh) = self.slot(setting);
+        if !append {
+            slot.first = val;
+            slot.more.clear();
+        } else if !fresh {
+            slot.more.push(val);
+        } else if let Some(default) = info.default {
+            slot.first = Val::Static(default);
+            slot.more.push(val);
         } else {
-            slot.vals.clear();
+            slot.first = val;
         }
-        slot.vals.push(val);
-        slot.touched = true;
         Ok(Applied::Set)
     }
 
-    fn slot(&mut self, setting: u16) -> &mut Slot {
-        let k = usize::from(self.slot_of[usize::from(setting)]);
+    /// The slot of `setting`, and whether it was just created.
+    #[inline]
+    fn slot(&mut self, setting: u16) -> (&mut Slot, bool) {
+        let i = usize::from(setting);
+        let k = usize::from(self.slot_of[i]);
         if k == 0 {
-            self.slots.push((setting, Slot::default()));
-            self.slot_of[usize::from(setting)] = self.slots.len() as u16;
+            self.slots.push(Slot {
+                setting,
+                first: Val::Unset,
+                more: Vec::new(),
+            });
+            // At most one slot per setting, fewer than 255 settings.
+            self.slot_of[i] = self.slots.len() as u8;
             let last = self.slots.len() - 1;
-            return &mut self.slots[last].1;
+            return (&mut self.slots[last], true);
         }
-        &mut self.slots[k - 1].1
+        (&mut self.slots[k - 1], false)
     }
 
     /// The warnings printed so far, emptied.
     pub(crate) fn take_warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)
+            .into_iter()
+            .map(|(_, w)| w)
+            .collect()
     }
 
     fn unknown(&mut self, name: &[u8]) -> Applied {
@@ -312,6 +432,9 @@ struct Segment {
     first_line: usize,
 }
 
+/// `(file, start, end)`: a stretch of a loaded file.
+pub(crate) type FileSpan = (u32, u32, u32);
+
 /// A setting line's name span, value span, and whether the value span is
 /// already joined (see [`Shape::Setting`]).
 type Spans = ((usize, usize), (usize, usize), bool);
@@ -329,7 +452,27 @@ struct Evaluator<'s> {
     stack: Vec<Frame>,
     segments: Vec<Segment>,
     state: State,
+    /// Lines seen by the one-pass evaluation, across files, in Nix's
+    /// (spliced) order.
+    ordinal: u32,
+    /// Gated setting lines the one pass applies after all others were
+    /// read (see [`Evaluator::one_pass`]).
+    deferred: Vec<Deferred>,
 }
+
+/// A gated setting line left for after the one pass.
+struct Deferred {
+    file: u32,
+    line: lex::RawLine,
+    setting: u16,
+    append: bool,
+    spans: Spans,
+    order: u64,
+}
+
+/// The order key of a warning printed by a non-feature line: after every
+/// feature line's (which use the bare ordinal).
+const SECOND_PASS: u64 = 1 << 32;
 
 impl<'s> Evaluator<'s> {
     fn new(source: &'s dyn Source, minor: u8, conf_dir: Vec<u8>) -> Self {
@@ -342,6 +485,8 @@ impl<'s> Evaluator<'s> {
             stack: Vec::new(),
             segments: Vec::new(),
             state: State::new(minor),
+            ordinal: 0,
+            deferred: Vec::new(),
         }
     }
 
@@ -375,14 +520,51 @@ impl<'s> Evaluator<'s> {
         Ok(Some((self.files.len() - 1) as u32))
     }
 
-    fn run(&mut self, top: Vec<u8>) -> Result<(), ConfError> {
-        let Some(file) = self.load(&top, &top)? else {
-            return Ok(());
+    /// Load the top file, pushing its frame; `None` when it cannot be
+    /// read (Nix then reads nothing).
+    fn load_top(&mut self, top: &[u8]) -> Result<Option<u32>, ConfError> {
+        let Some(file) = self.load(top, top)? else {
+            return Ok(None);
         };
         self.stack.push(Frame {
-            label: top.clone(),
-            content: top,
+            label: top.to_vec(),
+            content: top.to_vec(),
         });
+        Ok(Some(file))
+    }
+
+    /// Evaluate in one pass over the lines. `Ok(false)`: the one pass
+    /// gave up (2.16+ only) and the state is to be thrown away.
+    fn run_fast(&mut self, top: &[u8]) -> Result<bool, ConfError> {
+        let Some(file) = self.load_top(top)? else {
+            return Ok(true);
+        };
+        if self.minor <= 15 {
+            self.sequential(file)?;
+            return Ok(true);
+        }
+        if !self.one_pass(file) {
+            return Ok(false);
+        }
+        for d in std::mem::take(&mut self.deferred) {
+            self.state.order = d.order;
+            let text = Rc::clone(&self.files[d.file as usize]);
+            let (value, span) = value_of(d.file, &text, &d.line, d.spans);
+            if self.state.apply(d.setting, d.append, &value, span).is_err() {
+                return Ok(false);
+            }
+        }
+        // Feature lines' warnings first, then the others', each group in
+        // line order (the sort is stable).
+        self.state.warnings.sort_by_key(|&(order, _)| order);
+        Ok(true)
+    }
+
+    /// Evaluate with the passes Nix makes.
+    fn run_reference(&mut self, top: Vec<u8>) -> Result<(), ConfError> {
+        let Some(file) = self.load_top(&top)? else {
+            return Ok(());
+        };
         match self.minor {
             0..=15 => self.sequential(file),
             16..=19 => self.per_file(file),
@@ -435,19 +617,12 @@ impl<'s> Evaluator<'s> {
         text: &[u8],
         line: &lex::RawLine,
         line_no: usize,
-        (name, value, joined): Spans,
+        spans: Spans,
     ) -> Result<(), ConfError> {
-        let base = line.start;
-        let n = &text[base + name.0..base + name.1];
-        let (v0, v1) = (base + value.0, base + value.1);
-        let result = if joined {
-            self.state
-                .set(n, &text[v0..v1], Some((file, v0 as u32, v1 as u32)))
-        } else {
-            let v = lex::join_tokens(&text[v0..v1]);
-            self.state.set(n, &v, None)
-        };
-        match result {
+        let (name, value, _) = spans;
+        let n = &text[line.start + name.0..line.start + name.1];
+        let (v, span) = value_of(file, text, line, spans);
+        match self.state.set(n, &v, span) {
             Ok(_) => Ok(()),
             Err(message) => Err(ConfError::Nix {
                 message,
@@ -544,8 +719,8 @@ impl<'s> Evaluator<'s> {
     /// at its position.
     fn sequential(&mut self, file: u32) -> Result<(), ConfError> {
         let text = Rc::clone(&self.files[file as usize]);
-        for (i, line) in lex::lines(&text).enumerate() {
-            match lex::shape(&text[line.start..line.code_end]) {
+        for (i, (line, shape)) in lex::scan(&text).enumerate() {
+            match shape {
                 Shape::Blank => {}
                 Shape::Setting {
                     name,
@@ -565,6 +740,84 @@ impl<'s> Evaluator<'s> {
             }
         }
         Ok(())
+    }
+
+    /// 2.16+ in one pass over the lines (across includes in 2.20+, in
+    /// Nix's spliced order), where Nix makes two: `experimental-features`
+    /// lines first, then the others.
+    ///
+    /// Only gated settings depend on the enabled features, and only the
+    /// feature lines change them; so feature lines and ungated settings
+    /// are applied as met, gated settings are kept for after the pass,
+    /// and each warning carries an order key (its line's ordinal, after
+    /// all feature lines for the others) that sorts the warnings into
+    /// Nix's order. `false`: the pass gave up, where it cannot tell what
+    /// Nix does: on any error (Nix may stop at an earlier problem of a
+    /// pass that has not happened yet) and on includes in 2.16–2.19
+    /// (which apply each file's passes in turn).
+    fn one_pass(&mut self, file: u32) -> bool {
+        let text = Rc::clone(&self.files[file as usize]);
+        for (line, shape) in lex::scan(&text) {
+            self.ordinal = self.ordinal.wrapping_add(1);
+            match shape {
+                Shape::Blank => {}
+                Shape::Setting {
+                    name,
+                    value,
+                    value_is_joined,
+                } => {
+                    let n = &text[line.start + name.0..line.start + name.1];
+                    let Some((setting, append)) = self.state.version.lookup(n) else {
+                        self.state.unknown(n);
+                        continue;
+                    };
+                    let spans = (name, value, value_is_joined);
+                    let is_feature =
+                        n == b"experimental-features" || n == b"extra-experimental-features";
+                    let order = if is_feature {
+                        u64::from(self.ordinal)
+                    } else {
+                        SECOND_PASS | u64::from(self.ordinal)
+                    };
+                    if !is_feature && self.state.is_gated(setting) {
+                        self.deferred.push(Deferred {
+                            file,
+                            line,
+                            setting,
+                            append,
+                            spans,
+                            order,
+                        });
+                        continue;
+                    }
+                    self.state.order = order;
+                    let (v, span) = value_of(file, &text, &line, spans);
+                    if self.state.apply(setting, append, &v, span).is_err() {
+                        return false;
+                    }
+                }
+                Shape::Include {
+                    ignore_missing,
+                    path,
+                } => {
+                    if self.minor < 20 {
+                        return false;
+                    }
+                    match self.include(file, &line, 0, path, ignore_missing) {
+                        Ok(Some(child)) => {
+                            if !self.one_pass(child) {
+                                return false;
+                            }
+                            self.stack.pop();
+                        }
+                        Ok(None) => {}
+                        Err(_) => return false,
+                    }
+                }
+                Shape::Invalid { .. } => return false,
+            }
+        }
+        true
     }
 
     /// 2.16–2.19: each file is read whole first (its includes applied while
@@ -679,27 +932,138 @@ impl<'s> Evaluator<'s> {
         Ok(())
     }
 
-    fn finish(self, network: Network) -> Effective {
-        let minor = self.minor;
-        let mut settings = BTreeMap::new();
-        for (index, slot) in &self.state.slots {
-            let def = &schema::defs()[usize::from(*index)];
-            if !slot.touched {
-                continue;
-            }
-            let ty = def.ty(minor);
-            let mut value = typed::print(ty, &slot.vals, &self.files, minor);
-            value = cli_override(def.name, ty, value, minor, network);
-            settings.insert(def.name.to_owned(), value);
+    fn finish(self, network: Network) -> Settings {
+        Settings {
+            version: self.state.version,
+            network,
+            files: self.files,
+            slot_of: self.state.slot_of,
+            slots: self.state.slots,
+            unknown: self.state.unknown,
+            warnings: self.state.warnings.into_iter().map(|(_, w)| w).collect(),
         }
-        let mut warnings = self.state.warnings;
-        for name in &self.state.unknown {
-            warnings.push(format!(
+    }
+}
+
+/// A setting line's value as Nix builds it (the tokens joined by single
+/// spaces), and its span in the loaded files when it is one.
+#[inline]
+fn value_of<'t>(
+    file: u32,
+    text: &'t [u8],
+    line: &lex::RawLine,
+    (_, value, joined): Spans,
+) -> (Cow<'t, [u8]>, Option<FileSpan>) {
+    let (v0, v1) = (line.start + value.0, line.start + value.1);
+    if joined {
+        // `load` refuses files whose offsets do not fit in 32 bits.
+        let span = (file, v0 as u32, v1 as u32);
+        (Cow::Borrowed(&text[v0..v1]), Some(span))
+    } else {
+        (Cow::Owned(lex::join_tokens(&text[v0..v1])), None)
+    }
+}
+
+/// The settings that nix.conf files set, applied as the target Nix
+/// applies them (includes, `extra-`, aliases, typed values, the
+/// experimental-feature passes): the settings map, with values kept as
+/// spans of the loaded files and printed the way `nix show-config`
+/// prints them only when asked for.
+///
+/// ```
+/// use nixconf_format::{apply_with, MemSource, Network, ShowOptions};
+/// let mut files = MemSource::new();
+/// files.insert("/etc/nix/nix.conf", "build-cores = 4\nextra-trusted-users = alice\n");
+/// let options = ShowOptions { version: "2.8.0".parse().unwrap(), network: Network::Offline };
+/// let settings = apply_with(&files, "/etc/nix".as_ref(), &options).unwrap();
+/// assert_eq!(settings.names().collect::<Vec<_>>(), ["cores", "trusted-users"]);
+/// assert_eq!(settings.get("trusted-users").as_deref(), Some("root alice"));
+/// assert_eq!(settings.get("max-jobs"), None);
+/// ```
+#[derive(Debug)]
+pub struct Settings {
+    version: &'static schema::Version,
+    network: Network,
+    files: Vec<Rc<Vec<u8>>>,
+    /// As [`State`] has them: walking `slot_of` in setting order (which
+    /// is the names' order) visits the slots sorted, with no sort.
+    slot_of: Vec<u8>,
+    slots: Vec<Slot>,
+    unknown: BTreeSet<Vec<u8>>,
+    warnings: Vec<String>,
+}
+
+impl Settings {
+    /// How many settings the files set.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether the files set nothing.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// The slots, sorted by setting.
+    fn sorted(&self) -> impl Iterator<Item = &Slot> + '_ {
+        self.slot_of
+            .iter()
+            .filter_map(|&k| usize::from(k).checked_sub(1))
+            .filter_map(|k| self.slots.get(k))
+    }
+
+    /// The canonical names of the settings the files set, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.sorted()
+            .map(|slot| schema::defs()[usize::from(slot.setting)].name)
+    }
+
+    /// The value of the setting with canonical name `name` as `nix
+    /// show-config` prints it, if the files set it.
+    pub fn get(&self, name: &str) -> Option<String> {
+        let setting = self.version.resolve(name.as_bytes())?;
+        let k = usize::from(*self.slot_of.get(usize::from(setting))?).checked_sub(1)?;
+        let slot = self.slots.get(k)?;
+        (schema::defs()[usize::from(setting)].name == name).then(|| self.print(slot))
+    }
+
+    /// Every setting the files set, with its printed value, sorted by
+    /// name.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, String)> + '_ {
+        self.sorted().map(|slot| {
+            let def = &schema::defs()[usize::from(slot.setting)];
+            (def.name, self.print(slot))
+        })
+    }
+
+    /// The warnings Nix printed, in its order (`warning: ` included).
+    pub fn warnings(&self) -> impl Iterator<Item = String> + '_ {
+        let unknown = self.unknown.iter().map(|name| {
+            format!(
                 "warning: unknown setting '{}'",
                 String::from_utf8_lossy(name)
-            ));
+            )
+        });
+        self.warnings.iter().cloned().chain(unknown)
+    }
+
+    /// Everything printed: the settings map and the warnings.
+    pub fn to_effective(&self) -> Effective {
+        Effective {
+            settings: self
+                .iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect(),
+            warnings: self.warnings().collect(),
         }
-        Effective { settings, warnings }
+    }
+
+    fn print(&self, slot: &Slot) -> String {
+        let minor = self.version.minor;
+        let def = &schema::defs()[usize::from(slot.setting)];
+        let ty = self.version.infos[usize::from(slot.setting)].ty;
+        let value = typed::print(ty, &slot.first, &slot.more, &self.files, minor);
+        cli_override(def.name, ty, value, minor, self.network)
     }
 }
 
@@ -729,5 +1093,178 @@ fn cli_override(name: &str, ty: Ty, value: String, minor: u8, network: Network) 
         "connect-timeout" => "1".to_owned(),
         "narinfo-cache-meta-ttl" if minor >= 34 => u32::MAX.to_string(),
         _ => value,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Names that exercise every path of the one pass: feature lines,
+    /// gated settings, the deprecated boolean that sets another setting,
+    /// `extra-`, aliases, unknown names.
+    const NAMES: &[&str] = &[
+        "experimental-features",
+        "extra-experimental-features",
+        "accept-flake-config",
+        "flake-registry",
+        "commit-lockfile-summary",
+        "commit-lock-file-summary",
+        "auto-allocate-uids",
+        "impure-env",
+        "warn-short-path-literals",
+        "lint-short-path-literals",
+        "max-jobs",
+        "build-max-jobs",
+        "cores",
+        "substituters",
+        "extra-substituters",
+        "binary-caches",
+        "trusted-users",
+        "extra-trusted-users",
+        "sandbox",
+        "sandbox-paths",
+        "extra-sandbox-paths",
+        "access-tokens",
+        "extra-access-tokens",
+        "min-free",
+        "download-attempts",
+        "plugin-files",
+        "extra-cores",
+        "foo-bar",
+    ];
+
+    const VALUES: &[&str] = &[
+        "",
+        "true",
+        "false",
+        "1",
+        "12K",
+        "x",
+        "flakes",
+        "nix-command flakes",
+        "ca-derivations  no-such-feature",
+        "auto-allocate-uids configurable-impure-env",
+        "/a=/b /c?",
+        "a=b c=d",
+        "https://cache.nixos.org/",
+        "/nix/../store",
+    ];
+
+    /// Lines of a file in a tree of `nix.conf`, `a.conf`, `sub/b.conf`.
+    /// Lines every version accepts (or ignores with a warning).
+    const VALID: &[&str] = &[
+        "experimental-features = nix-command flakes",
+        "experimental-features = auto-allocate-uids no-such-feature",
+        "extra-experimental-features = configurable-impure-env",
+        "extra-experimental-features = flakes",
+        "experimental-features =",
+        "accept-flake-config = true",
+        "flake-registry = /etc/registry.json",
+        "commit-lockfile-summary = msg",
+        "auto-allocate-uids = true",
+        "impure-env = A=b",
+        "warn-short-path-literals = true",
+        "max-jobs = 4",
+        "build-max-jobs = 2",
+        "cores  =  3",
+        "substituters = https://a/ https://b/",
+        "extra-substituters = https://c/",
+        "trusted-users = root  @wheel",
+        "extra-trusted-users = alice",
+        "sandbox-paths = /bin/sh=/x",
+        "extra-access-tokens = github.com=abc",
+        "foo-bar = 1",
+    ];
+
+    fn line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            24 => (0..VALID.len()).prop_map(|i| VALID[i].to_owned()),
+            3 => (0..NAMES.len(), 0..VALUES.len(), 0..4usize).prop_map(|(n, v, ws)| {
+                let sep = [" = ", "\t=  ", " = ", " =\t"][ws];
+                format!("{}{sep}{}", NAMES[n], VALUES[v])
+            }),
+            2 => Just("# comment = 1".to_owned()),
+            1 => Just(String::new()),
+            1 => prop_oneof![
+                Just("include a.conf"),
+                Just("!include sub/b.conf"),
+                Just("!include missing.conf"),
+                Just("include missing.conf"),
+                Just("include ../nix/nix.conf"),
+            ]
+            .prop_map(str::to_owned),
+            1 => prop_oneof![Just("cores 3"), Just("lonely"), Just("include a b")].prop_map(str::to_owned),
+        ]
+    }
+
+    fn file() -> impl Strategy<Value = String> {
+        proptest::collection::vec(line(), 0..12).prop_map(|lines| lines.join("\n"))
+    }
+
+    /// The outcome of evaluating `files` for 2.`minor` with `mode`, and
+    /// whether the one pass finished without falling back.
+    fn outcome(files: &MemSource, minor: u8, mode: Mode) -> (String, bool) {
+        let options = ShowOptions {
+            version: NixVersion::from_minor(minor),
+            network: Network::Offline,
+        };
+        let one_pass = mode == Mode::Fast && {
+            let mut eval = Evaluator::new(files, minor, b"/etc/nix".to_vec());
+            matches!(eval.run_fast(b"/etc/nix/nix.conf"), Ok(true))
+        };
+        let text = match evaluate(files, "/etc/nix".as_ref(), &options, mode) {
+            Ok(settings) => format!("{:?}", settings.to_effective()),
+            Err(e) => format!("error {e} at {:?}", e.location()),
+        };
+        (text, one_pass)
+    }
+
+    /// The one pass (with its fallbacks) gives what Nix's passes give, on
+    /// random trees; and it does finish on its own often enough for that
+    /// to mean something, warnings included.
+    #[test]
+    fn one_pass_agrees_with_nix_passes() {
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(3000));
+        let finished = std::cell::Cell::new(0);
+        let with_warnings = std::cell::Cell::new(0);
+        let minor = prop_oneof![Just(8u8), Just(15), 16..=35u8];
+        runner
+            .run(&(file(), file(), file(), minor), |(top, a, b, minor)| {
+                let mut files = MemSource::new();
+                files.insert("/etc/nix/nix.conf", top.as_bytes());
+                files.insert("/etc/nix/a.conf", a.as_bytes());
+                files.insert("/etc/nix/sub/b.conf", b.as_bytes());
+                let (fast, one_pass) = outcome(&files, minor, Mode::Fast);
+                let (reference, _) = outcome(&files, minor, Mode::Reference);
+                if one_pass && minor >= 16 {
+                    finished.set(finished.get() + 1);
+                    if fast.contains("warning: ") {
+                        with_warnings.set(with_warnings.get() + 1);
+                    }
+                }
+                prop_assert_eq!(
+                    fast,
+                    reference,
+                    "2.{}\n--- nix.conf\n{}\n--- a.conf\n{}\n--- sub/b.conf\n{}",
+                    minor,
+                    top,
+                    a,
+                    b
+                );
+                Ok(())
+            })
+            .unwrap();
+        assert!(
+            finished.get() > 500,
+            "{} one passes finished",
+            finished.get()
+        );
+        assert!(
+            with_warnings.get() > 250,
+            "{} with warnings",
+            with_warnings.get()
+        );
     }
 }

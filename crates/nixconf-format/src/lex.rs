@@ -206,6 +206,171 @@ fn scan_value(code: &[u8], v0: usize) -> (usize, bool) {
     }
 }
 
+/// Lines of `text` with their shapes, in one pass over the bytes: the same
+/// result as [`lines`] followed by [`shape`] on each line's code (a
+/// property test checks that), without scanning a line twice.
+pub(crate) fn scan(text: &[u8]) -> Scan<'_> {
+    Scan { text, pos: 0 }
+}
+
+/// Iterator behind [`scan`].
+#[derive(Debug)]
+pub(crate) struct Scan<'a> {
+    text: &'a [u8],
+    pos: usize,
+}
+
+/// Bit 7 of each byte of the result is set where the byte of `word` can
+/// end a token: a byte `<= 0x20` (whitespace candidates) or `#`. Only the
+/// lowest flagged byte is exact, which is all the callers use.
+#[inline]
+fn stop_bits(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let low = word.wrapping_sub(ONES * 0x21) & !word;
+    let hash = word ^ (ONES * u64::from(b'#'));
+    let is_hash = hash.wrapping_sub(ONES) & !hash;
+    (low | is_hash) & HIGHS
+}
+
+/// Whether `b` ends a token of a line's code: whitespace (`\n` included)
+/// or the `#` that starts a comment.
+#[inline]
+fn ends_token(b: u8) -> bool {
+    is_ws(b) || b == b'#'
+}
+
+/// The end of the token of a line's code that starts at `i`.
+#[inline]
+fn token_end(text: &[u8], mut i: usize) -> usize {
+    loop {
+        // Eight bytes at a time while none of them can end the token.
+        while let Some(w) = word_at(text, i) {
+            let bits = stop_bits(w);
+            if bits != 0 {
+                i += (bits.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
+        match text.get(i) {
+            Some(&b) if !ends_token(b) => i += 1,
+            _ => return i,
+        }
+    }
+}
+
+/// Skip spaces, tabs and CRs (whitespace that does not end the line).
+#[inline]
+fn skip_blanks(text: &[u8], mut i: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\r') = text.get(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Whether a line's code ends at `i` (end of text, `\n` or `#`).
+#[inline]
+fn code_ends(text: &[u8], i: usize) -> bool {
+    matches!(text.get(i), None | Some(b'\n' | b'#'))
+}
+
+impl Scan<'_> {
+    /// The line starting at `start` whose code ends at `code_end`: finds
+    /// its end and moves past it.
+    #[inline]
+    fn finish(&mut self, start: usize, code_end: usize) -> RawLine {
+        let text = self.text;
+        let end = match text.get(code_end) {
+            Some(b'#') => memchr(b'\n', &text[code_end..]).map_or(text.len(), |j| code_end + j),
+            _ => code_end.min(text.len()),
+        };
+        self.pos = end + 1;
+        RawLine {
+            start,
+            code_end,
+            end,
+        }
+    }
+
+    /// The rare shapes (syntax errors, includes): split the line the
+    /// plain way and classify it with [`shape`].
+    #[cold]
+    fn slow(&mut self, start: usize) -> (RawLine, Shape) {
+        let mut rest = lines(&self.text[start..]);
+        let line = rest.next().unwrap_or(RawLine {
+            start: 0,
+            code_end: 0,
+            end: 0,
+        });
+        let line = RawLine {
+            start: start + line.start,
+            code_end: start + line.code_end,
+            end: start + line.end,
+        };
+        self.pos = line.end + 1;
+        (line, shape(&self.text[line.start..line.code_end]))
+    }
+}
+
+impl Iterator for Scan<'_> {
+    type Item = (RawLine, Shape);
+
+    #[inline]
+    fn next(&mut self) -> Option<(RawLine, Shape)> {
+        let text = self.text;
+        let start = self.pos;
+        if start >= text.len() {
+            return None;
+        }
+        let n0 = skip_blanks(text, start);
+        if code_ends(text, n0) {
+            return Some((self.finish(start, n0), Shape::Blank));
+        }
+        let n1 = token_end(text, n0);
+        let t1 = skip_blanks(text, n1);
+        if code_ends(text, t1) {
+            return Some(self.slow(start));
+        }
+        let name = &text[n0..n1];
+        if name == b"include" || name == b"!include" {
+            return Some(self.slow(start));
+        }
+        // The second token must be exactly `=`.
+        if text[t1] != b'=' || !text.get(t1 + 1).map_or(true, |&b| ends_token(b)) {
+            return Some(self.slow(start));
+        }
+        let v0 = skip_blanks(text, t1 + 1);
+        // Walk the value's tokens; `joined` stays true while every gap
+        // between two tokens is one space.
+        let mut joined = true;
+        let mut v1 = v0;
+        let mut i = v0;
+        while !code_ends(text, i) {
+            i = token_end(text, i);
+            v1 = i;
+            if text.get(i) == Some(&b' ') && !text.get(i + 1).map_or(true, |&b| ends_token(b)) {
+                i += 1;
+                continue;
+            }
+            let next = skip_blanks(text, i);
+            if code_ends(text, next) {
+                i = next;
+                break;
+            }
+            joined = false;
+            i = next;
+        }
+        let line = self.finish(start, i);
+        let shape = Shape::Setting {
+            name: (n0 - start, n1 - start),
+            value: (v0 - start, v1 - start),
+            value_is_joined: joined,
+        };
+        Some((line, shape))
+    }
+}
+
 /// The tokens of `v` joined by single spaces, as Nix builds a value.
 pub(crate) fn join_tokens(v: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(v.len());
@@ -321,6 +486,59 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// The one-pass scanner agrees with splitting lines then classifying.
+    fn scan_agrees(text: &[u8]) -> Result<(), proptest::test_runner::TestCaseError> {
+        let plain: Vec<(RawLine, Shape)> = lines(text)
+            .map(|l| (l, shape(&text[l.start..l.code_end])))
+            .collect();
+        let fast: Vec<(RawLine, Shape)> = scan(text).collect();
+        proptest::prop_assert_eq!(fast, plain, "{:?}", String::from_utf8_lossy(text));
+        Ok(())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5000))]
+
+        #[test]
+        fn scan_agrees_with_lines_and_shape(
+            pieces in proptest::collection::vec(proptest::prop_oneof![
+                proptest::strategy::Just(&b" "[..]), proptest::strategy::Just(&b"  "[..]),
+                proptest::strategy::Just(&b"\t"[..]), proptest::strategy::Just(&b"\r"[..]),
+                proptest::strategy::Just(&b"\n"[..]), proptest::strategy::Just(&b"#"[..]),
+                proptest::strategy::Just(&b"="[..]), proptest::strategy::Just(&b" = "[..]),
+                proptest::strategy::Just(&b"include"[..]), proptest::strategy::Just(&b"!include"[..]),
+                proptest::strategy::Just(&b"max-jobs"[..]), proptest::strategy::Just(&b"a"[..]),
+                proptest::strategy::Just(&b"abcdefghijklmnopq"[..]),
+                proptest::strategy::Just(&b"\x0c"[..]), proptest::strategy::Just(&b"\x00"[..]),
+                proptest::strategy::Just(&b"\xff"[..]), proptest::strategy::Just(&b"\xa3"[..]),
+            ], 0..40)
+        ) {
+            scan_agrees(&pieces.concat())?;
+        }
+
+        #[test]
+        fn scan_agrees_on_any_bytes(text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120)) {
+            scan_agrees(&text)?;
+        }
+    }
+
+    #[test]
+    fn scan_examples() {
+        for text in [
+            &b""[..],
+            b"\n",
+            b"a = b",
+            b"a = b\n",
+            b"a = b # c\n  d = e  f\t\n#x\n\ninclude x\n",
+            b"trusted-public-keys = cache.nixos.org-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY= x\n",
+            b"a =#\n",
+            b"a =\x0cb\n",
+            b"a = b\x0c c  \r\n",
+        ] {
+            scan_agrees(text).unwrap();
+        }
     }
 
     #[test]

@@ -40,7 +40,10 @@ mod xp;
 pub use check::{check, Diagnostic, Severity};
 pub use document::{Document, EditError, Line, LineKind};
 pub use error::{ConfError, Location};
-pub use eval::{show, show_with, Effective, FsSource, MemSource, Network, ShowOptions, Source};
+pub use eval::{
+    apply, apply_with, show, show_with, Effective, FsSource, MemSource, Network, Settings,
+    ShowOptions, Source,
+};
 pub use show::{as_logged, newest_version, show_json};
 pub use value::{float_to_string, render_key, render_setting, ConfValue};
 pub use version::{compare_versions, NixVersion, VersionError};

@@ -2,6 +2,8 @@
 //! their types and aliases. The data is generated (`schema_generated.rs`);
 //! this module holds the types it is written in and the lookups.
 
+use std::sync::OnceLock;
+
 use crate::schema_generated::{DEFS, HASH_SEED, HASH_TABLE, SPELLINGS};
 
 pub(crate) use crate::schema_generated::NEWEST_MINOR;
@@ -152,11 +154,211 @@ pub(crate) fn defs() -> &'static [Def] {
     &DEFS
 }
 
+/// One setting as one Nix version has it, computed once per version.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Info {
+    /// [`Def::ty`].
+    pub ty: Ty,
+    /// [`Def::is_appendable`].
+    pub appendable: bool,
+    /// [`Def::gate`]: the feature's name and its bit in
+    /// [`crate::xp::bit`]'s numbering (`None` when the version does not
+    /// know the feature, so it can never be enabled).
+    pub gate: Option<(&'static str, Option<u32>)>,
+    /// [`Def::default_text`].
+    pub default: Option<&'static str>,
+}
+
+/// Name resolution and per-setting facts for one Nix version.
+#[derive(Debug)]
+pub(crate) struct Version {
+    pub minor: u8,
+    /// By spelling index: the setting the name means, or [`NONE`].
+    resolved: Vec<u16>,
+    /// By setting index.
+    pub infos: Vec<Info>,
+    /// Every name this version accepts, `extra-` forms included.
+    names: NameTable,
+}
+
+/// An open-addressing hash table from every name a version accepts to
+/// what it sets: one probe, usually, and a comparison of two words.
+#[derive(Debug)]
+struct NameTable {
+    slots: Vec<NameSlot>,
+    /// The names, for comparing those longer than 16 bytes.
+    names: Vec<Vec<u8>>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct NameSlot {
+    /// 0 for an empty slot.
+    len: u32,
+    head: u64,
+    tail: u64,
+    setting: u16,
+    append: bool,
+    name: u32,
+}
+
+/// The name's first 8 bytes and (if longer than 8) its last 8, each
+/// little-endian and zero-padded: for names up to 16 bytes, equal words
+/// and lengths mean equal names.
+#[inline]
+fn name_words(name: &[u8]) -> (u64, u64) {
+    match <[u8; 8]>::try_from(name.get(..8).unwrap_or_default()) {
+        Ok(head) => {
+            let tail = name.len().checked_sub(8).map_or([0; 8], |k| {
+                <[u8; 8]>::try_from(&name[k..]).unwrap_or_default()
+            });
+            let tail = if name.len() > 8 {
+                u64::from_le_bytes(tail)
+            } else {
+                0
+            };
+            (u64::from_le_bytes(head), tail)
+        }
+        Err(_) => (load_le(name), 0),
+    }
+}
+
+#[inline]
+fn table_hash(len: usize, head: u64, tail: u64) -> usize {
+    let h =
+        (head ^ tail.rotate_left(23) ^ ((len as u64) << 57)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 40) as usize
+}
+
+impl NameTable {
+    /// Room for `n` names at most one third full.
+    fn with_room(n: usize) -> NameTable {
+        let size = (3 * n).next_power_of_two().max(16);
+        NameTable {
+            slots: vec![NameSlot::default(); size],
+            names: Vec::new(),
+        }
+    }
+
+    /// Add `name` unless present.
+    fn insert(&mut self, name: Vec<u8>, setting: u16, append: bool) {
+        if self.get(&name).is_some() {
+            return;
+        }
+        let (head, tail) = name_words(&name);
+        let mask = self.slots.len() - 1;
+        let mut i = table_hash(name.len(), head, tail) & mask;
+        while self.slots[i].len != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = NameSlot {
+            len: name.len() as u32,
+            head,
+            tail,
+            setting,
+            append,
+            name: self.names.len() as u32,
+        };
+        self.names.push(name);
+    }
+
+    #[inline]
+    fn get(&self, name: &[u8]) -> Option<(u16, bool)> {
+        let (head, tail) = name_words(name);
+        let mask = self.slots.len() - 1;
+        let mut i = table_hash(name.len(), head, tail) & mask;
+        loop {
+            let slot = self.slots.get(i)?;
+            if slot.len == 0 {
+                return None;
+            }
+            if slot.len as usize == name.len()
+                && slot.head == head
+                && slot.tail == tail
+                && (name.len() <= 16
+                    || self.names.get(slot.name as usize).map(Vec::as_slice) == Some(name))
+            {
+                return Some((slot.setting, slot.append));
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
+/// No setting.
+const NONE: u16 = u16::MAX;
+
+impl Version {
+    fn build(minor: u8) -> Version {
+        let resolved = SPELLINGS
+            .iter()
+            .map(|s| resolve_spelling(s, minor).unwrap_or(NONE))
+            .collect();
+        let infos = DEFS
+            .iter()
+            .map(|d| Info {
+                ty: d.ty(minor),
+                appendable: d.is_appendable(minor),
+                gate: d
+                    .gate(minor)
+                    .map(|f| (f, crate::xp::bit(f.as_bytes(), minor))),
+                default: d.default_text(minor),
+            })
+            .collect();
+        let mut version = Version {
+            minor,
+            resolved,
+            infos,
+            names: NameTable::with_room(2 * SPELLINGS.len()),
+        };
+        // Names as spelled first: they win over an `extra-` reading.
+        for (s, &i) in SPELLINGS.iter().zip(&version.resolved) {
+            if i != NONE {
+                version.names.insert(s.name.as_bytes().to_vec(), i, false);
+            }
+        }
+        if minor >= 4 {
+            for (s, &i) in SPELLINGS.iter().zip(&version.resolved) {
+                if i != NONE && version.infos[usize::from(i)].appendable {
+                    let name = [b"extra-".as_slice(), s.name.as_bytes()].concat();
+                    version.names.insert(name, i, true);
+                }
+            }
+        }
+        version
+    }
+
+    /// What `name` sets in this version: the setting, and whether it
+    /// appends (`extra-NAME`); `None` for an unknown name.
+    #[inline]
+    pub fn lookup(&self, name: &[u8]) -> Option<(u16, bool)> {
+        self.names.get(name)
+    }
+
+    /// [`resolve`] for this version.
+    #[inline]
+    pub fn resolve(&self, name: &[u8]) -> Option<u16> {
+        let i = *self.resolved.get(spelling_index(name)?)?;
+        (i != NONE).then_some(i)
+    }
+}
+
+/// The table for 2.`minor` (built on first use; `minor` at most
+/// [`NEWEST_MINOR`]).
+pub(crate) fn version(minor: u8) -> &'static Version {
+    static TABLES: [OnceLock<Version>; NEWEST_MINOR as usize + 1] =
+        [const { OnceLock::new() }; NEWEST_MINOR as usize + 1];
+    let minor = minor.min(NEWEST_MINOR);
+    TABLES[usize::from(minor)].get_or_init(|| Version::build(minor))
+}
+
 /// The setting `name` (canonical or alias) means in 2.`minor`, with no
 /// `extra-` handling.
 #[inline]
 pub(crate) fn resolve(name: &[u8], minor: u8) -> Option<u16> {
-    let spelling = spelling(name)?;
+    resolve_spelling(spelling(name)?, minor)
+}
+
+fn resolve_spelling(spelling: &Spelling, minor: u8) -> Option<u16> {
     if let Some(i) = spelling.setting {
         if DEFS[usize::from(i)].exists_in(minor) {
             return Some(i);
@@ -171,9 +373,15 @@ pub(crate) fn resolve(name: &[u8], minor: u8) -> Option<u16> {
 
 #[inline]
 fn spelling(name: &[u8]) -> Option<&'static Spelling> {
-    let slot = HASH_TABLE[name_hash(name, HASH_SEED)];
-    let spelling = SPELLINGS.get(usize::from(slot))?;
-    (spelling.name.as_bytes() == name).then_some(spelling)
+    SPELLINGS.get(spelling_index(name)?)
+}
+
+/// The index in `SPELLINGS` of `name`, if it is one.
+#[inline]
+fn spelling_index(name: &[u8]) -> Option<usize> {
+    let slot = usize::from(HASH_TABLE[name_hash(name, HASH_SEED)]);
+    let spelling = SPELLINGS.get(slot)?;
+    (spelling.name.as_bytes() == name).then_some(slot)
 }
 
 /// Every name (canonical and alias) that 2.`minor` accepts, sorted.
@@ -254,6 +462,55 @@ mod tests {
         assert_eq!(name(resolve(b"darwin-log-sandbox-violations", 8)), None);
         assert_eq!(name(resolve(b"build-repeat", 12)), Some("repeat"));
         assert_eq!(name(resolve(b"build-repeat", 13)), None);
+    }
+
+    /// What `name` sets in 2.`minor`, by Nix's rule: the name as
+    /// spelled, else `extra-` and an appendable setting.
+    fn lookup_by_rule(name: &[u8], minor: u8) -> Option<(u16, bool)> {
+        if let Some(i) = resolve(name, minor) {
+            return Some((i, false));
+        }
+        let base = name.strip_prefix(b"extra-").filter(|_| minor >= 4)?;
+        resolve(base, minor)
+            .filter(|&i| DEFS[usize::from(i)].is_appendable(minor))
+            .map(|i| (i, true))
+    }
+
+    /// The per-version name tables agree with the rule on every name
+    /// and its `extra-` form, and know nothing else.
+    #[test]
+    fn version_tables_agree_with_resolve() {
+        for minor in 0..=NEWEST_MINOR {
+            let v = version(minor);
+            for s in SPELLINGS.iter() {
+                let name = s.name.as_bytes();
+                assert_eq!(v.resolve(name), resolve(name, minor));
+                assert_eq!(
+                    v.lookup(name),
+                    lookup_by_rule(name, minor),
+                    "{} in 2.{minor}",
+                    s.name
+                );
+                let extra = [b"extra-".as_slice(), name].concat();
+                assert_eq!(
+                    v.lookup(&extra),
+                    lookup_by_rule(&extra, minor),
+                    "extra-{} in 2.{minor}",
+                    s.name
+                );
+            }
+            for unknown in [
+                "",
+                "x",
+                "extra-",
+                "extra-x",
+                "max-jobz",
+                "max-jobs-",
+                "cores\0",
+            ] {
+                assert_eq!(v.lookup(unknown.as_bytes()), None);
+            }
+        }
     }
 
     /// The appendability rule agrees with the reference's own column.

@@ -84,7 +84,11 @@ pub(crate) fn parse(
             .ok_or_else(invalid_int),
         Ty::MaxJobs => {
             if v == b"auto" {
-                let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+                // Asking the system is slow (cgroup files); the answer
+                // does not change while nixconf runs.
+                static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+                let n = *CPUS
+                    .get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
                 return Ok(Parsed::Val(Val::Num(n.max(1) as i128)));
             }
             parse_int(v, IntKind::U32, minor, false)
@@ -184,6 +188,31 @@ pub(crate) fn parse(
         | Ty::StoreRefList
         | Ty::StoreRefSet => Ok(Parsed::Raw),
     }
+}
+
+/// The common case of [`parse_int`], the same in every version: up to 18
+/// ASCII digits, nothing else (no sign, no unit, no whitespace). `None`
+/// when `s` is not such a value or is out of range; [`parse_int`] then
+/// decides.
+#[inline]
+pub(crate) fn parse_plain_digits(s: &[u8], kind: IntKind) -> Option<i128> {
+    if s.is_empty() || s.len() > 18 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &b in s {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + u64::from(d);
+    }
+    let max = match kind {
+        IntKind::U32 => u64::from(u32::MAX),
+        IntKind::U64 => u64::MAX,
+        IntKind::I64 => i64::MAX as u64,
+    };
+    (n <= max).then_some(i128::from(n))
 }
 
 /// Nix's integer parsing for one setting, by version:
@@ -288,9 +317,16 @@ pub(crate) fn canon_path(p: &[u8]) -> Vec<u8> {
 
 /// The value `nix show-config` prints for a setting whose assignments
 /// since the last plain `=` are `vals` (oldest first).
-pub(crate) fn print(ty: Ty, vals: &[Val], files: &[std::rc::Rc<Vec<u8>>], minor: u8) -> String {
-    let last = vals.last();
-    let all_tokens = || vals.iter().flat_map(|v| tokens(v.bytes(files)));
+pub(crate) fn print(
+    ty: Ty,
+    first: &Val,
+    more: &[Val],
+    files: &[std::rc::Rc<Vec<u8>>],
+    minor: u8,
+) -> String {
+    let last = Some(more.last().unwrap_or(first));
+    let vals = || std::iter::once(first).chain(more);
+    let all_tokens = || vals().flat_map(|v| tokens(v.bytes(files)));
     let out: Vec<u8> = match ty {
         Ty::Bool | Ty::DeprecatedWarn => match last {
             Some(Val::Num(0)) => b"false".to_vec(),
@@ -340,7 +376,7 @@ pub(crate) fn print(ty: Ty, vals: &[Val], files: &[std::rc::Rc<Vec<u8>>], minor:
         }
         Ty::PathsInChroot => {
             let mut map: BTreeMap<Vec<u8>, (Vec<u8>, bool)> = BTreeMap::new();
-            for v in vals {
+            for v in vals() {
                 let mut one: BTreeMap<Vec<u8>, (Vec<u8>, bool)> = BTreeMap::new();
                 let mut toks: Vec<&[u8]> = tokens(v.bytes(files)).collect();
                 toks.sort_unstable();
@@ -423,6 +459,31 @@ mod tests {
         // istringstream skips a leading form feed; lexical_cast does not.
         assert_eq!(u32_("\x0c7", 5), Some(7));
         assert_eq!(u32_("\x0c7", 6), None);
+        // The quick path agrees wherever it answers.
+        for s in [
+            "0",
+            "007",
+            "4294967295",
+            "4294967296",
+            "999999999999999999",
+            "+1",
+            "1K",
+            "",
+        ] {
+            for kind in [IntKind::U32, IntKind::U64, IntKind::I64] {
+                if let Some(n) = parse_plain_digits(s.as_bytes(), kind) {
+                    for minor in [2, 8, 23, 35] {
+                        assert_eq!(
+                            parse_int(s.as_bytes(), kind, minor, minor >= 23),
+                            Some(n),
+                            "{s}"
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(parse_plain_digits(b"4294967296", IntKind::U32), None);
+        assert_eq!(parse_plain_digits(b"+1", IntKind::U32), None);
         let i64_ = |s: &str| parse_int(s.as_bytes(), IntKind::I64, 8, false);
         assert_eq!(i64_("-5"), Some(-5));
         assert_eq!(i64_("9223372036854775808"), None);

@@ -5,6 +5,7 @@
 //! `nix show-config` prints the enabled set sorted by name.
 
 /// `(name, first minor, last minor)`.
+/// At most 32 (a `u32` holds the enabled set).
 const FEATURES: &[(&str, u8, u8)] = &[
     ("auto-allocate-uids", 12, 35),
     ("blake3-hashes", 27, 35),
@@ -34,12 +35,27 @@ const FEATURES: &[(&str, u8, u8)] = &[
 
 /// Whether 2.`minor` knows the feature `name`.
 pub(crate) fn is_known(name: &[u8], minor: u8) -> bool {
+    bit(name, minor).is_some()
+}
+
+/// The bit of feature `name` in a set of enabled features for 2.`minor`,
+/// if that version knows it.
+pub(crate) fn bit(name: &[u8], minor: u8) -> Option<u32> {
     FEATURES
         .iter()
-        .any(|&(n, first, last)| n.as_bytes() == name && first <= minor && minor <= last)
+        .position(|&(n, first, last)| n.as_bytes() == name && first <= minor && minor <= last)
+        .map(|i| 1 << i)
 }
 
 /// From 2.19, enabling `flakes` also enables `fetch-tree`.
 pub(crate) fn implied_by(name: &[u8], minor: u8) -> Option<&'static str> {
     (name == b"flakes" && minor >= 19).then_some("fetch-tree")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn features_fit_a_u32_set() {
+        assert!(super::FEATURES.len() <= 32);
+    }
 }

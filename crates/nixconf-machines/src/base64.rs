@@ -4,10 +4,25 @@
 /// Nix ≥ 2.4 (`base64Decode`): every character before the first `=` must
 /// be in the base64 alphabet. Returns the first offending character.
 pub(crate) fn first_bad_char(s: &str) -> Option<char> {
-    s.chars()
-        .take_while(|&c| c != '=')
-        .find(|&c| !(c.is_ascii_alphanumeric() || c == '+' || c == '/'))
+    let i = s.bytes().position(|b| !BASE64_ALPHABET[b as usize])?;
+    if s.as_bytes()[i] == b'=' {
+        return None;
+    }
+    // Every byte before `i` is ASCII, so `i` starts a character.
+    s.get(i..).and_then(|rest| rest.chars().next())
 }
+
+/// The base64 alphabet (`=` is not in it, so the search stops there).
+const BASE64_ALPHABET: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+        c += 1;
+    }
+    t
+};
 
 /// A strict standard base64 decode (padding optional), or `None`.
 pub(crate) fn decode(s: &str) -> Option<Vec<u8>> {

@@ -1,5 +1,6 @@
 //! What Nix accepts but users regret, each with a fix.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -9,6 +10,7 @@ use crate::base64;
 use crate::num;
 use crate::parse::Located;
 use crate::rules::Rules;
+use crate::uri;
 use crate::SpeedFactor;
 
 /// The kinds of lint.
@@ -94,11 +96,21 @@ impl fmt::Display for Lint {
 /// ```
 pub fn lint(machines: &[Located], version: &NixVersion) -> Vec<Lint> {
     let rules = Rules::for_version(version);
+    let modern = version.is_at_least("2.4pre");
+    let ports_work = version.is_at_least("2.31pre");
     let mut out = Vec::new();
     let mut hosts: BTreeMap<String, (String, usize)> = BTreeMap::new();
     for loc in machines {
         let m = &loc.machine;
-        let view = m.nix_view(version, "x86_64-linux");
+        // What Nix makes of the two columns the lints below look at
+        // (cheaper than a whole `nix_view`).
+        let max_jobs = m.max_jobs().unwrap_or(if rules.perl { 0 } else { 1 });
+        let written = m.store_uri();
+        let store_uri: Cow<str> = if !rules.perl && uri::gets_ssh_prefix(written, modern) {
+            Cow::Owned(format!("ssh://{written}"))
+        } else {
+            Cow::Borrowed(written)
+        };
         let mut push = |kind: LintKind, message: String, fix: String| {
             out.push(Lint {
                 file: loc.file.clone(),
@@ -108,7 +120,7 @@ pub fn lint(machines: &[Located], version: &NixVersion) -> Vec<Lint> {
                 fix,
             })
         };
-        if view.max_jobs == 0 {
+        if max_jobs == 0 {
             let message = if rules.perl && m.max_jobs().is_none() {
                 "maxJobs is unset, which build-remote.pl reads as 0: Nix never builds there"
                     .to_owned()
@@ -121,7 +133,11 @@ pub fn lint(machines: &[Located], version: &NixVersion) -> Vec<Lint> {
                 "set maxJobs (column #3) to at least 1, or remove the machine".into(),
             );
         }
+        let mut seen = std::collections::BTreeSet::new();
         for s in m.systems() {
+            if !seen.insert(s) {
+                continue;
+            }
             if let Some(fix) = arch_os_fix(s) {
                 push(
                     LintKind::SystemNotArchOs,
@@ -176,18 +192,13 @@ pub fn lint(machines: &[Located], version: &NixVersion) -> Vec<Lint> {
                 format!("write a whole number such as {rounded}, or target Nix 2.20 or later"),
             );
         }
-        let written = m.store_uri();
-        if !rules.perl && view.store_uri.starts_with("ssh-ng://") && !version.is_at_least("2.4pre")
-        {
+        if !rules.perl && store_uri.starts_with("ssh-ng://") && !modern {
             push(
                 LintKind::ProtocolTooNew,
                 format!(
                     "'{written}' uses ssh-ng, which Nix {version} cannot use for remote builds"
                 ),
-                format!(
-                    "use ssh://{}",
-                    view.store_uri.trim_start_matches("ssh-ng://")
-                ),
+                format!("use ssh://{}", store_uri.trim_start_matches("ssh-ng://")),
             );
         }
         if rules.perl && written.contains("://") {
@@ -209,12 +220,8 @@ pub fn lint(machines: &[Located], version: &NixVersion) -> Vec<Lint> {
                 format!("write ssh://{written}"),
             );
         }
-        if let Some(host) = ssh_host(&view.store_uri) {
-            if host.port
-                && !rules.perl
-                && version.is_at_least("2.4pre")
-                && !version.is_at_least("2.31pre")
-            {
+        if let Some(host) = ssh_host(&store_uri) {
+            if host.port && !rules.perl && modern && !ports_work {
                 push(
                     LintKind::PortIgnored,
                     format!("Nix {version} passes '{}' to ssh as the host name, port included, so the connection fails (ports work from 2.31)", host.name_with_port),

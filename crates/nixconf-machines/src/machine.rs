@@ -112,6 +112,27 @@ impl MachineBuilder {
         self.ncols += 1;
     }
 
+    /// A builder holding `line` as it is, when its columns are already
+    /// separated by single spaces (no tab, no CR, nothing at either end).
+    pub fn from_canonical(line: &str) -> Self {
+        let mut b = MachineBuilder {
+            text: line.to_owned(),
+            ends: [0; NIX_COLUMNS],
+            ncols: 0,
+        };
+        for sep in memchr::memchr_iter(b' ', line.as_bytes()) {
+            if let Some(end) = b.ends.get_mut(b.ncols as usize) {
+                *end = sep as u32;
+            }
+            b.ncols += 1;
+        }
+        if let Some(end) = b.ends.get_mut(b.ncols as usize) {
+            *end = line.len() as u32;
+        }
+        b.ncols += 1;
+        b
+    }
+
     pub fn len(&self) -> usize {
         self.ncols as usize
     }

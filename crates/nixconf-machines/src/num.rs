@@ -95,9 +95,16 @@ pub(crate) fn perl_int_u32(s: &str) -> u32 {
 /// number with an optional fraction and exponent, or `inf`, `infinity` or
 /// `nan` in any case. A finite number too large for a float is refused.
 pub(crate) fn lexical_cast_f32(s: &str) -> Option<f32> {
+    // The usual case, a small whole number: converting the exact integer
+    // rounds the same way as reading the decimal text.
+    if !s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse::<u32>().ok().map(|n| n as f32);
+    }
     let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let lower = unsigned.to_ascii_lowercase();
-    if matches!(lower.as_str(), "inf" | "infinity" | "nan") {
+    if ["inf", "infinity", "nan"]
+        .iter()
+        .any(|w| unsigned.eq_ignore_ascii_case(w))
+    {
         return s.to_ascii_lowercase().parse().ok();
     }
     let b = unsigned.as_bytes();

@@ -257,6 +257,7 @@ pub fn parse(text: &str, source: &str, version: &NixVersion) -> Result<MachinesF
     let rules = Rules::for_version(version);
     let mut p = Parser {
         text,
+        double_space: memchr::memmem::Finder::new(b"  "),
         version,
         source,
         rules,
@@ -283,6 +284,7 @@ pub fn parse(text: &str, source: &str, version: &NixVersion) -> Result<MachinesF
 
 struct Parser<'a> {
     text: &'a str,
+    double_space: memchr::memmem::Finder<'static>,
     version: &'a NixVersion,
     source: &'a str,
     rules: Rules,
@@ -290,13 +292,23 @@ struct Parser<'a> {
     errors: Vec<Error>,
 }
 
-/// Nix's whitespace for tokens (`tokenizeString`'s default) and `trim`.
-fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+/// Nix's `trim`: strip `" \n\r\t"` at both ends.
+fn trim(s: &str) -> &str {
+    trim_end(trim_start(s))
 }
 
-fn trim(s: &str) -> &str {
-    s.trim_matches([' ', '\t', '\n', '\r'])
+fn trim_start(s: &str) -> &str {
+    let n = s.bytes().take_while(|&b| is_trim_byte(b)).count();
+    s.get(n..).unwrap_or("")
+}
+
+fn trim_end(s: &str) -> &str {
+    let n = s.bytes().rev().take_while(|&b| is_trim_byte(b)).count();
+    s.get(..s.len() - n).unwrap_or("")
+}
+
+fn is_trim_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 impl<'a> Parser<'a> {
@@ -315,6 +327,7 @@ impl<'a> Parser<'a> {
     /// `@` only counts at the very start of a piece.
     fn split_line(&mut self, start: usize, end: usize, line: usize) {
         let before = self.items.len();
+        let errors_before = self.errors.len();
         let mut s = start;
         while s <= end {
             let e = memchr::memchr(b';', &self.text.as_bytes()[s..end]).map_or(end, |i| s + i);
@@ -345,7 +358,8 @@ impl<'a> Parser<'a> {
             }
             s = e + 1;
         }
-        if self.items.len() == before && end == start {
+        // Nothing but separators (or nothing at all): keep the line.
+        if self.items.len() == before && self.errors.len() == errors_before {
             self.items.push(Item::Blank { line });
         }
     }
@@ -359,16 +373,22 @@ impl<'a> Parser<'a> {
             None => (raw, None),
         };
         let mut last = None;
-        let mut offset = 0;
-        for piece in content.split(';') {
-            let piece_start = start + offset;
-            offset += piece.len() + 1;
+        let mut entries = 0;
+        let mut piece_start = start;
+        let pieces = memchr::memchr_iter(b';', content.as_bytes())
+            .map(Some)
+            .chain([None]);
+        for sep in pieces {
+            let piece_end = sep.map_or(start + content.len(), |i| start + i);
+            let piece = &self.text[piece_start..piece_end];
+            let lead = piece.len() - trim_start(piece).len();
+            let entry_start = piece_start + lead;
+            piece_start = piece_end + 1;
             let entry = trim(piece);
             if entry.is_empty() {
                 continue;
             }
-            let entry_start = piece_start
-                + (piece.len() - piece.trim_start_matches([' ', '\t', '\n', '\r']).len());
+            entries += 1;
             if let Some(path) = entry.strip_prefix('@') {
                 self.items.push(Item::Include {
                     line,
@@ -396,10 +416,8 @@ impl<'a> Parser<'a> {
                     *comment = Some(c);
                 }
             }
-            (None, Some(text)) if trim(content).is_empty() => {
-                self.items.push(Item::Comment { line, text })
-            }
-            (None, None) if trim(content).is_empty() => self.items.push(Item::Blank { line }),
+            (None, Some(text)) if entries == 0 => self.items.push(Item::Comment { line, text }),
+            (None, None) if entries == 0 => self.items.push(Item::Blank { line }),
             _ => {}
         }
     }
@@ -448,15 +466,30 @@ impl<'a> Parser<'a> {
     /// One machine entry of Nix 2.x. `entry` is the text as Nix quotes it
     /// in messages, starting at byte `at`.
     fn entry(&mut self, entry: &str, at: usize, line_start: usize, line: usize) -> Option<Machine> {
-        let mut b = MachineBuilder::with_capacity(entry.len());
-        for tok in entry
-            .as_bytes()
-            .split(|&c| is_ws(c))
-            .filter(|t| !t.is_empty())
-        {
-            // The split is at ASCII bytes, so every token is valid UTF-8.
-            b.push(std::str::from_utf8(tok).unwrap_or_default());
-        }
+        let bytes = entry.as_bytes();
+        let canonical = !entry.is_empty()
+            && bytes.first() != Some(&b' ')
+            && bytes.last() != Some(&b' ')
+            && memchr::memchr2(b'\t', b'\r', bytes).is_none()
+            && self.double_space.find(bytes).is_none();
+        let b = if canonical {
+            MachineBuilder::from_canonical(entry)
+        } else {
+            // An entry never holds '\n' (entries are cut at line ends), so
+            // its separators are ' ', '\t' and '\r'.
+            let mut b = MachineBuilder::with_capacity(entry.len());
+            let mut start = 0;
+            for sep in memchr::memchr3_iter(b' ', b'\t', b'\r', bytes) {
+                if sep > start {
+                    b.push(&entry[start..sep]);
+                }
+                start = sep + 1;
+            }
+            if start < entry.len() {
+                b.push(&entry[start..]);
+            }
+            b
+        };
         let rules = self.rules;
         let fail =
             |kind: EntryErrorKind, message: String, trace: Option<String>, help: Option<String>| {
@@ -588,8 +621,9 @@ impl<'a> Parser<'a> {
             }
         }
         if rules.store_reference {
-            let normalised = uri::normalise(b.column(0).unwrap_or_default(), self.version);
-            if !uri::is_store_reference(&normalised) {
+            let col0 = b.column(0).unwrap_or_default();
+            if !uri::is_column0_store_reference(col0) {
+                let normalised = uri::normalise(col0, self.version);
                 self.errors.push(fail(
                     EntryErrorKind::BadStoreReference,
                     format!("Cannot parse Nix store '{normalised}'"),
@@ -665,9 +699,23 @@ pub struct Missing {
 
 /// Follow every `@file` reference of `file` (read from `source`) as Nix
 /// does: relative paths are taken from `cwd` (the working directory of the
-/// process reading the machines), a missing file is skipped, any other
-/// read error is fatal, and a reference cycle is reported (where Nix
+/// process reading the machines: for builds that is the build hook, which
+/// every Nix 2 version starts in `/`), a missing file is skipped, any
+/// other read error is fatal, and a reference cycle is reported (where Nix
 /// itself recurses until it crashes).
+///
+/// ```
+/// use nixconf_machines::{expand, parse};
+/// let dir = std::env::temp_dir().join(format!("nixconf-expand-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("more"), "ssh://b aarch64-linux\n").unwrap();
+/// let v = "2.24.9".parse().unwrap();
+/// let file = parse("ssh://a x86_64-linux\n@more\n@gone\n", "machines", &v).unwrap();
+/// let e = expand(&file, "machines", &v, &dir).unwrap();
+/// assert_eq!(e.machines.len(), 2);
+/// assert_eq!(e.missing[0].path, "gone");
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn expand(
     file: &MachinesFile,
     source: &str,
@@ -720,7 +768,14 @@ fn expand_into(
             }),
             Item::Include { line, path, .. } => {
                 let full = cwd.join(path);
-                let bytes = match std::fs::read(&full) {
+                // `open("")` fails with ENOENT, so Nix skips an empty
+                // reference; joining it to `cwd` would name a directory.
+                let read = if path.is_empty() {
+                    Err(std::io::ErrorKind::NotFound.into())
+                } else {
+                    std::fs::read(&full)
+                };
+                let bytes = match read {
                     Ok(b) => b,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                         out.missing.push(Missing {

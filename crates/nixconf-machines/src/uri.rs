@@ -10,7 +10,16 @@ use nixconf_format::NixVersion;
 /// or `/`, is exactly `auto`, `daemon` or `local`, or starts with
 /// `auto?`, `daemon?`, `local?` or `?`. Everything else gets `ssh://`.
 pub(crate) fn normalise(uri: &str, version: &NixVersion) -> String {
-    let keep = if version.is_at_least("2.4pre") {
+    if gets_ssh_prefix(uri, version.is_at_least("2.4pre")) {
+        format!("ssh://{uri}")
+    } else {
+        uri.to_owned()
+    }
+}
+
+/// Whether Nix prefixes `uri` with `ssh://` (`modern`: Nix ≥ 2.4).
+pub(crate) fn gets_ssh_prefix(uri: &str, modern: bool) -> bool {
+    let keep = if modern {
         uri.contains("://")
             || uri.contains('/')
             || matches!(uri, "auto" | "daemon" | "local")
@@ -23,11 +32,57 @@ pub(crate) fn normalise(uri: &str, version: &NixVersion) -> String {
                 .iter()
                 .any(|p| uri.starts_with(p))
     };
-    if keep {
-        uri.to_owned()
-    } else {
-        format!("ssh://{uri}")
+    !keep
+}
+
+/// [`is_store_reference`] of column 0 after normalisation for Nix ≥ 2.23,
+/// without building the normalised string.
+pub(crate) fn is_column0_store_reference(uri: &str) -> bool {
+    if let Some(ok) = plain_column0_verdict(uri) {
+        return ok;
     }
+    if gets_ssh_prefix(uri, true) {
+        // "ssh:" then "//" + uri: a URL exactly when `uri` is a valid
+        // authority-and-path (or path) with its query and fragment.
+        is_url_rest(uri, true)
+    } else {
+        is_store_reference(uri)
+    }
+}
+
+/// The verdict for the usual column 0, made of URL path characters only
+/// (no `%`, `?`, `#` or brackets), in one pass; `None` for the rest.
+fn plain_column0_verdict(uri: &str) -> Option<bool> {
+    let bytes = uri.as_bytes();
+    // One table lookup per byte, no branch: path characters and '/'.
+    let plain = bytes
+        .iter()
+        .fold(true, |ok, &c| ok & (CLASSES[c as usize] != 0 || c == b'/'));
+    if !plain {
+        return None;
+    }
+    // Without a colon it is a host (prefixed with ssh://), a path or a
+    // special word: all accepted.
+    let Some(colon) = memchr::memchr(b':', bytes) else {
+        return Some(true);
+    };
+    let slash = memchr::memchr(b'/', bytes).is_some();
+    // A colon without `/` is a host with a port: prefixed, accepted.
+    if !slash {
+        return Some(true);
+    }
+    let scheme_sep = memchr::memmem::find(bytes, b"://").is_some();
+    if is_scheme(&uri[..colon]) {
+        return Some(true);
+    }
+    // Not a URL: a path is still a local store, `x://` is nothing.
+    Some(!scheme_sep)
+}
+
+fn is_scheme(scheme: &str) -> bool {
+    let mut sb = scheme.bytes();
+    sb.next().is_some_and(|b| b.is_ascii_lowercase())
+        && sb.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+.-".contains(&b))
 }
 
 /// Whether Nix ≥ 2.23 accepts a normalised store URI: a URL of the grammar
@@ -47,12 +102,11 @@ fn is_url(s: &str) -> bool {
     let Some((scheme, rest)) = s.split_once(':') else {
         return false;
     };
-    let mut sb = scheme.bytes();
-    if !sb.next().is_some_and(|b| b.is_ascii_lowercase())
-        || !sb.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+.-".contains(&b))
-    {
-        return false;
-    }
+    is_scheme(scheme) && is_url_rest(rest, false)
+}
+
+/// What follows `scheme:`; with `slashes`, a `//` that is not in `rest`.
+fn is_url_rest(rest: &str, slashes: bool) -> bool {
     let (before_fragment, fragment) = match rest.split_once('#') {
         Some((a, f)) => (a, Some(f)),
         None => (rest, None),
@@ -74,13 +128,17 @@ fn is_url(s: &str) -> bool {
     // The path alternative accepts every character the authority form
     // does except brackets, so try it first and fall back to an authority
     // (which is where IPv6 literals live).
-    all_chars(hier, |c| is_pchar(c) || c == b'/') || is_authority_form(hier)
+    if all_chars(hier, |c| is_pchar(c) || c == b'/') {
+        return true;
+    }
+    if slashes {
+        is_authority_and_path(hier)
+    } else {
+        hier.strip_prefix("//").is_some_and(is_authority_and_path)
+    }
 }
 
-fn is_authority_form(hier: &str) -> bool {
-    let Some(rest) = hier.strip_prefix("//") else {
-        return false;
-    };
+fn is_authority_and_path(rest: &str) -> bool {
     let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
     if !all_chars(path, |c| is_pchar(c) || c == b'/') {
         return false;
@@ -143,16 +201,45 @@ fn all_chars(s: &str, ok: impl Fn(u8) -> bool) -> bool {
     true
 }
 
+/// Character classes as bit masks in one table, built at compile time.
+const UNRESERVED: u8 = 1;
+const SUBDELIM: u8 = 2;
+const PCHAR_EXTRA: u8 = 4;
+
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let subdelims = b"!$&'\"()*+,;=";
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_' || b == b'~' {
+            t[c] |= UNRESERVED;
+        }
+        let mut k = 0;
+        while k < subdelims.len() {
+            if subdelims[k] == b {
+                t[c] |= SUBDELIM;
+            }
+            k += 1;
+        }
+        if b == b':' || b == b'@' {
+            t[c] |= PCHAR_EXTRA;
+        }
+        c += 1;
+    }
+    t
+};
+
 fn is_unreserved(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"-._~".contains(&c)
+    CLASSES[c as usize] & UNRESERVED != 0
 }
 
 fn is_subdelim(c: u8) -> bool {
-    b"!$&'\"()*+,;=".contains(&c)
+    CLASSES[c as usize] & SUBDELIM != 0
 }
 
 fn is_pchar(c: u8) -> bool {
-    is_unreserved(c) || is_subdelim(c) || c == b':' || c == b'@'
+    CLASSES[c as usize] != 0
 }
 
 #[cfg(test)]
@@ -207,6 +294,18 @@ mod tests {
             "ssh://[zz]",
         ] {
             assert!(!is_store_reference(bad), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_verdict_agrees_with_the_grammar(uri in "[a-zA-Z0-9:/@.?#%\\[\\]|-]{0,16}") {
+            let slow = if gets_ssh_prefix(&uri, true) {
+                is_store_reference(&format!("ssh://{uri}"))
+            } else {
+                is_store_reference(&uri)
+            };
+            proptest::prop_assert_eq!(is_column0_store_reference(&uri), slow);
         }
     }
 }

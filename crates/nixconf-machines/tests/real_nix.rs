@@ -77,7 +77,8 @@ fn run_nix(case: &Path, tag: usize) -> Result<Report, String> {
 fn ours(case: &Path, version: &NixVersion) -> Report {
     let text = std::fs::read_to_string(case.join("machines")).unwrap_or_default();
     let first_error = |e: Error| match e.as_list().first() {
-        Some(Error::Entry(entry)) => Report::Error(entry.message.clone()),
+        // Nix's logger drops '\r' when it prints (filterANSIEscapes).
+        Some(Error::Entry(entry)) => Report::Error(entry.message.replace('\r', "")),
         Some(other) => Report::Error(other.to_string()),
         None => Report::Error(String::new()),
     };

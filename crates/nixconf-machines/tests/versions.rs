@@ -244,3 +244,38 @@ fn rendering_refuses_what_would_read_back_differently() {
     assert!(f.render(&ver).is_err());
     assert_eq!(f.render(&v("2.29.0")).unwrap(), "a x # c; d y\n");
 }
+
+#[test]
+fn canonical_and_spaced_out_lines_read_the_same() {
+    let ver = v("2.24.9");
+    let a = parse("ssh://a x86_64-linux - 2 1 kvm - -\n", "m", &ver).unwrap();
+    let b = parse(" ssh://a  x86_64-linux\t-\r2 1   kvm - -  \n", "m", &ver).unwrap();
+    assert_eq!(
+        a.machines().collect::<Vec<_>>(),
+        b.machines().collect::<Vec<_>>()
+    );
+    let m = a.machines().next().unwrap();
+    assert_eq!(
+        (m.columns(), m.column(7), m.column(8)),
+        (8, Some("-"), None)
+    );
+}
+
+#[test]
+fn an_empty_reference_is_a_missing_file_not_the_working_directory() {
+    let ver = v("2.8.0");
+    let f = parse("@\nssh://a x86_64-linux\n", "m", &ver).unwrap();
+    let e = nixconf_machines::expand(&f, "m", &ver, std::path::Path::new("/")).unwrap();
+    assert_eq!(e.machines.len(), 1);
+    assert_eq!(e.missing[0].path, "");
+}
+
+#[test]
+fn a_line_of_separators_keeps_its_comment_and_its_place() {
+    let ver = v("2.29.0");
+    let f = parse("a x\n ; # note\n;;\n", "m", &ver).unwrap();
+    assert_eq!(f.render(&ver).unwrap(), "a x\n# note\n\n");
+    let ver = v("2.8.0");
+    let f = parse("a x\n;;\n", "m", &ver).unwrap();
+    assert_eq!(f.render(&ver).unwrap(), "a x\n\n");
+}

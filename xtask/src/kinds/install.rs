@@ -166,18 +166,17 @@ fn up_to_date(config: &Path, root: &Path, when: &str) -> Result<(), String> {
     }
 }
 
-/// The manifest, `/etc/shadow`'s hash masked too: `useradd` writes the day
-/// of the change into it.
+/// The manifest, the hashes of `/etc/shadow` and its backup `/etc/shadow-`
+/// masked too: `useradd` writes the day of the change into it, and the
+/// next tool run copies that into the backup.
 fn masked(tree: &Tree) -> String {
     manifest(tree)
         .lines()
         .map(|line| {
             let words: Vec<&str> = line.split(' ').collect();
             match words.as_slice() {
-                ["/etc/shadow", "f", mode, size, _] => {
-                    format!(
-                        "/etc/shadow f {mode} {size} (hash masked: holds the day of the change)\n"
-                    )
+                [path @ ("/etc/shadow" | "/etc/shadow-"), "f", mode, size, _] => {
+                    format!("{path} f {mode} {size} (hash masked: holds the day of the change)\n")
                 }
                 _ => format!("{line}\n"),
             }

@@ -254,6 +254,9 @@ pub fn apply_with(root: &Path, plan: &Plan, options: &ApplyOptions) -> Result<Jo
 /// Put every file `journal` records back as it was before the apply.
 ///
 /// Refuses (changing nothing) when any of them changed after the apply.
+/// A file already as it was before counts as undone, so an undo
+/// interrupted half-way (or finished but not yet recorded as such) can
+/// simply run again.
 pub fn undo(root: &Path, journal: &Journal) -> Result<(), Error> {
     let root = fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
     let _locks = lock_files(
@@ -264,14 +267,14 @@ pub fn undo(root: &Path, journal: &Journal) -> Result<(), Error> {
             .filter(|f| journal.files.iter().any(|r| r.path == *f)),
     )?;
     let mut changed = Vec::new();
+    let same = |now: &Option<FileState>, then: &Option<FileState>| match (now, then) {
+        (None, None) => true,
+        (Some(n), Some(t)) => n.contents == t.contents,
+        _ => false,
+    };
     for r in &journal.files {
         let now = read_state(&root, &r.path)?;
-        let same = match (&now, &r.after) {
-            (None, None) => true,
-            (Some(n), Some(a)) => n.contents == a.contents,
-            _ => false,
-        };
-        if !same {
+        if !same(&now, &r.after) && !same(&now, &r.before) {
             changed.push(r.path.clone());
         }
     }

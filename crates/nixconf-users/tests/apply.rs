@@ -560,3 +560,32 @@ fn removal_refuses_a_user_that_disappeared_since_the_plan() {
     );
     assert_eq!(tree(root.path()), start);
 }
+
+/// An activation killed after an undo but before it recorded that undo
+/// runs the same undo again: it must find its work done, not refuse.
+#[test]
+fn an_undo_run_again_after_it_finished_changes_nothing() {
+    let root = standard_root();
+    let start = tree(root.path());
+    let p = plan(root.path(), &request()).expect("plan");
+    let journal = apply_with(
+        root.path(),
+        &p,
+        &ApplyOptions::default().method(Method::EditFiles),
+    )
+    .expect("apply");
+    undo(root.path(), &journal).expect("undo");
+    undo(root.path(), &journal).expect("undo again");
+    assert_eq!(tree(root.path()), start);
+
+    // Half undone (passwd back, group not yet): the rest is undone.
+    let journal = apply_with(
+        root.path(),
+        &p,
+        &ApplyOptions::default().method(Method::EditFiles),
+    )
+    .expect("apply");
+    fs::write(root.path().join("etc/passwd"), PASSWD).expect("restore passwd by hand");
+    undo(root.path(), &journal).expect("undo of the rest");
+    assert_eq!(tree(root.path()), start);
+}

@@ -24,8 +24,9 @@ pub fn check(dir: &Path, update: bool) -> Result<(), String> {
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", request_path.display()))?;
     let managed_path = dir.join("managed.json");
     let managed: BTreeSet<String> = match fs::read_to_string(&managed_path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| format!("{}: {e}", managed_path.display()))?,
+        Ok(text) => {
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", managed_path.display()))?
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeSet::new(),
         Err(e) => return Err(format!("{}: {e}", managed_path.display())),
     };

@@ -264,3 +264,79 @@ fn read_state(root: &Path, rel: &str) -> std::result::Result<Option<FileState>, 
         gid: meta.gid(),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::receipt::STATE_DIR;
+
+    fn create(name: &str) -> Value {
+        serde_json::json!({"op": "create-user", "name": name, "uid": 30001, "group": "nixbld",
+            "gid": 30000, "description": "d", "home": "/var/empty", "shell": "/sbin/nologin"})
+    }
+
+    fn remove(name: &str) -> Value {
+        serde_json::json!({"op": "remove-user", "name": name})
+    }
+
+    fn root_with(journals: Vec<Value>) -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join(STATE_DIR)).unwrap();
+        let mut receipt = Receipt::new();
+        for journal in journals {
+            receipt.records.push(Record::External {
+                action: BUILD_USERS.to_owned(),
+                journal,
+            });
+        }
+        receipt.save(root.path()).unwrap();
+        root
+    }
+
+    fn managed(root: &Path) -> Vec<String> {
+        managed_build_users(root).unwrap().into_iter().collect()
+    }
+
+    #[test]
+    fn journals_replay_in_order_and_intents_only_add() {
+        let root = root_with(vec![
+            serde_json::json!({"method": "shadow-tools", "files": [],
+                "steps": [create("nixbld1"), create("nixbld2"), create("nixbld3")]}),
+            serde_json::json!({"method": "shadow-tools", "files": [], "steps": [remove("nixbld3")]}),
+            // A run killed half-way: nixbld2's removal may not have
+            // happened, nixbld4 may exist.
+            serde_json::json!({"intent": [], "steps": [remove("nixbld2"), create("nixbld4")]}),
+            // An intent from before intents carried their steps.
+            serde_json::json!({"intent": []}),
+        ]);
+        assert_eq!(managed(root.path()), ["nixbld1", "nixbld2", "nixbld4"]);
+    }
+
+    #[test]
+    fn no_receipt_means_no_managed_users() {
+        let root = tempfile::tempdir().unwrap();
+        assert!(managed(root.path()).is_empty());
+    }
+
+    #[test]
+    fn a_journal_without_readable_steps_is_an_error_naming_the_record() {
+        let root = root_with(vec![
+            serde_json::json!({"method": "edit-files", "files": []}),
+        ]);
+        let err = managed_build_users(root.path()).unwrap_err().to_string();
+        assert!(
+            err.ends_with("receipt.json: record 0 (build users) has no steps"),
+            "{err}"
+        );
+        let root = root_with(vec![
+            serde_json::json!({"steps": [{"op": "teleport-user"}], "files": []}),
+        ]);
+        let err = managed_build_users(root.path()).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "record 0 (build users) has unreadable steps: unknown variant `teleport-user`"
+            ),
+            "{err}"
+        );
+    }
+}

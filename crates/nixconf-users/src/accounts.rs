@@ -375,6 +375,11 @@ impl<T: Record> Table<T> {
         }
     }
 
+    /// Line `i`'s text, without its terminator.
+    pub(crate) fn text(&self, i: usize) -> &[u8] {
+        content(self.raw(i))
+    }
+
     /// The entry on 0-based line `i`, parsed in full.
     pub(crate) fn entry(&self, i: usize) -> Option<T> {
         if !matches!(self.lines.get(i)?.kind, Kind::Entry { .. }) {

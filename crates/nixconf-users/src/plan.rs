@@ -515,6 +515,8 @@ impl<'a> Planner<'a> {
         };
         let first = u64::from(req.base_uid()) + 1;
         let pool = first..first + u64::from(req.count());
+        // Looked up once per account: hashing beats walking a tree.
+        let managed: HashSet<&str> = managed.iter().map(String::as_str).collect();
         let t = &acc.passwd;
         for i in 0..t.lines.len() {
             let Some((name, id, valid)) = t.holder(i) else {
@@ -1136,7 +1138,11 @@ impl<'a> Planner<'a> {
             return Vec::new();
         }
         let mut groups: HashMap<&str, Vec<String>> = HashMap::new();
-        for (_, g) in self.acc.group.entries() {
+        let table = &self.acc.group;
+        // Most groups have no members (their line ends in `:`): only the
+        // others are worth parsing.
+        let listing = (0..table.lines.len()).filter(|&i| !table.text(i).ends_with(b":"));
+        for g in listing.filter_map(|i| table.entry(i)) {
             for m in &g.members {
                 if let Some(name) = self.removal_names.get(m.as_str()) {
                     let list = groups.entry(name).or_default();

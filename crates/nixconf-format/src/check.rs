@@ -229,20 +229,39 @@ fn suggest(name: &str, minor: u8) -> Option<String> {
     (distance <= limit).then(|| format!("did you mean `{best}`?"))
 }
 
-/// Levenshtein distance over characters.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+/// The optimal-string-alignment distance between two names, by characters:
+/// the fewest insertions, deletions, substitutions and swaps of neighbours
+/// that turn one into the other. "Did you mean" suggestions across nixconf
+/// use it, so that `substiutters` is one edit from `substituters`.
+///
+/// ```
+/// use nixconf_format::edit_distance;
+/// assert_eq!(edit_distance("substituter", "substituters"), 1);
+/// assert_eq!(edit_distance("substiutters", "substituters"), 1);
+/// assert_eq!(edit_distance("kitten", "sitting"), 3);
+/// ```
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substitute = diagonal + usize::from(ca != cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitute.min(row[j] + 1).min(row[j + 1] + 1);
+    // Three rows suffice: the current one, the previous one and the one
+    // before it (for swaps).
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur: Vec<usize> = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(before[j - 2] + 1);
+            }
+            cur[j] = d;
         }
+        std::mem::swap(&mut before, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
     }
-    row[b.len()]
+    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -266,6 +285,7 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("substituter", "substituters"), 1);
         assert_eq!(edit_distance("same", "same"), 0);
+        assert_eq!(edit_distance("settnigs", "settings"), 1);
     }
 
     #[test]

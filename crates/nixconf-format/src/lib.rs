@@ -37,7 +37,7 @@ mod value;
 mod version;
 mod xp;
 
-pub use check::{check, Diagnostic, Severity};
+pub use check::{check, edit_distance, Diagnostic, Severity};
 pub use document::{Document, EditError, Line, LineKind};
 pub use error::{ConfError, Location};
 pub use eval::{

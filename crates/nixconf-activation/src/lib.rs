@@ -15,7 +15,11 @@
 //!
 //! It is declarative: applying again after a change to the installation
 //! carries out only the difference, and what is no longer configured is
-//! put back as it was.
+//! put back as it was. That includes build users: those an earlier apply
+//! created ([`managed_build_users`]) are removed once the configuration
+//! no longer asks for them (a smaller `nix.nrBuildUsers`,
+//! `auto-allocate-uids`), and revert still gives back the accounts as
+//! they were before the first apply.
 //!
 //! A configuration file (the NixOS option tree, plus nixconf's `users`
 //! table) becomes an installation with [`read_config`] and
@@ -78,4 +82,4 @@ pub use installation::{
 pub use nixos::{parse_config, read_config, Config, PoolOptions, SOCKET_WANTS_PATH};
 pub use plan::{plan, ActionKind, Ownership, Plan, PlanOptions, PlannedAction, Status};
 pub use tree::{Tree, TreeEntry};
-pub use users::{undo_build_users, BuildUsers, BUILD_USERS};
+pub use users::{managed_build_users, undo_build_users, BuildUsers, BUILD_USERS};

@@ -2,7 +2,25 @@
 //! `nixconf-users` against the root's accounts when the installation is
 //! made, carried out through its `apply` (all or nothing), undone through
 //! its `undo`.
+//!
+//! Every apply that changes the accounts appends its own journal to the
+//! receipt, and revert undoes them latest first: a chain, not one record
+//! of the first original state. Each journal holds the account files as
+//! the apply found and left them, so undoing the last one gives back the
+//! files the one before left, which that one's undo checks before it
+//! restores its own starting point; through any sequence of applies (32
+//! users, then 8, then 16) the chain ends at the files before the first.
+//! A single record of the first state, restored at the end, would also
+//! silently discard whatever someone else changed in the accounts between
+//! two applies; the chain refuses instead (`undo` finds the files are not
+//! as the journal left them) and keeps the journal for another try.
+//!
+//! The same journals say which users nixconf created: replayed in order,
+//! each `CreateUser` step adds a name and each `RemoveUser` step takes it
+//! away. Only those users are ever removed when the configuration no
+//! longer asks for them.
 
+use std::collections::BTreeSet;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -11,6 +29,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::installation::ExternalAction;
+use crate::receipt::{receipt_rel, Receipt, Record};
 
 /// The kind the build users' journals are recorded and undone under.
 pub const BUILD_USERS: &str = "build users";
@@ -36,10 +55,15 @@ pub struct BuildUsers {
 
 impl BuildUsers {
     /// Plan `request` against the accounts under `root` (read now: the
-    /// apply refuses if they change before it runs).
+    /// apply refuses if they change before it runs). The users earlier
+    /// applies created ([`managed_build_users`]) that the request no
+    /// longer asks for are removed.
     pub fn plan(root: &Path, request: &PoolRequest) -> Result<BuildUsers> {
-        let plan = nixconf_users::plan(root, request).map_err(|e| Error::Users {
-            message: e.to_string(),
+        let managed = managed_build_users(root)?;
+        let plan = nixconf_users::plan_with_managed(root, request, &managed).map_err(|e| {
+            Error::Users {
+                message: e.to_string(),
+            }
         })?;
         Ok(BuildUsers { plan })
     }
@@ -119,13 +143,67 @@ impl ExternalAction for BuildUsers {
                 })
             })
             .collect::<std::result::Result<_, String>>()?;
-        Ok(serde_json::json!({ "intent": files }))
+        // The steps too: a run killed after creating some users leaves
+        // them, and they are ours to remove later like any other.
+        Ok(serde_json::json!({ "intent": files, "steps": self.plan.steps }))
     }
 
     fn execute(&self, root: &Path) -> std::result::Result<Value, String> {
         let journal = nixconf_users::apply(root, &self.plan).map_err(|e| e.to_string())?;
         serde_json::to_value(&journal).map_err(|e| e.to_string())
     }
+}
+
+/// The build users nixconf created under `root` and has not removed
+/// since, from the journals in its receipt (none without a receipt).
+///
+/// A journal's `CreateUser` steps add names and its `RemoveUser` steps
+/// take them away, in the order the applies ran. The intent of a run
+/// killed half-way adds the users it meant to create (those it did create
+/// are ours; one it did not is absent and so never removed) and takes
+/// none away (a removal it did not get to leaves a user that is still
+/// ours).
+pub fn managed_build_users(root: &Path) -> Result<BTreeSet<String>> {
+    let Some(receipt) = Receipt::load(root)? else {
+        return Ok(BTreeSet::new());
+    };
+    let mut managed = BTreeSet::new();
+    for (i, record) in receipt.records.iter().enumerate() {
+        let Record::External { action, journal } = record else {
+            continue;
+        };
+        if action != BUILD_USERS {
+            continue;
+        }
+        let bad = |e: serde_json::Error| Error::Receipt {
+            path: receipt_rel().under(root),
+            message: format!("record {i} ({BUILD_USERS}) has unreadable steps: {e}"),
+        };
+        let intent = journal.get("intent").is_some();
+        let steps: Vec<Step> = match journal.get("steps") {
+            Some(steps) => serde_json::from_value(steps.clone()).map_err(bad)?,
+            // Intents recorded before they carried their steps.
+            None if intent => Vec::new(),
+            None => {
+                return Err(Error::Receipt {
+                    path: receipt_rel().under(root),
+                    message: format!("record {i} ({BUILD_USERS}) has no steps"),
+                })
+            }
+        };
+        for step in steps {
+            match step {
+                Step::CreateUser { name, .. } => {
+                    managed.insert(name);
+                }
+                Step::RemoveUser { name } if !intent => {
+                    managed.remove(&name);
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(managed)
 }
 
 /// Undo a build-users journal recorded in the receipt: a finished apply's
@@ -185,4 +263,80 @@ fn read_state(root: &Path, rel: &str) -> std::result::Result<Option<FileState>, 
         uid: meta.uid(),
         gid: meta.gid(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::receipt::STATE_DIR;
+
+    fn create(name: &str) -> Value {
+        serde_json::json!({"op": "create-user", "name": name, "uid": 30001, "group": "nixbld",
+            "gid": 30000, "description": "d", "home": "/var/empty", "shell": "/sbin/nologin"})
+    }
+
+    fn remove(name: &str) -> Value {
+        serde_json::json!({"op": "remove-user", "name": name})
+    }
+
+    fn root_with(journals: Vec<Value>) -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join(STATE_DIR)).unwrap();
+        let mut receipt = Receipt::new();
+        for journal in journals {
+            receipt.records.push(Record::External {
+                action: BUILD_USERS.to_owned(),
+                journal,
+            });
+        }
+        receipt.save(root.path()).unwrap();
+        root
+    }
+
+    fn managed(root: &Path) -> Vec<String> {
+        managed_build_users(root).unwrap().into_iter().collect()
+    }
+
+    #[test]
+    fn journals_replay_in_order_and_intents_only_add() {
+        let root = root_with(vec![
+            serde_json::json!({"method": "shadow-tools", "files": [],
+                "steps": [create("nixbld1"), create("nixbld2"), create("nixbld3")]}),
+            serde_json::json!({"method": "shadow-tools", "files": [], "steps": [remove("nixbld3")]}),
+            // A run killed half-way: nixbld2's removal may not have
+            // happened, nixbld4 may exist.
+            serde_json::json!({"intent": [], "steps": [remove("nixbld2"), create("nixbld4")]}),
+            // An intent from before intents carried their steps.
+            serde_json::json!({"intent": []}),
+        ]);
+        assert_eq!(managed(root.path()), ["nixbld1", "nixbld2", "nixbld4"]);
+    }
+
+    #[test]
+    fn no_receipt_means_no_managed_users() {
+        let root = tempfile::tempdir().unwrap();
+        assert!(managed(root.path()).is_empty());
+    }
+
+    #[test]
+    fn a_journal_without_readable_steps_is_an_error_naming_the_record() {
+        let root = root_with(vec![
+            serde_json::json!({"method": "edit-files", "files": []}),
+        ]);
+        let err = managed_build_users(root.path()).unwrap_err().to_string();
+        assert!(
+            err.ends_with("receipt.json: record 0 (build users) has no steps"),
+            "{err}"
+        );
+        let root = root_with(vec![
+            serde_json::json!({"steps": [{"op": "teleport-user"}], "files": []}),
+        ]);
+        let err = managed_build_users(root.path()).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "record 0 (build users) has unreadable steps: unknown variant `teleport-user`"
+            ),
+            "{err}"
+        );
+    }
 }

@@ -26,7 +26,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use nixconf_activation::read_config;
+use nixconf_activation::{managed_build_users, read_config};
 use nixconf_users::Platform;
 
 use crate::Outcome;
@@ -34,8 +34,9 @@ use crate::Outcome;
 /// `nixconf users ...`
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
-    /// Plan the build users and group against the accounts under a root;
-    /// exit status 1 when the pool cannot be placed.
+    /// Plan the build users and group against the accounts under a root
+    /// (removing those an earlier `nixconf apply` created that are no
+    /// longer asked for); exit status 1 when the pool cannot be placed.
     Plan(PlanArgs),
     /// Print the first base uid at or above `--from` where COUNT build
     /// users (uids base+1 ..= base+COUNT) clash with nothing.
@@ -89,7 +90,11 @@ fn plan(args: &PlanArgs) -> Result<Outcome, String> {
             failed: false,
         });
     };
-    let plan = nixconf_users::plan(&args.root, &request).map_err(|e| e.to_string())?;
+    // The users earlier applies created, so the plan shows what `nixconf
+    // apply` would remove.
+    let managed = managed_build_users(&args.root).map_err(crate::activate::describe)?;
+    let plan = nixconf_users::plan_with_managed(&args.root, &request, &managed)
+        .map_err(|e| e.to_string())?;
     let stdout = if args.json {
         let mut s = serde_json::to_string_pretty(&plan).map_err(|e| e.to_string())?;
         s.push('\n');

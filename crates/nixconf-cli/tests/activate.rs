@@ -161,3 +161,55 @@ fn hand_edit_needs_force_and_revert_reports_each_failure() {
         fs::read_to_string(format!("{root}/nix/var/nixconf/edited/etc/nix/nix.conf.1")).unwrap();
     assert_eq!(kept, "sandbox = false\n");
 }
+
+#[test]
+fn lowering_nr_build_users_removes_the_users_apply_created() {
+    let (dir, root, config) =
+        setup("nixVersion = \"2.18.1\"\n[nix]\nnrBuildUsers = 4\n[nix.settings]\nmax-jobs = 2\n");
+    let before = listing(Path::new(&root));
+    let passwd_before = fs::read(format!("{root}/etc/passwd")).unwrap();
+    let out = nixconf(&["apply", "--config", &config, "--root", &root, "--yes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let smaller = dir.path().join("smaller.toml");
+    fs::write(
+        &smaller,
+        "nixVersion = \"2.18.1\"\n[nix]\nnrBuildUsers = 2\n[nix.settings]\nmax-jobs = 2\n",
+    )
+    .unwrap();
+    let smaller = smaller.display().to_string();
+    let out = nixconf(&["users", "plan", "--config", &smaller, "--root", &root]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "group nixbld (gid 30000): up to date\n\
+         users nixbld1..nixbld2 (uids 30001-30002): up to date\n\
+         users nixbld3..nixbld4 (uids 30003-30004): remove, with their membership of nixbld (nixconf created them; no longer configured)\n\
+         2 step(s) to apply\n"
+    );
+    let out = nixconf(&[
+        "users", "plan", "--config", &smaller, "--root", &root, "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["removals"][1]["name"], "nixbld4");
+    assert_eq!(json["steps"][0]["op"], "remove-user");
+
+    let out = nixconf(&["apply", "--config", &smaller, "--root", &root, "--yes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let passwd = fs::read_to_string(format!("{root}/etc/passwd")).unwrap();
+    assert!(
+        passwd.contains(":30002:30000:Nix build user 2:"),
+        "{passwd}"
+    );
+    assert!(!passwd.contains("nixbld3"), "{passwd}");
+    let out = nixconf(&["plan", "--config", &smaller, "--root", &root]);
+    assert_eq!(text(&out.stdout), "up to date\n");
+
+    let out = nixconf(&["revert", "--root", &root]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(listing(Path::new(&root)), before);
+    assert_eq!(
+        fs::read(format!("{root}/etc/passwd")).unwrap(),
+        passwd_before
+    );
+}

@@ -375,6 +375,11 @@ impl<T: Record> Table<T> {
         }
     }
 
+    /// Line `i`'s text, without its terminator.
+    pub(crate) fn text(&self, i: usize) -> &[u8] {
+        content(self.raw(i))
+    }
+
     /// The entry on 0-based line `i`, parsed in full.
     pub(crate) fn entry(&self, i: usize) -> Option<T> {
         if !matches!(self.lines.get(i)?.kind, Kind::Entry { .. }) {
@@ -490,6 +495,13 @@ impl<T: Record> Table<T> {
             },
         );
         self.exists = true;
+    }
+
+    /// Remove the line at 0-based `index`.
+    pub(crate) fn remove(&mut self, index: usize) {
+        if index < self.lines.len() {
+            self.lines.remove(index);
+        }
     }
 
     /// Replace the line at 0-based `index`, keeping its terminator.

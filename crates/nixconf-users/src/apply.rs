@@ -1,10 +1,10 @@
 //! Carrying a plan out, and taking it back.
 //!
-//! Two ways: the real shadow tools (`groupadd`, `useradd`, `usermod` with
-//! `--prefix ROOT`), or, where they are missing, editing the files with the
-//! shadow tools' own lock protocol and atomic replacement. Either way the
-//! journal holds every touched file before and after, so `undo` restores
-//! the starting files byte for byte.
+//! Two ways: the real shadow tools (`groupadd`, `useradd`, `usermod`,
+//! `userdel` with `--prefix ROOT`), or, where they are missing, editing
+//! the files with the shadow tools' own lock protocol and atomic
+//! replacement. Either way the journal holds every touched file before
+//! and after, so `undo` restores the starting files byte for byte.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -25,7 +25,7 @@ use crate::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
-    /// `groupadd`, `useradd` and `usermod` with `--prefix ROOT` (and
+    /// `groupadd`, `useradd`, `usermod` and `userdel` with `--prefix ROOT` (and
     /// `usermod --root ROOT` for a primary-group change, which `--prefix`
     /// resolves against the host).
     ShadowTools,
@@ -136,17 +136,19 @@ pub struct ShadowTools {
     groupadd: PathBuf,
     useradd: PathBuf,
     usermod: PathBuf,
+    userdel: PathBuf,
 }
 
 impl ShadowTools {
-    /// Find `groupadd`, `useradd` and `usermod` on `PATH`, `/usr/sbin` or
-    /// `/sbin`, and check that `useradd` knows `--prefix` (shadow 4.9 and
-    /// later). `None` when any is missing.
+    /// Find `groupadd`, `useradd`, `usermod` and `userdel` on `PATH`,
+    /// `/usr/sbin` or `/sbin`, and check that `useradd` knows `--prefix`
+    /// (shadow 4.9 and later). `None` when any is missing.
     pub fn find() -> Option<ShadowTools> {
         let tools = ShadowTools {
             groupadd: find_tool("groupadd")?,
             useradd: find_tool("useradd")?,
             usermod: find_tool("usermod")?,
+            userdel: find_tool("userdel")?,
         };
         let help = Command::new(&tools.useradd)
             .arg("--help")
@@ -252,6 +254,9 @@ pub fn apply_with(root: &Path, plan: &Plan, options: &ApplyOptions) -> Result<Jo
 /// Put every file `journal` records back as it was before the apply.
 ///
 /// Refuses (changing nothing) when any of them changed after the apply.
+/// A file already as it was before counts as undone, so an undo
+/// interrupted half-way (or finished but not yet recorded as such) can
+/// simply run again.
 pub fn undo(root: &Path, journal: &Journal) -> Result<(), Error> {
     let root = fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
     let _locks = lock_files(
@@ -262,14 +267,14 @@ pub fn undo(root: &Path, journal: &Journal) -> Result<(), Error> {
             .filter(|f| journal.files.iter().any(|r| r.path == *f)),
     )?;
     let mut changed = Vec::new();
+    let same = |now: &Option<FileState>, then: &Option<FileState>| match (now, then) {
+        (None, None) => true,
+        (Some(n), Some(t)) => n.contents == t.contents,
+        _ => false,
+    };
     for r in &journal.files {
         let now = read_state(&root, &r.path)?;
-        let same = match (&now, &r.after) {
-            (None, None) => true,
-            (Some(n), Some(a)) => n.contents == a.contents,
-            _ => false,
-        };
-        if !same {
+        if !same(&now, &r.after) && !same(&now, &r.before) {
             changed.push(r.path.clone());
         }
     }
@@ -518,6 +523,12 @@ fn run_tools(root: &Path, tools: &ShadowTools, plan: &Plan) -> Result<(), Error>
                     user.clone(),
                 ],
             ),
+            // userdel (shadow 4.13) with --prefix removes the entries from
+            // the root's passwd, shadow, group, gshadow, subuid and subgid
+            // and nothing of the host's. Without --remove it leaves the
+            // home (/var/empty, shared) and any mail spool alone. On `/` it
+            // refuses a user that still runs processes: a build in flight.
+            Step::RemoveUser { name } => (&tools.userdel, vec![name.clone()]),
         };
         run(root, tool, &args, chroot)?;
     }

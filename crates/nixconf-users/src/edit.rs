@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::accounts::{Accounts, GroupEntry, PasswdEntry, Table};
+use crate::accounts::{Accounts, GroupEntry, PasswdEntry, SubIdEntry, Table};
 use crate::plan::{Attribute, Step};
 
 /// A shadow-style file (`etc/shadow`, `etc/gshadow`) as `:`-split fields.
@@ -16,6 +16,8 @@ pub(crate) struct Files {
     pub group: Table<GroupEntry>,
     pub shadow: Table<Fields>,
     pub gshadow: Table<Fields>,
+    pub subuid: Table<SubIdEntry>,
+    pub subgid: Table<SubIdEntry>,
 }
 
 impl Files {
@@ -25,6 +27,8 @@ impl Files {
             group: accounts.group,
             shadow: Table::parse("etc/shadow", shadow),
             gshadow: Table::parse("etc/gshadow", gshadow),
+            subuid: accounts.subuid,
+            subgid: accounts.subgid,
         }
     }
 
@@ -101,6 +105,7 @@ impl Files {
                     self.passwd.replace(i, e.to_line());
                 }
                 Step::AddMember { group, user } => self.add_member(group, user)?,
+                Step::RemoveUser { name } => self.remove_user(name)?,
             }
         }
         Ok(())
@@ -127,6 +132,54 @@ impl Files {
         Ok(())
     }
 
+    /// What `userdel NAME` does without `--remove`: the passwd and shadow
+    /// entries go, the name leaves every group's member list (and
+    /// gshadow's administrators), and its subordinate id ranges go.
+    fn remove_user(&mut self, name: &str) -> Result<(), String> {
+        let (line, _) = self
+            .passwd
+            .find(name)
+            .ok_or_else(|| format!("user {name} does not exist"))?;
+        self.passwd.remove(line);
+        if let Some((line, _)) = self.shadow.find(name) {
+            self.shadow.remove(line);
+        }
+        for (number, mut g) in self.group.entries().collect::<Vec<_>>() {
+            if g.members.iter().any(|m| m == name) {
+                g.members.retain(|m| m != name);
+                self.group.replace(number - 1, g.to_line());
+            }
+        }
+        for (number, mut f) in self.gshadow.entries().collect::<Vec<_>>() {
+            let mut changed = false;
+            // Fields 3 and 4: administrators and members.
+            for field in f.iter_mut().skip(2).take(2) {
+                let kept: Vec<&str> = field
+                    .split(',')
+                    .filter(|m| !m.is_empty() && *m != name)
+                    .collect();
+                if kept.len() != field.split(',').filter(|m| !m.is_empty()).count() {
+                    *field = kept.join(",");
+                    changed = true;
+                }
+            }
+            if changed {
+                self.gshadow.replace(number - 1, f.join(":"));
+            }
+        }
+        for table in [&mut self.subuid, &mut self.subgid] {
+            let owned: Vec<usize> = table
+                .entries()
+                .filter(|(_, s)| s.owner == name)
+                .map(|(number, _)| number - 1)
+                .collect();
+            for line in owned.into_iter().rev() {
+                table.remove(line);
+            }
+        }
+        Ok(())
+    }
+
     /// The files' new contents, only for files that exist or were created.
     pub fn contents(&self) -> BTreeMap<&'static str, Vec<u8>> {
         let mut out = BTreeMap::new();
@@ -141,6 +194,12 @@ impl Files {
         }
         if self.gshadow.exists {
             out.insert("etc/gshadow", self.gshadow.to_bytes());
+        }
+        if self.subuid.exists {
+            out.insert("etc/subuid", self.subuid.to_bytes());
+        }
+        if self.subgid.exists {
+            out.insert("etc/subgid", self.subgid.to_bytes());
         }
         out
     }

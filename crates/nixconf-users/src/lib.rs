@@ -31,6 +31,10 @@
 //!
 //! Against a root directory, [`plan`] reads the files, [`apply`] carries a
 //! plan out and returns a [`Journal`], and [`undo`] takes it back.
+//! [`plan_with_managed`] is told which users earlier applies created: those
+//! the request no longer asks for (a smaller pool, `auto-allocate-uids`)
+//! are removed, as NixOS removes the users it no longer declares; no other
+//! account ever is.
 #![deny(missing_docs)]
 
 mod accounts;
@@ -48,7 +52,8 @@ pub use apply::{
 };
 pub use error::Error;
 pub use plan::{
-    free_range, plan, plan_accounts, Attribute, Change, Conflict, ConflictKind, GroupAction,
-    GroupPlan, IdRange, Lint, LintKind, Plan, Step, UserAction, UserPlan,
+    free_range, plan, plan_accounts, plan_accounts_with_managed, plan_with_managed, Attribute,
+    Change, Conflict, ConflictKind, GroupAction, GroupPlan, IdRange, Lint, LintKind, Plan, Removal,
+    Step, UserAction, UserPlan,
 };
 pub use request::{MaxJobs, Platform, PoolRequest, PoolRequestBuilder};

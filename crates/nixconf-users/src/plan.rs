@@ -1,6 +1,6 @@
 //! Planning the pool against the accounts a machine already has.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
@@ -115,6 +115,22 @@ pub struct UserPlan {
     pub changes: Vec<Change>,
 }
 
+/// A build user nixconf created earlier that the request no longer asks
+/// for (the pool shrank, its prefix changed, or `auto-allocate-uids`
+/// replaced it): the apply removes the account and its group memberships.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removal {
+    /// The user's name.
+    pub name: String,
+    /// Its uid.
+    pub uid: u32,
+    /// The groups whose member lists name it, in `etc/group` order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// Its line.
+    pub location: Location,
+}
+
 /// One operation of an apply, in the order the plan runs them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "kebab-case")]
@@ -157,6 +173,13 @@ pub enum Step {
         /// User name.
         user: String,
     },
+    /// `userdel NAME` (without `--remove`: the home is `/var/empty`, never
+    /// the user's own): the account, its shadow entry, its place in every
+    /// group's member list and its subordinate ids go.
+    RemoveUser {
+        /// User name.
+        name: String,
+    },
 }
 
 impl fmt::Display for Step {
@@ -177,6 +200,7 @@ impl fmt::Display for Step {
                 write!(f, "create user {name} (uid {uid}, gid {gid})")
             }
             Step::AddMember { group, user } => write!(f, "add {user} to group {group}"),
+            Step::RemoveUser { name } => write!(f, "remove user {name}"),
         }
     }
 }
@@ -242,6 +266,9 @@ pub enum LintKind {
     NisAccounts,
     /// macOS build users with uids of 500 or more show in the login window.
     MacosVisibleUids,
+    /// Accounts named like build users beyond the configured count that
+    /// nixconf did not create: left in place.
+    SurplusUser,
 }
 
 /// A warning about a plan that can be applied.
@@ -277,6 +304,10 @@ pub struct Plan {
     pub group: GroupPlan,
     /// The build users, in order.
     pub users: Vec<UserPlan>,
+    /// Build users nixconf created that are no longer asked for, in
+    /// `etc/passwd` order: removed first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removals: Vec<Removal>,
     /// With `auto-allocate-uids`, the range Nix allocates from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_allocate: Option<IdRange>,
@@ -294,7 +325,8 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Nothing to do and nothing in the way.
+    /// Nothing to do (no account to create, converge or remove) and
+    /// nothing in the way.
     pub fn is_up_to_date(&self) -> bool {
         self.conflicts.is_empty() && self.steps.is_empty()
     }
@@ -305,8 +337,25 @@ impl Plan {
     }
 }
 
-/// Plan `request` against the account files under `root`.
+/// Plan `request` against the account files under `root`, for a pool
+/// nixconf has not created any user of (nothing is removed; see
+/// [`plan_with_managed`]).
 pub fn plan(root: &Path, request: &PoolRequest) -> Result<Plan, Error> {
+    plan_with_managed(root, request, &BTreeSet::new())
+}
+
+/// Plan `request` against the account files under `root`; `managed`
+/// names the users earlier applies created (and not removed since).
+///
+/// Those of them the request no longer asks for are removed, as NixOS
+/// removes the users it created once they are no longer declared. No
+/// other account is ever removed, however much it looks like a build
+/// user: one beyond the pool is reported as a [`LintKind::SurplusUser`].
+pub fn plan_with_managed(
+    root: &Path,
+    request: &PoolRequest,
+    managed: &BTreeSet<String>,
+) -> Result<Plan, Error> {
     let [passwd, group, subuid, subgid] = INPUT_FILES.map(|f| read_optional(&root.join(f)));
     let files = [passwd?, group?, subuid?, subgid?];
     let inputs = INPUT_FILES
@@ -315,7 +364,7 @@ pub fn plan(root: &Path, request: &PoolRequest) -> Result<Plan, Error> {
         .map(|(f, b)| ((*f).to_owned(), b.as_deref().map(fingerprint)))
         .collect();
     let accounts = Accounts::from_vecs(files);
-    let mut plan = plan_accounts(&accounts, request);
+    let mut plan = plan_accounts_with_managed(&accounts, request, managed);
     plan.inputs = inputs;
     Ok(plan)
 }
@@ -412,7 +461,17 @@ fn subid_containing(t: &Table<SubIdEntry>, id: u32) -> Option<(usize, SubIdEntry
 /// Plan `request` against already-parsed accounts. [`plan`] reads the
 /// files and fills in [`Plan::inputs`]; this leaves it empty.
 pub fn plan_accounts(acc: &Accounts, req: &PoolRequest) -> Plan {
-    Planner::new(acc, req).run()
+    plan_accounts_with_managed(acc, req, &BTreeSet::new())
+}
+
+/// [`plan_accounts`] for a pool of which `managed` names the users
+/// earlier applies created (see [`plan_with_managed`]).
+pub fn plan_accounts_with_managed(
+    acc: &Accounts,
+    req: &PoolRequest,
+    managed: &BTreeSet<String>,
+) -> Plan {
+    Planner::new(acc, req, managed).run()
 }
 
 struct Planner<'a> {
@@ -425,6 +484,14 @@ struct Planner<'a> {
     pool_uid_holders: HashMap<u32, Vec<usize>>,
     /// Names on malformed passwd lines.
     malformed_names: HashSet<&'a str>,
+    /// Managed users the request no longer asks for: 0-based passwd
+    /// lines in file order, and their names.
+    removal_lines: Vec<usize>,
+    removal_names: HashSet<&'a str>,
+    /// Accounts named like build users beyond the pool that nixconf did
+    /// not create: 0-based passwd lines in file order, and their names.
+    surplus_lines: Vec<usize>,
+    surplus_names: HashSet<&'a str>,
     conflicts: Vec<Conflict>,
     lints: Vec<Lint>,
 }
@@ -432,18 +499,24 @@ struct Planner<'a> {
 impl<'a> Planner<'a> {
     /// One pass over passwd, keeping only what the pool can touch: the
     /// planner never builds a map of every account.
-    fn new(acc: &'a Accounts, req: &'a PoolRequest) -> Self {
+    fn new(acc: &'a Accounts, req: &'a PoolRequest, managed: &'a BTreeSet<String>) -> Self {
         let mut planner = Planner {
             acc,
             req,
             pool_lines: vec![None; req.count() as usize + 1],
             pool_uid_holders: HashMap::new(),
             malformed_names: HashSet::new(),
+            removal_lines: Vec::new(),
+            removal_names: HashSet::new(),
+            surplus_lines: Vec::new(),
+            surplus_names: HashSet::new(),
             conflicts: Vec::new(),
             lints: Vec::new(),
         };
         let first = u64::from(req.base_uid()) + 1;
         let pool = first..first + u64::from(req.count());
+        // Looked up once per account: hashing beats walking a tree.
+        let managed: HashSet<&str> = managed.iter().map(String::as_str).collect();
         let t = &acc.passwd;
         for i in 0..t.lines.len() {
             let Some((name, id, valid)) = t.holder(i) else {
@@ -454,10 +527,25 @@ impl<'a> Planner<'a> {
             }
             match (name, valid) {
                 (Some(n), true) => {
-                    if let Some(k) = planner.pool_index(n) {
+                    let index = planner.name_index(n);
+                    if let Some(k) = index.filter(|k| *k <= req.count()) {
                         if let Some(slot @ None) = planner.pool_lines.get_mut(k as usize) {
                             *slot = Some(i);
                         }
+                        continue;
+                    }
+                    // Beyond the pool: ours to remove, or someone else's
+                    // that looks like a build user. The first entry of
+                    // each name counts, as for `getpwnam`.
+                    let (names, lines) = if !managed.is_empty() && managed.contains(n) {
+                        (&mut planner.removal_names, &mut planner.removal_lines)
+                    } else if index.is_some() {
+                        (&mut planner.surplus_names, &mut planner.surplus_lines)
+                    } else {
+                        continue;
+                    };
+                    if names.insert(n) {
+                        lines.push(i);
                     }
                 }
                 (Some(n), false) => {
@@ -471,14 +559,24 @@ impl<'a> Planner<'a> {
 
     /// The pool index of `name` (`nixbld7` -> 7) when it is one of ours.
     fn pool_index(&self, name: &str) -> Option<u32> {
+        self.name_index(name)
+            .filter(|i| (1..=self.req.count()).contains(i))
+    }
+
+    /// The index `name` would have in a pool of any size (`nixbld40` ->
+    /// 40), when it is the prefix followed by a number from 1.
+    fn name_index(&self, name: &str) -> Option<u32> {
         let digits = name.strip_prefix(self.req.name_prefix())?;
         if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        digits
-            .parse::<u32>()
-            .ok()
-            .filter(|i| (1..=self.req.count()).contains(i))
+        digits.parse::<u32>().ok().filter(|i| *i > 0)
+    }
+
+    /// Whether 0-based passwd line `line` holds a user the plan removes.
+    fn is_removed_line(&self, line: usize) -> bool {
+        // A handful of lines at most: a scan beats a set.
+        self.removal_lines.contains(&line)
     }
 
     fn passwd_line_name(&self, line: usize) -> Option<&'a str> {
@@ -547,14 +645,17 @@ impl<'a> Planner<'a> {
         if req.auto_allocate_uids() {
             self.check_auto_range(&group);
         }
+        let removals = self.removals();
+        self.lint_surplus(&group, group_line);
         self.lint_group_members(&group, group_line);
         self.lint_capacity(&group, group_line);
         self.lint_nis();
-        let steps = self.steps(&group, &users, &moving_from);
+        let steps = self.steps(&group, &users, &removals, &moving_from);
         Plan {
             request: req.clone(),
             group,
             users,
+            removals,
             auto_allocate,
             steps,
             conflicts: self.conflicts,
@@ -717,7 +818,9 @@ impl<'a> Planner<'a> {
         let holders: Vec<usize> = self.pool_uid_holders.get(&uid).cloned().unwrap_or_default();
         for line in holders {
             let holder = self.passwd_line_name(line);
-            if holder == Some(name.as_str()) {
+            // A user the plan removes frees its uid before anything is
+            // created or moved.
+            if holder == Some(name.as_str()) || self.is_removed_line(line) {
                 continue;
             }
             let is_entry = self
@@ -861,7 +964,7 @@ impl<'a> Planner<'a> {
 
     fn add_free_base_fix(&mut self) {
         let req = self.req;
-        let ignore = |n: &str| self.pool_index(n).is_some();
+        let ignore = |n: &str| self.pool_index(n).is_some() || self.removal_names.contains(n);
         let Some(base) = free_base(
             self.acc,
             req.count(),
@@ -927,7 +1030,8 @@ impl<'a> Planner<'a> {
         }
 
         let mut overlaps: Vec<(String, Option<Location>)> = Vec::new();
-        let in_passwd = Self::ids_in(&self.acc.passwd, start, end);
+        let mut in_passwd = Self::ids_in(&self.acc.passwd, start, end);
+        in_passwd.retain(|(_, line)| !self.is_removed_line(*line));
         if let Some(&(uid, line)) = in_passwd.first() {
             let who = self.passwd_line_name(line).unwrap_or("a malformed line");
             overlaps.push((
@@ -1006,6 +1110,7 @@ impl<'a> Planner<'a> {
         let req = self.req;
         let mut occ: Vec<Interval> = Self::ids_in(&self.acc.passwd, 0, u64::MAX)
             .into_iter()
+            .filter(|(_, line)| !self.is_removed_line(*line))
             .chain(Self::ids_in(&self.acc.group, 0, u64::MAX))
             .map(|(id, _)| (u64::from(id), u64::from(id) + 1))
             .collect();
@@ -1026,6 +1131,99 @@ impl<'a> Planner<'a> {
         )
     }
 
+    /// The managed users no longer asked for, with the groups listing
+    /// them.
+    fn removals(&self) -> Vec<Removal> {
+        if self.removal_lines.is_empty() {
+            return Vec::new();
+        }
+        let mut groups: HashMap<&str, Vec<String>> = HashMap::new();
+        let table = &self.acc.group;
+        // Most groups have no members (their line ends in `:`): only the
+        // others are worth parsing.
+        let listing = (0..table.lines.len()).filter(|&i| !table.text(i).ends_with(b":"));
+        for g in listing.filter_map(|i| table.entry(i)) {
+            for m in &g.members {
+                if let Some(name) = self.removal_names.get(m.as_str()) {
+                    let list = groups.entry(name).or_default();
+                    if !list.contains(&g.name) {
+                        list.push(g.name.clone());
+                    }
+                }
+            }
+        }
+        self.removal_lines
+            .iter()
+            .filter_map(|&line| {
+                let e = self.acc.passwd.entry(line)?;
+                Some(Removal {
+                    groups: groups.remove(e.name.as_str()).unwrap_or_default(),
+                    name: e.name,
+                    uid: e.uid,
+                    location: self.acc.passwd.location(line + 1),
+                })
+            })
+            .collect()
+    }
+
+    /// Accounts named like build users beyond the pool that nixconf did
+    /// not create: never removed, but worth knowing about, above all
+    /// while the build-users group still lists them.
+    fn lint_surplus(&mut self, group: &GroupPlan, group_line: Option<usize>) {
+        let Some(&first) = self.surplus_lines.first() else {
+            return;
+        };
+        let names: Vec<&str> = self
+            .surplus_lines
+            .iter()
+            .filter_map(|&l| self.passwd_line_name(l))
+            .collect();
+        let members: Vec<&str> = group_line
+            .and_then(|l| self.acc.group.entry(l))
+            .map(|g| {
+                names
+                    .iter()
+                    .copied()
+                    .filter(|n| g.members.iter().any(|m| m == n))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let one = names.len() == 1;
+        let (accounts, are, like, them, they) = if one {
+            ("account", "is", "a build user", "it", "it is")
+        } else {
+            ("accounts", "are", "build users", "them", "they are")
+        };
+        let mut message = format!(
+            "{accounts} {} {are} named like {like} beyond the {} configured, but nixconf did not create {them}: {they} left in place",
+            names.join(", "),
+            self.req.count(),
+        );
+        if !members.is_empty() {
+            message.push_str(&format!(
+                "; group {} lists {}, so nix-daemon still builds as {}",
+                group.name,
+                members.join(", "),
+                if members.len() == 1 { "it" } else { "them" },
+            ));
+        }
+        let highest = self
+            .surplus_lines
+            .iter()
+            .filter_map(|&l| self.passwd_line_name(l).and_then(|n| self.name_index(n)))
+            .max()
+            .unwrap_or_default();
+        let location = Some(self.acc.passwd.location(first + 1));
+        self.lint(
+            LintKind::SurplusUser,
+            message,
+            location,
+            Some(format!(
+                "if nothing else uses {them}, remove {them} by hand (userdel); or set nix.nrBuildUsers = {highest} to keep {them} in the pool"
+            )),
+        );
+    }
+
     fn lint_group_members(&mut self, group: &GroupPlan, group_line: Option<usize>) {
         let Some(line) = group_line else { return };
         let Some(g) = self.acc.group.entry(line) else {
@@ -1033,7 +1231,12 @@ impl<'a> Planner<'a> {
         };
         let location = Some(self.acc.group.location(line + 1));
         for m in &g.members {
-            if self.pool_index(m).is_some() {
+            // Build users, users the plan removes (and so takes out of the
+            // group), and surplus ones `lint_surplus` reports.
+            if self.pool_index(m).is_some()
+                || self.removal_names.contains(m.as_str())
+                || self.surplus_names.contains(m.as_str())
+            {
                 continue;
             }
             if self.acc.passwd.find(m).is_some() {
@@ -1153,16 +1356,24 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// The steps: create the group, move existing users (a user whose
-    /// target uid another pool user still holds moves after it), create
-    /// the missing users, then add memberships.
+    /// The steps: remove the users no longer asked for, create the
+    /// group, move existing users (a user whose target uid another pool
+    /// user still holds moves after it), create the missing users, then
+    /// add memberships.
     fn steps(
         &mut self,
         group: &GroupPlan,
         users: &[UserPlan],
+        removals: &[Removal],
         moving_from: &HashMap<u32, String>,
     ) -> Vec<Step> {
-        let mut steps = Vec::new();
+        // Removals first: they free uids the pool may move to or create.
+        let mut steps: Vec<Step> = removals
+            .iter()
+            .map(|r| Step::RemoveUser {
+                name: r.name.clone(),
+            })
+            .collect();
         if group.action == GroupAction::Create {
             steps.push(Step::CreateGroup {
                 name: group.name.clone(),
@@ -1306,6 +1517,34 @@ impl fmt::Display for Plan {
                     u.name, last.name, u.uid, last.uid
                 )?;
             }
+            i = j + 1;
+        }
+        let mut i = 0;
+        while let Some(r) = self.removals.get(i) {
+            let mut j = i;
+            while self.removals.get(j + 1).is_some_and(|n| {
+                n.uid == self.removals[j].uid.wrapping_add(1) && n.groups == r.groups
+            }) {
+                j += 1;
+            }
+            let last = &self.removals[j];
+            let (its, it) = if i == j {
+                write!(f, "user {} (uid {}): remove", r.name, r.uid)?;
+                ("its", "it")
+            } else {
+                write!(
+                    f,
+                    "users {}..{} (uids {}-{}): remove",
+                    r.name, last.name, r.uid, last.uid
+                )?;
+                ("their", "them")
+            };
+            match r.groups.as_slice() {
+                [] => {}
+                [g] => write!(f, ", with {its} membership of {g}")?,
+                gs => write!(f, ", with {its} memberships of {}", gs.join(", "))?,
+            }
+            writeln!(f, " (nixconf created {it}; no longer configured)")?;
             i = j + 1;
         }
         if let Some(r) = self.auto_allocate {

@@ -2,12 +2,13 @@
 //! the start byte for byte: with the real shadow tools and with the file
 //! editor.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
 use nixconf_users::{
-    apply_with, plan, undo, ApplyOptions, Error, Method, Platform, PoolRequest, ShadowTools, Step,
+    apply_with, plan, plan_with_managed, undo, ApplyOptions, Error, LintKind, Method, Platform,
+    PoolRequest, ShadowTools, Step,
 };
 
 const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\n\
@@ -82,7 +83,7 @@ fn request() -> PoolRequest {
 fn tools_or_say_so() -> bool {
     if ShadowTools::find().is_none() {
         eprintln!(
-            "\n*** SHADOW TOOLS MISSING: groupadd/useradd/usermod with --prefix not found; \
+            "\n*** SHADOW TOOLS MISSING: groupadd/useradd/usermod/userdel with --prefix not found; \
              install the `passwd` package. The shadow-tools apply test did NOT run. ***\n"
         );
         return false;
@@ -412,4 +413,179 @@ fn a_journal_of_non_utf8_files_round_trips_and_undoes() {
     let journal = serde_json::from_str(&json).expect("deserialize");
     undo(dir.path(), &journal).expect("undo");
     assert_eq!(tree(dir.path()), start);
+}
+
+/// A root where nixconf created `nixbld1..4`: `nixbld4` is also in `kvm`
+/// (as a member and, in gshadow, an administrator) and owns subordinate
+/// ids; `nixbld9` was never ours. The last passwd line has no newline.
+fn shrinking_root() -> tempfile::TempDir {
+    root_with(&[
+        (
+            "passwd",
+            "root:x:0:0:root:/root:/bin/bash\n\
+             nixbld1:x:30001:30000:Nix build user 1:/var/empty:/sbin/nologin\n\
+             nixbld2:x:30002:30000:Nix build user 2:/var/empty:/sbin/nologin\n\
+             nixbld9:x:30009:30000:Nix build user 9:/var/empty:/sbin/nologin\n\
+             nixbld3:x:30003:30000:Nix build user 3:/var/empty:/sbin/nologin\n\
+             nixbld4:x:30004:30000:Nix build user 4:/var/empty:/sbin/nologin",
+            0o644,
+        ),
+        (
+            "shadow",
+            "root:*:19000:0:99999:7:::\nnixbld1:!:19000::::::\nnixbld2:!:19000::::::\n\
+             nixbld9:!:19000::::::\nnixbld3:!:19000::::::\nnixbld4:!:19000::::::\n",
+            0o640,
+        ),
+        (
+            "group",
+            "root:x:0:\nkvm:x:104:nixbld4,nixbld3\n\
+             nixbld:x:30000:nixbld1,nixbld2,nixbld3,nixbld4,nixbld9\n",
+            0o644,
+        ),
+        (
+            "gshadow",
+            "root:*::\nkvm:!:nixbld4:nixbld4,nixbld3\n\
+             nixbld:!::nixbld1,nixbld2,nixbld3,nixbld4,nixbld9\n",
+            0o640,
+        ),
+        (
+            "subuid",
+            "nixbld4:100000:65536\nalice:165536:65536\n",
+            0o644,
+        ),
+        (
+            "subgid",
+            "alice:165536:65536\nnixbld4:100000:65536\n",
+            0o644,
+        ),
+    ])
+}
+
+fn managed(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+fn check_removal(method: Method) {
+    let root = shrinking_root();
+    let start = tree(root.path());
+    let request = PoolRequest::builder(Platform::Linux)
+        .count(2)
+        .build()
+        .expect("request");
+    let ours = managed(&["nixbld1", "nixbld2", "nixbld3", "nixbld4"]);
+    let p = plan_with_managed(root.path(), &request, &ours).expect("plan");
+    assert_eq!(
+        p.steps,
+        vec![
+            Step::RemoveUser {
+                name: "nixbld3".into()
+            },
+            Step::RemoveUser {
+                name: "nixbld4".into()
+            }
+        ]
+    );
+    let journal =
+        apply_with(root.path(), &p, &ApplyOptions::default().method(method)).expect("apply");
+    assert_eq!(
+        read(root.path(), "etc/passwd"),
+        "root:x:0:0:root:/root:/bin/bash\n\
+         nixbld1:x:30001:30000:Nix build user 1:/var/empty:/sbin/nologin\n\
+         nixbld2:x:30002:30000:Nix build user 2:/var/empty:/sbin/nologin\n\
+         nixbld9:x:30009:30000:Nix build user 9:/var/empty:/sbin/nologin\n"
+    );
+    assert_eq!(
+        read(root.path(), "etc/shadow"),
+        "root:*:19000:0:99999:7:::\nnixbld1:!:19000::::::\nnixbld2:!:19000::::::\n\
+         nixbld9:!:19000::::::\n"
+    );
+    assert_eq!(
+        read(root.path(), "etc/group"),
+        "root:x:0:\nkvm:x:104:\nnixbld:x:30000:nixbld1,nixbld2,nixbld9\n"
+    );
+    assert_eq!(
+        read(root.path(), "etc/gshadow"),
+        "root:*::\nkvm:!::\nnixbld:!::nixbld1,nixbld2,nixbld9\n"
+    );
+    assert_eq!(read(root.path(), "etc/subuid"), "alice:165536:65536\n");
+    assert_eq!(read(root.path(), "etc/subgid"), "alice:165536:65536\n");
+
+    let again = plan_with_managed(root.path(), &request, &ours).expect("plan after apply");
+    assert!(again.is_up_to_date(), "{again}");
+    // nixbld9 was never ours: it stays, with a warning.
+    assert_eq!(again.lints.len(), 1, "{again}");
+    assert_eq!(again.lints[0].kind, LintKind::SurplusUser);
+
+    let json = serde_json::to_string(&journal).expect("serialize journal");
+    undo(root.path(), &serde_json::from_str(&json).expect("journal")).expect("undo");
+    assert_eq!(tree(root.path()), start, "undo did not restore the start");
+}
+
+#[test]
+fn shadow_tools_remove_users_nixconf_created_and_undo_restores_them() {
+    if tools_or_say_so() {
+        check_removal(Method::ShadowTools);
+    }
+}
+
+#[test]
+fn file_editor_removes_users_as_userdel_does_and_undo_restores_them() {
+    check_removal(Method::EditFiles);
+}
+
+#[test]
+fn removal_refuses_a_user_that_disappeared_since_the_plan() {
+    let root = shrinking_root();
+    let request = PoolRequest::builder(Platform::Linux)
+        .count(3)
+        .build()
+        .expect("request");
+    let mut p = plan_with_managed(root.path(), &request, &managed(&["nixbld4"])).expect("plan");
+    // A plan made without input fingerprints, carried out after someone
+    // removed the user by hand: the editor says so and changes nothing.
+    p.inputs.clear();
+    p.steps.push(Step::RemoveUser {
+        name: "ghost".into(),
+    });
+    let start = tree(root.path());
+    let err = apply_with(
+        root.path(),
+        &p,
+        &ApplyOptions::default().method(Method::EditFiles),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot apply the plan to the files: user ghost does not exist"
+    );
+    assert_eq!(tree(root.path()), start);
+}
+
+/// An activation killed after an undo but before it recorded that undo
+/// runs the same undo again: it must find its work done, not refuse.
+#[test]
+fn an_undo_run_again_after_it_finished_changes_nothing() {
+    let root = standard_root();
+    let start = tree(root.path());
+    let p = plan(root.path(), &request()).expect("plan");
+    let journal = apply_with(
+        root.path(),
+        &p,
+        &ApplyOptions::default().method(Method::EditFiles),
+    )
+    .expect("apply");
+    undo(root.path(), &journal).expect("undo");
+    undo(root.path(), &journal).expect("undo again");
+    assert_eq!(tree(root.path()), start);
+
+    // Half undone (passwd back, group not yet): the rest is undone.
+    let journal = apply_with(
+        root.path(),
+        &p,
+        &ApplyOptions::default().method(Method::EditFiles),
+    )
+    .expect("apply");
+    fs::write(root.path().join("etc/passwd"), PASSWD).expect("restore passwd by hand");
+    undo(root.path(), &journal).expect("undo of the rest");
+    assert_eq!(tree(root.path()), start);
 }

@@ -2,9 +2,11 @@
 //! fixes and lints, and the property that a conflict-free plan never
 //! collides with an existing id.
 
+use std::collections::BTreeSet;
+
 use nixconf_users::{
-    free_range, plan_accounts, Accounts, ConflictKind, GroupAction, LintKind, MaxJobs, Platform,
-    PoolRequest, Step, UserAction,
+    free_range, plan_accounts, plan_accounts_with_managed, Accounts, ConflictKind, GroupAction,
+    LintKind, MaxJobs, Platform, PoolRequest, Step, UserAction,
 };
 use proptest::prelude::*;
 
@@ -475,4 +477,189 @@ fn macos_pools_reaching_uid_500_are_linted() {
         .build()
         .unwrap();
     assert!(plan_accounts(&accounts("", ""), &r).lints.is_empty());
+}
+
+fn names(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|n| (*n).to_owned()).collect()
+}
+
+#[test]
+fn users_nixconf_created_beyond_the_pool_are_removed_first() {
+    let a = accounts(
+        "nixbld1:x:30001:30000:Nix build user 1:/var/empty:/sbin/nologin\n\
+         nixbld2:x:30002:30000:Nix build user 2:/var/empty:/sbin/nologin\n\
+         nixbld3:x:30003:30000:Nix build user 3:/var/empty:/sbin/nologin\n",
+        "nixbld:x:30000:nixbld1,nixbld2,nixbld3\n",
+    );
+    let p = plan_accounts_with_managed(&a, &linux(1), &names(&["nixbld1", "nixbld2", "nixbld3"]));
+    assert!(!p.is_up_to_date());
+    let removed: Vec<(&str, u32, usize)> = p
+        .removals
+        .iter()
+        .map(|r| (r.name.as_str(), r.uid, r.location.line))
+        .collect();
+    assert_eq!(removed, vec![("nixbld2", 30002, 2), ("nixbld3", 30003, 3)]);
+    assert_eq!(p.removals[0].groups, vec!["nixbld"]);
+    let steps: Vec<String> = p.steps.iter().map(ToString::to_string).collect();
+    assert_eq!(steps, vec!["remove user nixbld2", "remove user nixbld3"]);
+    // The group lists them, but they are on their way out: no lint.
+    assert!(p.lints.is_empty(), "{p}");
+    assert_eq!(
+        p.to_string(),
+        "group nixbld (gid 30000): up to date\n\
+         user nixbld1 (uid 30001): up to date\n\
+         users nixbld2..nixbld3 (uids 30002-30003): remove, with their membership of nixbld (nixconf created them; no longer configured)\n\
+         2 step(s) to apply\n"
+    );
+}
+
+#[test]
+fn accounts_nixconf_did_not_create_are_never_removed_only_linted() {
+    let a = accounts(
+        "nixbld1:x:30001:30000:Nix build user 1:/var/empty:/sbin/nologin\n\
+         nixbld2:x:30002:30000:Nix build user 2:/var/empty:/sbin/nologin\n\
+         nixbld30:x:30030:30000:Nix build user 30:/var/empty:/sbin/nologin\n",
+        "nixbld:x:30000:nixbld1,nixbld2\n",
+    );
+    // nixbld2 and nixbld30 were there before nixconf: only nixbld1 is ours.
+    let p = plan_accounts_with_managed(&a, &linux(1), &names(&["nixbld1"]));
+    assert!(p.removals.is_empty());
+    assert!(p.is_up_to_date(), "{p}");
+    let lints: Vec<(LintKind, &str)> = p
+        .lints
+        .iter()
+        .map(|l| (l.kind, l.message.as_str()))
+        .collect();
+    assert_eq!(
+        lints,
+        vec![(
+            LintKind::SurplusUser,
+            "accounts nixbld2, nixbld30 are named like build users beyond the 1 configured, but nixconf did not create them: they are left in place; group nixbld lists nixbld2, so nix-daemon still builds as it"
+        )]
+    );
+    assert_eq!(
+        p.lints[0].fix.as_deref(),
+        Some("if nothing else uses them, remove them by hand (userdel); or set nix.nrBuildUsers = 30 to keep them in the pool")
+    );
+    assert_eq!(
+        p.lints[0].location.as_ref().map(ToString::to_string),
+        Some("etc/passwd:2".to_owned())
+    );
+}
+
+#[test]
+fn a_removed_user_frees_its_uid_for_the_pool() {
+    // The prefix changed: the old users hold the new ones' uids until
+    // they are removed, which the steps do first.
+    let a = accounts(
+        "nixbld1:x:30001:30000:Nix build user 1:/var/empty:/sbin/nologin\n\
+         nixbld2:x:30002:30000:Nix build user 2:/var/empty:/sbin/nologin\n",
+        "nixbld:x:30000:nixbld1,nixbld2\n",
+    );
+    let req = PoolRequest::builder(Platform::Linux)
+        .count(2)
+        .name_prefix("bld")
+        .build()
+        .unwrap();
+    let p = plan_accounts(&a, &req);
+    let kinds: Vec<_> = p.conflicts.iter().map(|c| c.kind).collect();
+    assert_eq!(kinds, vec![ConflictKind::UidTaken, ConflictKind::UidTaken]);
+    let p = plan_accounts_with_managed(&a, &req, &names(&["nixbld1", "nixbld2"]));
+    assert!(p.conflicts.is_empty(), "{p}");
+    let steps: Vec<String> = p.steps.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        steps,
+        vec![
+            "remove user nixbld1",
+            "remove user nixbld2",
+            "create user bld1 (uid 30001, gid 30000)",
+            "create user bld2 (uid 30002, gid 30000)",
+        ]
+    );
+}
+
+#[test]
+fn auto_allocate_uids_removes_the_whole_pool_nixconf_created() {
+    let a = accounts(
+        "nixbld1:x:65537:30000:Nix build user 1:/var/empty:/sbin/nologin\n",
+        "nixbld:x:30000:nixbld1\n",
+    );
+    let req = PoolRequest::builder(Platform::Linux)
+        .auto_allocate_uids(true)
+        .start_id(65536)
+        .id_count(65536)
+        .build()
+        .unwrap();
+    // Without knowing nixbld1 is ours it stays, and its uid lies in the
+    // auto-allocated range.
+    let kept = plan_accounts(&a, &req);
+    assert_eq!(kept.lints[0].kind, LintKind::SurplusUser);
+    let overlaps: Vec<&str> = kept.conflicts.iter().map(|c| c.message.as_str()).collect();
+    assert_eq!(
+        overlaps,
+        vec!["the auto-allocate-uids range 65536-131071 overlaps 1 account uid(s) of etc/passwd, first nixbld1 (uid 65537)"]
+    );
+    // Once it is known to be ours it goes, and its uid no longer counts.
+    let p = plan_accounts_with_managed(&a, &req, &names(&["nixbld1"]));
+    assert!(p.conflicts.is_empty(), "{p}");
+    assert!(p.lints.is_empty(), "{p}");
+    assert_eq!(
+        p.steps,
+        vec![Step::RemoveUser {
+            name: "nixbld1".into()
+        }]
+    );
+}
+
+proptest! {
+    #[test]
+    fn only_managed_users_beyond_the_pool_are_ever_removed(
+        users in passwd_strategy(),
+        managed in prop::collection::btree_set(
+            prop_oneof![
+                (1u32..40).prop_map(|i| format!("nixbld{i}")),
+                "[a-z]{1,6}".prop_map(|s| s),
+            ],
+            0..20,
+        ),
+        count in 0u32..40,
+    ) {
+        let passwd: String = users
+            .iter()
+            .map(|(n, u)| format!("{n}:x:{u}:100::/:/bin/sh\n"))
+            .collect();
+        let a = Accounts::parse(Some(passwd.as_bytes()), Some(b""), None, None);
+        let req = linux(count);
+        let p = plan_accounts_with_managed(&a, &req, &managed);
+        let pool: BTreeSet<String> = (1..=count).map(|i| req.user_name(i)).collect();
+        let mut seen = BTreeSet::new();
+        for r in &p.removals {
+            prop_assert!(managed.contains(&r.name), "{} is not managed", r.name);
+            prop_assert!(!pool.contains(&r.name), "{} is in the pool", r.name);
+            prop_assert!(seen.insert(r.name.clone()), "{} removed twice", r.name);
+        }
+        // Every managed account outside the pool goes.
+        for (n, _) in &users {
+            if managed.contains(n) && !pool.contains(n) {
+                prop_assert!(seen.contains(n), "{} is not removed", n);
+            }
+        }
+        let is_removal = |s: &Step| matches!(s, Step::RemoveUser { .. });
+        let removes = p.steps.iter().filter(|s| is_removal(s)).count();
+        prop_assert_eq!(removes, p.removals.len());
+        // Removals run before anything else.
+        let first_ones = p.steps.iter().take(removes).all(is_removal);
+        prop_assert!(first_ones, "removals do not come first: {:?}", p.steps);
+        if p.conflicts.is_empty() {
+            // A planned uid is held only by the pool or by a removed user.
+            for u in &p.users {
+                for (n, uid) in &users {
+                    if *uid == u.uid {
+                        prop_assert!(pool.contains(n) || seen.contains(n),
+                            "{} gets uid {} held by {}", u.name, u.uid, n);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -21,9 +21,10 @@
 //!
 //! Every case is then planned again (up to date), reverted (the tree must
 //! equal `before/` byte for byte; only copies of hand edits, which nixconf
-//! never deletes, may remain), and interrupted after each durable step in
-//! turn: the next apply must converge, and revert must give `before/`
-//! back.
+//! never deletes, may remain), and its first apply interrupted after each
+//! durable step in turn: the next apply must converge, and revert must
+//! give `before/` back. With `config2.toml`, so is its apply on top of the
+//! first.
 
 use std::path::Path;
 
@@ -121,7 +122,14 @@ pub fn check(dir: &Path, update: bool) -> Result<(), String> {
         return unchanged(&root, &before, "an apply with nothing to do");
     }
     revert_to(&root, &before, kept_copies, "revert")?;
-    interrupted(dir, &config_path, &before)
+    interrupted(dir, None, &config_path, &before)?;
+    if second {
+        // The second apply changes an installation in place (removing
+        // build users, retiring files): interrupted anywhere, it too must
+        // converge, and revert must still give back `before/`.
+        interrupted(dir, Some(&config_path), &dir.join("config2.toml"), &before)?;
+    }
+    Ok(())
 }
 
 /// The installation for a configuration on `root`, or the message the
@@ -173,18 +181,17 @@ fn up_to_date(config: &Path, root: &Path, when: &str) -> Result<(), String> {
     }
 }
 
-/// The manifest, `/etc/shadow`'s hash masked too: `useradd` writes the day
-/// of the change into it.
+/// The manifest, the hashes of `/etc/shadow` and its backup `/etc/shadow-`
+/// masked too: `useradd` writes the day of the change into it, and the
+/// next tool run copies that into the backup.
 fn masked(tree: &Tree) -> String {
     manifest(tree)
         .lines()
         .map(|line| {
             let words: Vec<&str> = line.split(' ').collect();
             match words.as_slice() {
-                ["/etc/shadow", "f", mode, size, _] => {
-                    format!(
-                        "/etc/shadow f {mode} {size} (hash masked: holds the day of the change)\n"
-                    )
+                [path @ ("/etc/shadow" | "/etc/shadow-"), "f", mode, size, _] => {
+                    format!("{path} f {mode} {size} (hash masked: holds the day of the change)\n")
                 }
                 _ => format!("{line}\n"),
             }
@@ -249,13 +256,27 @@ fn overlay(from: &Path, to: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Interrupt the first apply after each durable step in turn, on fresh
-/// copies: applying again converges, and reverting (straight after the
+/// Interrupt an apply of `config` after each durable step in turn, on
+/// fresh copies of `before/` (with `first` applied in full beforehand when
+/// given): applying again converges, and reverting (straight after the
 /// interruption, or after the resumed apply) gives `before/` back.
-fn interrupted(dir: &Path, config: &Path, before: &Tree) -> Result<(), String> {
+fn interrupted(
+    dir: &Path,
+    first: Option<&Path>,
+    config: &Path,
+    before: &Tree,
+) -> Result<(), String> {
     let scratch = scratch()?;
+    let fresh = |root: &Path| -> Result<(), String> {
+        materialize(dir, root)?;
+        if let Some(first) = first {
+            apply(root, &installation(first, root)?, &ApplyOptions::default())
+                .map_err(|e| format!("apply of {}: {e}", first.display()))?;
+        }
+        Ok(())
+    };
     let reference = scratch.path().join("reference");
-    materialize(dir, &reference)?;
+    fresh(&reference)?;
     apply(
         &reference,
         &installation(config, &reference)?,
@@ -263,14 +284,15 @@ fn interrupted(dir: &Path, config: &Path, before: &Tree) -> Result<(), String> {
     )
     .map_err(|e| format!("reference apply: {e}"))?;
     let after = capture(&reference)?;
+    let which = if first.is_some() { "second" } else { "first" };
     for step in 1.. {
         if step > 1000 {
             return Err("apply never finished under failure injection".into());
         }
         let resumed = scratch.path().join(format!("resumed-{step}"));
         let reverted = scratch.path().join(format!("reverted-{step}"));
-        materialize(dir, &resumed)?;
-        materialize(dir, &reverted)?;
+        fresh(&resumed)?;
+        fresh(&reverted)?;
         let mut failing = ApplyOptions::default();
         failing.fail_after = Some(step);
         match apply(&resumed, &installation(config, &resumed)?, &failing) {
@@ -278,7 +300,7 @@ fn interrupted(dir: &Path, config: &Path, before: &Tree) -> Result<(), String> {
             Err(Error::InjectedFailure(_)) => {}
             Err(e) => {
                 return Err(format!(
-                    "interrupted after step {step}: unexpected error: {e}"
+                    "{which} apply interrupted after step {step}: unexpected error: {e}"
                 ))
             }
         }
@@ -289,7 +311,7 @@ fn interrupted(dir: &Path, config: &Path, before: &Tree) -> Result<(), String> {
             &installation(config, &resumed)?,
             &ApplyOptions::default(),
         )
-        .map_err(|e| format!("apply after an interruption at step {step}: {e}"))?;
+        .map_err(|e| format!("{which} apply after an interruption at step {step}: {e}"))?;
         let diffs: Vec<String> = capture(&resumed)?
             .differences(&after)
             .into_iter()
@@ -297,26 +319,26 @@ fn interrupted(dir: &Path, config: &Path, before: &Tree) -> Result<(), String> {
             .collect();
         if !diffs.is_empty() {
             return Err(format!(
-                "interrupted after step {step}, the next apply did not converge: {}",
+                "{which} apply interrupted after step {step}, the next apply did not converge: {}",
                 diffs.join("; ")
             ));
         }
         up_to_date(
             config,
             &resumed,
-            &format!("interrupted after step {step}, then applied"),
+            &format!("{which} apply interrupted after step {step}, then applied"),
         )?;
         revert_to(
             &resumed,
             before,
             false,
-            &format!("revert after an interruption at step {step} and a resumed apply"),
+            &format!("revert after an interruption of the {which} apply at step {step} and a resumed apply"),
         )?;
         revert_to(
             &reverted,
             before,
             false,
-            &format!("revert right after an interruption at step {step}"),
+            &format!("revert right after an interruption of the {which} apply at step {step}"),
         )?;
         for d in [&resumed, &reverted] {
             std::fs::remove_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;

@@ -1,17 +1,20 @@
 //! `fixtures/users/<case>/`: a root tree (`root/etc/passwd`, `group`,
 //! `subuid`, `subgid`, `shadow`, `gshadow`), a `request.json` (the
-//! `PoolRequest` as JSON), and the expected plan as `expected.json` (what
-//! `nixconf users plan --json` prints) and `expected.txt` (its text form).
+//! `PoolRequest` as JSON), optionally a `managed.json` (the names of the
+//! users earlier applies created, a JSON array: those the request no
+//! longer asks for are removed), and the expected plan as `expected.json`
+//! (what `nixconf users plan --json` prints) and `expected.txt` (its text
+//! form).
 //!
 //! Every case whose plan has no conflicts is also applied to a copy of its
 //! root: a fresh plan must then be up to date, and undo must restore every
 //! file byte for byte.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use nixconf_users::{apply, plan, undo, PoolRequest};
+use nixconf_users::{apply, plan_with_managed, undo, PoolRequest};
 
 pub fn check(dir: &Path, update: bool) -> Result<(), String> {
     let request_path = dir.join("request.json");
@@ -19,8 +22,16 @@ pub fn check(dir: &Path, update: bool) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", request_path.display()))?;
     let request: PoolRequest =
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", request_path.display()))?;
+    let managed_path = dir.join("managed.json");
+    let managed: BTreeSet<String> = match fs::read_to_string(&managed_path) {
+        Ok(text) => {
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", managed_path.display()))?
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeSet::new(),
+        Err(e) => return Err(format!("{}: {e}", managed_path.display())),
+    };
     let root = dir.join("root");
-    let p = plan(&root, &request).map_err(|e| format!("plan: {e}"))?;
+    let p = plan_with_managed(&root, &request, &managed).map_err(|e| format!("plan: {e}"))?;
     let mut json = serde_json::to_string_pretty(&p).map_err(|e| e.to_string())?;
     json.push('\n');
     let outputs = [("expected.json", json), ("expected.txt", p.to_string())];
@@ -34,7 +45,7 @@ pub fn check(dir: &Path, update: bool) -> Result<(), String> {
         compare(name, &want, got)?;
     }
     if !p.has_conflicts() {
-        apply_round_trip(&root, &request)?;
+        apply_round_trip(&root, &request, &managed)?;
     }
     Ok(())
 }
@@ -60,13 +71,19 @@ fn compare(name: &str, want: &str, got: &str) -> Result<(), String> {
     Err(format!("{name}: differs"))
 }
 
-fn apply_round_trip(root: &Path, request: &PoolRequest) -> Result<(), String> {
+fn apply_round_trip(
+    root: &Path,
+    request: &PoolRequest,
+    managed: &BTreeSet<String>,
+) -> Result<(), String> {
     let tmp = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
     copy_tree(root, tmp.path())?;
     let start = tree(tmp.path())?;
-    let p = plan(tmp.path(), request).map_err(|e| format!("plan of the copy: {e}"))?;
+    let p = plan_with_managed(tmp.path(), request, managed)
+        .map_err(|e| format!("plan of the copy: {e}"))?;
     let journal = apply(tmp.path(), &p).map_err(|e| format!("apply: {e}"))?;
-    let again = plan(tmp.path(), request).map_err(|e| format!("plan after apply: {e}"))?;
+    let again = plan_with_managed(tmp.path(), request, managed)
+        .map_err(|e| format!("plan after apply: {e}"))?;
     if !again.is_up_to_date() {
         let first = again
             .steps

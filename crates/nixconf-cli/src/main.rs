@@ -27,10 +27,20 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    #[command(flatten)]
+    Options(eval::Command),
+    #[command(flatten)]
+    Activate(activate::Command),
     /// nix.conf as Nix reads it: `show` the effective settings, `check`
     /// a file for problems.
     #[command(subcommand)]
     Conf(conf::ConfCommand),
+    /// Remote-builder machines files: parse, render, check, which.
+    Machines(machines::MachinesArgs),
+    /// The nixbld build-user pool: plan it against a root's accounts, or
+    /// find a free uid range for it.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
     /// Compare two Nix versions as `builtins.compareVersions` does: prints
     /// -1, 0 or 1.
     CompareVersions {
@@ -39,16 +49,6 @@ enum Command {
         /// The second version, for example 2.4.
         b: String,
     },
-    /// Remote-builder machines files: parse, render, check, which.
-    Machines(machines::MachinesArgs),
-    /// The nixbld build-user pool: plan it against a root's accounts, or
-    /// find a free uid range for it.
-    #[command(subcommand)]
-    Users(users::UsersCommand),
-    #[command(flatten)]
-    Options(eval::Command),
-    #[command(flatten)]
-    Activate(activate::Command),
 }
 
 /// What a subcommand hands back: text for stdout, and whether it failed

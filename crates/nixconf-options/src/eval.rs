@@ -8,7 +8,7 @@ use nixconf_format::{render_key, ConfValue, NixVersion};
 use nixconf_machines::{render_module_machines, BuildMachine};
 
 use crate::arch;
-use crate::check::{join, Checker};
+use crate::check::{join, Checker, JoinedPath};
 use crate::error::Error;
 use crate::output::{
     Evaluation, FailedAssertion, RegistryEntry, ServiceConfig, SessionValue, Warning,
@@ -146,7 +146,9 @@ impl Evaluator<'_, '_> {
     ) -> Opt<T> {
         match attrs.get(key) {
             None => Ok(None),
-            Some(node) => read(self.c, &join(parent, key), node).map(Some).ok_or(()),
+            Some(node) => read(self.c, JoinedPath::new(parent, key).as_str(), node)
+                .map(Some)
+                .ok_or(()),
         }
     }
 
@@ -181,7 +183,7 @@ impl Evaluator<'_, '_> {
             None => &empty,
         };
         self.c.known_keys("nix", nix, NIX_OPTIONS);
-        let o = self.nix_options(nix);
+        let mut o = self.nix_options(nix);
 
         let mut version_missing = false;
         let version = match (&version_text, o.enable) {
@@ -215,7 +217,7 @@ impl Evaluator<'_, '_> {
             version.as_ref(),
             gcc_arch.clone().ok().flatten().flatten(),
         );
-        let machines = o.build_machines.clone();
+        let machines = o.build_machines.take();
         let registry = self.registry(nix, o.enable);
 
         if version_missing {
@@ -236,7 +238,7 @@ impl Evaluator<'_, '_> {
             return None;
         }
         let nixbld_uid = nixbld_uid.ok().flatten().unwrap_or(DEFAULT_NIXBLD_UID);
-        let warnings = o.warnings.clone();
+        let warnings = std::mem::take(&mut o.warnings);
         let mut failed_assertions = Vec::new();
         let default_channel = default_channel.unwrap_or_else(|| DEFAULT_CHANNEL.to_owned());
         if o.nice_level_set {
@@ -313,12 +315,6 @@ impl Evaluator<'_, '_> {
             (!machines.is_empty()).then(|| render_module_machines(&machines, &version));
         let registry_json = registry_json(&registry);
 
-        let mut service_environment = o.env_vars.clone();
-        service_environment.insert(
-            "CURL_CA_BUNDLE".to_owned(),
-            "/etc/ssl/certs/ca-certificates.crt".to_owned(),
-        );
-        service_environment.extend(proxy_env.unwrap_or_default());
         let mut session_variables: BTreeMap<String, SessionValue> = o
             .env_vars
             .iter()
@@ -326,8 +322,14 @@ impl Evaluator<'_, '_> {
             .collect();
         session_variables.insert(
             "NIX_PATH".to_owned(),
-            SessionValue::List(o.nix_path.clone()),
+            SessionValue::List(std::mem::take(&mut o.nix_path)),
         );
+        let mut service_environment = std::mem::take(&mut o.env_vars);
+        service_environment.insert(
+            "CURL_CA_BUNDLE".to_owned(),
+            "/etc/ssl/certs/ca-certificates.crt".to_owned(),
+        );
+        service_environment.extend(proxy_env.unwrap_or_default());
 
         Some(Evaluation {
             nix_version: Some(version),

@@ -285,8 +285,11 @@ fn describe_def(d: &Def) -> String {
     format!("{who} sets {value}")
 }
 
-fn merge_key(checker: &mut Checker<'_>, key: &str, defs: Vec<Def>) -> Option<ConfValue> {
-    let path = join("nix.settings", key);
+fn merge_key(checker: &mut Checker<'_>, key: &str, mut defs: Vec<Def>) -> Option<ConfValue> {
+    if defs.len() == 1 {
+        // Nothing to choose between or merge: most keys.
+        return defs.pop().map(|d| d.value);
+    }
     let top = defs.iter().map(|d| d.prio).min()?;
     let mut defs: Vec<Def> = defs.into_iter().filter(|d| d.prio == top).collect();
     defs.sort_by_key(|d| d.order);
@@ -302,7 +305,7 @@ fn merge_key(checker: &mut Checker<'_>, key: &str, defs: Vec<Def>) -> Option<Con
     let conflict = |checker: &mut Checker<'_>, what: &str| {
         let list: Vec<String> = defs.iter().map(describe_def).collect();
         checker.error(
-            &path,
+            &join("nix.settings", key),
             first_user_node.as_ref(),
             format!("{what}: {}", list.join(", ")),
         );

@@ -21,6 +21,7 @@
 
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use crate::tree::{Node, Value};
 
@@ -37,7 +38,7 @@ pub(crate) fn parse(text: &str) -> Option<Node> {
         pos: 0,
         keys: Vec::new(),
     };
-    let mut root = Table::header();
+    let mut root = Kind::Header.table();
     // The path of the table the current section's keys go into, and a
     // number telling sections apart (dotted keys extend only tables made
     // by dotted keys of their own section).
@@ -64,64 +65,89 @@ pub(crate) fn parse(text: &str) -> Option<Node> {
             }
         }
     }
-    Some(root.into_node())
+    unmark(&mut root);
+    Some(root)
 }
 
-/// A table made by a header or by dotted keys: still open to additions.
-/// Inline tables and arrays are finished values ([`Item::Value`]).
-struct Table {
-    entries: BTreeMap<String, Item>,
-    /// The section whose dotted keys made this table; `None` for one made
-    /// by a header (or as the parent of a header's table).
-    dotted_in: Option<u32>,
-}
-
-enum Item {
-    Table(Table),
+/// How a table or array of the tree being read was made, which decides
+/// what later lines may add to it. While reading, it rides in the node's
+/// `span` (no spans are kept on this path); [`unmark`] clears it. A node
+/// without a mark is a finished value: a scalar, an inline table or an
+/// array written with `[...]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A table made by a header, or as the parent of one.
+    Header,
     /// An array of tables, made by `[[...]]` headers.
-    Tables(Vec<Table>),
-    Value(Node),
+    Tables,
+    /// A table made by dotted keys in the given section.
+    Dotted(u32),
 }
 
-impl Table {
-    fn header() -> Self {
-        Table {
-            entries: BTreeMap::new(),
-            dotted_in: None,
+impl Kind {
+    fn mark(self) -> Option<Range<usize>> {
+        Some(match self {
+            Kind::Header => 0..0,
+            Kind::Tables => 1..1,
+            Kind::Dotted(section) => 2..section as usize,
+        })
+    }
+
+    fn of(node: &Node) -> Option<Kind> {
+        match node.span {
+            Some(Range { start: 0, .. }) => Some(Kind::Header),
+            Some(Range { start: 1, .. }) => Some(Kind::Tables),
+            Some(Range { start: 2, end }) => u32::try_from(end).ok().map(Kind::Dotted),
+            _ => None,
         }
     }
 
-    fn into_node(self) -> Node {
-        let attrs = self
-            .entries
-            .into_iter()
-            .map(|(k, item)| (k, item.into_node()))
-            .collect();
-        Node::new(Value::Attrs(attrs))
-    }
-}
-
-impl Item {
-    fn into_node(self) -> Node {
-        match self {
-            Item::Table(t) => t.into_node(),
-            Item::Tables(ts) => {
-                Node::new(Value::List(ts.into_iter().map(Table::into_node).collect()))
-            }
-            Item::Value(n) => n,
+    fn table(self) -> Node {
+        Node {
+            value: Value::Attrs(BTreeMap::new()),
+            span: self.mark(),
+            key_span: None,
         }
     }
 }
 
-/// The table at `path` as headers reach it: through tables made by
-/// headers, and into the last element of an array of tables.
-fn header_table<'t>(mut table: &'t mut Table, path: &[String]) -> Option<&'t mut Table> {
+/// Clear the marks of [`Kind`] (only marked nodes have marked children).
+fn unmark(node: &mut Node) {
+    if node.span.take().is_none() {
+        return;
+    }
+    match &mut node.value {
+        Value::Attrs(attrs) => attrs.values_mut().for_each(unmark),
+        Value::List(items) => items.iter_mut().for_each(unmark),
+        _ => {}
+    }
+}
+
+/// The entries of a table node.
+fn entries(node: &mut Node) -> Option<&mut BTreeMap<String, Node>> {
+    match &mut node.value {
+        Value::Attrs(attrs) => Some(attrs),
+        _ => None,
+    }
+}
+
+/// Where a header's path goes on from `node`: into a table made by
+/// headers, or into the last table of an array of tables.
+fn header_step(node: &mut Node) -> Option<&mut Node> {
+    match Kind::of(node)? {
+        Kind::Header => Some(node),
+        Kind::Tables => match &mut node.value {
+            Value::List(items) => items.last_mut(),
+            _ => None,
+        },
+        Kind::Dotted(_) => None,
+    }
+}
+
+/// The table at `path` as headers reach it.
+fn header_table<'t>(mut table: &'t mut Node, path: &[String]) -> Option<&'t mut Node> {
     for key in path {
-        table = match table.entries.get_mut(key)? {
-            Item::Table(t) if t.dotted_in.is_none() => t,
-            Item::Tables(ts) => ts.last_mut()?,
-            _ => return None,
-        };
+        table = header_step(entries(table)?.get_mut(key)?)?;
     }
     Some(table)
 }
@@ -166,14 +192,19 @@ impl Reader<'_> {
     /// characters other than tab are not allowed in comments.
     fn comment(&mut self) -> Option<()> {
         self.eat(b'#')?;
-        while let Some(b) = self.peek() {
-            match b {
-                b'\n' | b'\r' => break,
-                b'\t' | 0x20..=0x7e | 0x80.. => self.pos += 1,
-                _ => return None,
-            }
+        let rest = self.bytes.get(self.pos..)?;
+        let mut body = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
+        // The CR of a CRLF ends the line (`newline` reads it); any other
+        // CR is refused below.
+        if let Some(b) = body.strip_suffix(b"\r") {
+            body = b;
         }
-        Some(())
+        // Without an early exit, so that it compiles to vector code.
+        let allowed = body
+            .iter()
+            .fold(true, |ok, &b| ok & (b == b'\t' || (b >= 0x20 && b != 0x7f)));
+        self.pos += body.len();
+        allowed.then_some(())
     }
 
     /// What may follow a key/value pair or a header: spaces, a comment,
@@ -206,7 +237,7 @@ impl Reader<'_> {
 
     /// `[a.b]` or `[[a.b]]`; returns the path of the table the section's
     /// keys go into.
-    fn header(&mut self, root: &mut Table) -> Option<Vec<String>> {
+    fn header(&mut self, root: &mut Node) -> Option<Vec<String>> {
         self.eat(b'[')?;
         let array = self.eat(b'[').is_some();
         self.key_path()?;
@@ -218,29 +249,29 @@ impl Reader<'_> {
         let last = path.pop()?;
         let mut table = root;
         for key in &path {
-            if !table.entries.contains_key(key) {
-                table
-                    .entries
-                    .insert(key.clone(), Item::Table(Table::header()));
+            let attrs = entries(table)?;
+            if !attrs.contains_key(key) {
+                attrs.insert(key.clone(), Kind::Header.table());
             }
-            table = match table.entries.get_mut(key)? {
-                Item::Table(t) if t.dotted_in.is_none() => t,
-                Item::Tables(ts) => ts.last_mut()?,
-                _ => return None,
-            };
+            table = header_step(attrs.get_mut(key)?)?;
         }
-        match (table.entries.get_mut(&last), array) {
+        let attrs = entries(table)?;
+        match (attrs.get_mut(&last), array) {
             (None, false) => {
-                table
-                    .entries
-                    .insert(last.clone(), Item::Table(Table::header()));
+                attrs.insert(last.clone(), Kind::Header.table());
             }
             (None, true) => {
-                table
-                    .entries
-                    .insert(last.clone(), Item::Tables(vec![Table::header()]));
+                let tables = Node {
+                    value: Value::List(vec![Kind::Header.table()]),
+                    span: Kind::Tables.mark(),
+                    key_span: None,
+                };
+                attrs.insert(last.clone(), tables);
             }
-            (Some(Item::Tables(ts)), true) => ts.push(Table::header()),
+            (Some(node), true) if Kind::of(node) == Some(Kind::Tables) => match &mut node.value {
+                Value::List(items) => items.push(Kind::Header.table()),
+                _ => return None,
+            },
             // Reopening a table (allowed in TOML only for one that a
             // deeper header created) and every duplicate: toml_edit's.
             (Some(_), _) => return None,
@@ -250,7 +281,7 @@ impl Reader<'_> {
     }
 
     /// `a.b.c = value`, in the table at `current`.
-    fn keyval(&mut self, root: &mut Table, current: &[String], section: u32) -> Option<()> {
+    fn keyval(&mut self, root: &mut Node, current: &[String], section: u32) -> Option<()> {
         self.key_path()?;
         self.eat(b'=')?;
         self.skip_ws();
@@ -261,22 +292,19 @@ impl Reader<'_> {
         let mut parts = keys.drain(..);
         let last = parts.next_back()?;
         for key in parts.by_ref() {
-            let item = table.entries.entry(key).or_insert_with(|| {
-                Item::Table(Table {
-                    entries: BTreeMap::new(),
-                    dotted_in: Some(section),
-                })
-            });
-            table = match item {
-                Item::Table(t) if t.dotted_in == Some(section) => t,
-                _ => return None,
-            };
+            let node = entries(table)?
+                .entry(key)
+                .or_insert_with(|| Kind::Dotted(section).table());
+            if Kind::of(node) != Some(Kind::Dotted(section)) {
+                return None;
+            }
+            table = node;
         }
         drop(parts);
         self.keys = keys;
-        match table.entries.entry(last) {
+        match entries(table)?.entry(last) {
             Entry::Vacant(e) => {
-                e.insert(Item::Value(value));
+                e.insert(value);
                 Some(())
             }
             Entry::Occupied(_) => None,
@@ -714,6 +742,7 @@ mod tests {
             "t = {}\nu = { a = 1, b = 'x', c = [1, 2], d = { e = true } }\n",
             "t = { a = [\n1,\n2\n] }\n",
             "a = true#c\nb = 1#c\n",
+            "# é ü \t tab\r\na = 1 # crlf\r\n# at the end",
         ];
         for doc in docs {
             assert!(parse(doc).is_some(), "quick reader gave up on {doc:?}");
@@ -780,6 +809,9 @@ mod tests {
             "[]\n",
             "[a] x\n",
             "a = 1 # \u{0}\n",
+            "# a\rb\n",
+            "# cr at the end\r",
+            "a = 1 # \u{7f}",
         ];
         for doc in docs {
             assert!(parse(doc).is_none(), "quick reader accepted {doc:?}");

@@ -29,7 +29,7 @@ impl<'a> Checker<'a> {
         let location = node
             .and_then(|n| n.span.as_ref())
             .filter(|_| self.positions)
-            .map(|s| self.source.locate(s.start));
+            .map(|s| self.source.locate(s.start as usize));
         self.errors.push(OptionError {
             option: path.to_owned(),
             message: message.into(),

@@ -806,17 +806,18 @@ impl Evaluator<'_, '_> {
                     ORDER_AFTER,
                 ),
             );
-            let mut features: Vec<String> = ["nixos-test", "benchmark", "big-parallel", "kvm"]
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect();
+            let base = ["nixos-test", "benchmark", "big-parallel", "kvm"];
+            let inferiors = gcc_arch.as_deref().map_or(&[][..], arch::inferiors);
+            let mut features = Vec::with_capacity(base.len() + 1 + inferiors.len());
+            features.extend(base.map(|s| ConfValue::Str(s.to_owned())));
             if let Some(arch) = &gcc_arch {
-                features.push(format!("gccarch-{arch}"));
-                features.extend(arch::inferiors(arch).iter().map(|x| format!("gccarch-{x}")));
+                let gccarch = |x: &str| ConfValue::Str(["gccarch-", x].concat());
+                features.push(gccarch(arch));
+                features.extend(inferiors.iter().map(|x| gccarch(x)));
             }
             defs.add(
                 "system-features",
-                module(strs(features), PRIO_DEFAULT, ORDER_NORMAL),
+                module(ConfValue::List(features), PRIO_DEFAULT, ORDER_NORMAL),
             );
             if !o.distributed_builds {
                 defs.add(
@@ -851,7 +852,7 @@ impl Evaluator<'_, '_> {
             };
             for name in std::iter::once(*old).chain(chained) {
                 if let Some(value) = nix.get(name) {
-                    ok &= self.user_def(&mut defs, new, format!("nix.{name}"), value);
+                    ok &= self.user_def(&mut defs, new, ["nix.", name].concat(), value);
                 }
             }
         }
@@ -895,18 +896,21 @@ fn rename_warnings(nix: &BTreeMap<String, Node>) -> Vec<Warning> {
                 _ => false,
             }
     };
+    // Only the names of options that were set are built: this runs for
+    // every configuration, and most set none.
     let renames = OTHER_RENAMES
         .iter()
+        .filter(|(from, _)| defined(from))
         .map(|(from, to)| (*from, (*to).to_owned()))
         .chain(
             LEGACY_CONF_MAPPINGS
                 .iter()
+                .filter(|(from, _)| defined(from))
                 .map(|(from, to)| (*from, join("nix.settings", to))),
         );
     let mut out: Vec<Warning> = renames
-        .filter(|(from, _)| defined(from))
         .map(|(from, to)| Warning {
-            from: format!("nix.{from}"),
+            from: ["nix.", from].concat(),
             to,
         })
         .collect();

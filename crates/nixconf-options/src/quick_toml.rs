@@ -23,7 +23,7 @@ use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::tree::{Node, Value};
+use crate::tree::{Node, Span, Value};
 
 /// Nesting deeper than this (arrays, inline tables, dotted keys) is left
 /// to toml_edit, which refuses it past its own, larger limit.
@@ -85,11 +85,11 @@ enum Kind {
 }
 
 impl Kind {
-    fn mark(self) -> Option<Range<usize>> {
+    fn mark(self) -> Option<Span> {
         Some(match self {
             Kind::Header => 0..0,
             Kind::Tables => 1..1,
-            Kind::Dotted(section) => 2..section as usize,
+            Kind::Dotted(section) => 2..section,
         })
     }
 
@@ -97,7 +97,7 @@ impl Kind {
         match node.span {
             Some(Range { start: 0, .. }) => Some(Kind::Header),
             Some(Range { start: 1, .. }) => Some(Kind::Tables),
-            Some(Range { start: 2, end }) => u32::try_from(end).ok().map(Kind::Dotted),
+            Some(Range { start: 2, end }) => Some(Kind::Dotted(end)),
             _ => None,
         }
     }

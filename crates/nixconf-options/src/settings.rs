@@ -9,12 +9,11 @@
 //! merges them: lists concatenate, single values must agree.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 
 use nixconf_format::ConfValue;
 
 use crate::check::{join, Checker};
-use crate::tree::{quote, Node, Value};
+use crate::tree::{quote, Node, Span, Value};
 
 /// `mkOverride` priorities: lower wins.
 pub(crate) const PRIO_NORMAL: u32 = 100;
@@ -29,7 +28,7 @@ pub(crate) const ORDER_AFTER: u32 = 1500;
 pub(crate) struct Origin {
     /// The option path the user wrote (or the module's own, described).
     pub path: String,
-    pub span: Option<Range<usize>>,
+    pub span: Option<Span>,
 }
 
 #[derive(Clone, Debug)]

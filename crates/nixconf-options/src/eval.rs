@@ -3,6 +3,7 @@
 //! module produces.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use nixconf_format::{render_key, ConfValue, NixVersion};
 use nixconf_machines::{render_module_machines, BuildMachine};
@@ -835,8 +836,7 @@ impl Evaluator<'_, '_> {
         if let Some(node) = nix.get("settings") {
             if let Some(attrs) = self.c.attrs("nix.settings", node) {
                 for (key, value) in attrs {
-                    let path = join("nix.settings", key);
-                    ok &= self.user_def(&mut defs, key, path, value);
+                    ok &= self.user_def(&mut defs, key, "nix.settings", key, value);
                 }
             } else {
                 ok = false;
@@ -852,7 +852,7 @@ impl Evaluator<'_, '_> {
             };
             for name in std::iter::once(*old).chain(chained) {
                 if let Some(value) = nix.get(name) {
-                    ok &= self.user_def(&mut defs, new, ["nix.", name].concat(), value);
+                    ok &= self.user_def(&mut defs, new, "nix", name, value);
                 }
             }
         }
@@ -863,8 +863,17 @@ impl Evaluator<'_, '_> {
         merged
     }
 
-    fn user_def(&mut self, defs: &mut SettingsDefs, key: &str, path: String, node: &Node) -> bool {
-        match check_def(self.c, key, &path, node) {
+    /// The user's definition of setting `key`, written as the option
+    /// `parent.name`.
+    fn user_def<'n>(
+        &mut self,
+        defs: &mut SettingsDefs<'n>,
+        key: &str,
+        parent: &'static str,
+        name: &'n str,
+        node: &Node,
+    ) -> bool {
+        match check_def(self.c, key, JoinedPath::new(parent, name).as_str(), node) {
             Some(value) => {
                 defs.add(
                     key,
@@ -873,7 +882,8 @@ impl Evaluator<'_, '_> {
                         prio: PRIO_NORMAL,
                         order: ORDER_NORMAL,
                         origin: Some(Origin {
-                            path,
+                            parent,
+                            name,
                             span: node.span.clone(),
                         }),
                     },
@@ -965,17 +975,20 @@ fn registry_json(entries: &[RegistryEntry]) -> String {
             if i > 0 {
                 out.push(',');
             }
-            out.push_str(&json_string(k));
+            push_json_string(out, k);
             out.push(':');
             match v {
-                RefValue::Str(s) => out.push_str(&json_string(s)),
-                RefValue::Int(n) => out.push_str(&n.to_string()),
+                RefValue::Str(s) => push_json_string(out, s),
+                RefValue::Int(n) => {
+                    let _ = write!(out, "{n}");
+                }
                 RefValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             }
         }
         out.push('}');
     }
-    let mut out = String::from("{\"flakes\":[");
+    let mut out = String::with_capacity(64 + 160 * entries.len());
+    out.push_str("{\"flakes\":[");
     for (i, e) in entries.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -992,10 +1005,11 @@ fn registry_json(entries: &[RegistryEntry]) -> String {
     out
 }
 
-/// A string as Nix's `toJSON` writes it: `"` and `\` escaped, control
-/// characters as short escapes or `\u00XX`, everything else verbatim.
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+/// Append a string as Nix's `toJSON` writes it: `"` and `\` escaped,
+/// control characters as short escapes or `\u00XX`, everything else
+/// verbatim.
+fn push_json_string(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
     for c in s.chars() {
         match c {
@@ -1006,12 +1020,13 @@ fn json_string(s: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
             c => out.push(c),
         }
     }
     out.push('"');
-    out
 }
 
 fn describe_conf(v: &ConfValue) -> String {
@@ -1031,10 +1046,9 @@ mod tests {
 
     #[test]
     fn to_json_escapes_like_nix() {
-        assert_eq!(
-            json_string("a\"b\\c\nd\u{1}é"),
-            "\"a\\\"b\\\\c\\nd\\u0001é\""
-        );
+        let mut out = String::new();
+        push_json_string(&mut out, "a\"b\\c\nd\u{1}é");
+        assert_eq!(out, "\"a\\\"b\\\\c\\nd\\u0001é\"");
     }
 
     #[test]

@@ -23,21 +23,30 @@ pub(crate) const PRIO_OPTION_DEFAULT: u32 = 1500;
 pub(crate) const ORDER_NORMAL: u32 = 1000;
 pub(crate) const ORDER_AFTER: u32 = 1500;
 
-/// Where a definition came from, for messages.
+/// Where a user's definition came from, for messages.
 #[derive(Clone, Debug)]
-pub(crate) struct Origin {
-    /// The option path the user wrote (or the module's own, described).
-    pub path: String,
+pub(crate) struct Origin<'a> {
+    /// The option the user wrote: its parent's path and its name, joined
+    /// only when a message needs them.
+    pub parent: &'static str,
+    pub name: &'a str,
     pub span: Option<Span>,
 }
 
+impl Origin<'_> {
+    /// The option path the user wrote.
+    pub fn path(&self) -> String {
+        join(self.parent, self.name)
+    }
+}
+
 #[derive(Clone, Debug)]
-pub(crate) struct Def {
+pub(crate) struct Def<'a> {
     pub value: ConfValue,
     pub prio: u32,
     pub order: u32,
     /// `None` for the module's own definitions.
-    pub origin: Option<Origin>,
+    pub origin: Option<Origin<'a>>,
 }
 
 /// The declared options of `nix.settings` and their types; every other
@@ -220,13 +229,18 @@ pub(crate) fn check_def(
 
 /// All definitions of `nix.settings`, key by key.
 #[derive(Debug, Default)]
-pub(crate) struct SettingsDefs {
-    pub defs: BTreeMap<String, Vec<Def>>,
+pub(crate) struct SettingsDefs<'a> {
+    pub defs: BTreeMap<String, Vec<Def<'a>>>,
 }
 
-impl SettingsDefs {
-    pub fn add(&mut self, key: &str, def: Def) {
-        self.defs.entry(key.to_owned()).or_default().push(def);
+impl<'a> SettingsDefs<'a> {
+    pub fn add(&mut self, key: &str, def: Def<'a>) {
+        match self.defs.get_mut(key) {
+            Some(defs) => defs.push(def),
+            None => {
+                self.defs.insert(key.to_owned(), vec![def]);
+            }
+        }
     }
 
     /// Merge every key; `with_defaults` adds the option defaults of the
@@ -257,23 +271,27 @@ impl SettingsDefs {
                 }
             }
         }
-        let mut out = BTreeMap::new();
         let mut ok = true;
-        for (key, defs) in self.defs {
-            match merge_key(checker, &key, defs) {
-                Some(v) => {
-                    out.insert(key, v);
+        // Collected from the keys in order: built in one go rather than by
+        // one insertion after another.
+        let out = self
+            .defs
+            .into_iter()
+            .filter_map(|(key, defs)| match merge_key(checker, &key, defs) {
+                Some(v) => Some((key, v)),
+                None => {
+                    ok = false;
+                    None
                 }
-                None => ok = false,
-            }
-        }
+            })
+            .collect();
         ok.then_some(out)
     }
 }
 
-fn describe_def(d: &Def) -> String {
+fn describe_def(d: &Def<'_>) -> String {
     let who = match &d.origin {
-        Some(o) => format!("`{}`", o.path),
+        Some(o) => format!("`{}`", o.path()),
         None => "the nix-daemon module".to_owned(),
     };
     let value = match &d.value {
@@ -284,13 +302,13 @@ fn describe_def(d: &Def) -> String {
     format!("{who} sets {value}")
 }
 
-fn merge_key(checker: &mut Checker<'_>, key: &str, mut defs: Vec<Def>) -> Option<ConfValue> {
+fn merge_key(checker: &mut Checker<'_>, key: &str, mut defs: Vec<Def<'_>>) -> Option<ConfValue> {
     if defs.len() == 1 {
         // Nothing to choose between or merge: most keys.
         return defs.pop().map(|d| d.value);
     }
     let top = defs.iter().map(|d| d.prio).min()?;
-    let mut defs: Vec<Def> = defs.into_iter().filter(|d| d.prio == top).collect();
+    let mut defs: Vec<Def<'_>> = defs.into_iter().filter(|d| d.prio == top).collect();
     defs.sort_by_key(|d| d.order);
     let ty = SettingType::of(key);
     let first_user_node = defs
@@ -369,19 +387,20 @@ mod tests {
     use super::*;
     use crate::tree::Source;
 
-    fn user(value: ConfValue) -> Def {
+    fn user(value: ConfValue) -> Def<'static> {
         Def {
             value,
             prio: PRIO_NORMAL,
             order: ORDER_NORMAL,
             origin: Some(Origin {
-                path: "nix.settings.x".into(),
+                parent: "nix.settings",
+                name: "x",
                 span: None,
             }),
         }
     }
 
-    fn module(value: ConfValue, prio: u32, order: u32) -> Def {
+    fn module(value: ConfValue, prio: u32, order: u32) -> Def<'static> {
         Def {
             value,
             prio,
@@ -390,7 +409,7 @@ mod tests {
         }
     }
 
-    fn merge(key: &str, defs: Vec<Def>) -> Result<ConfValue, String> {
+    fn merge(key: &str, defs: Vec<Def<'_>>) -> Result<ConfValue, String> {
         let source = Source {
             name: "t",
             text: "",

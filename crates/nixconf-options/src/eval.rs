@@ -868,7 +868,7 @@ impl Evaluator<'_, '_> {
     fn user_def<'n>(
         &mut self,
         defs: &mut SettingsDefs<'n>,
-        key: &str,
+        key: &'n str,
         parent: &'static str,
         name: &'n str,
         node: &Node,

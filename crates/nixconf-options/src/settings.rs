@@ -227,20 +227,26 @@ pub(crate) fn check_def(
     }
 }
 
-/// All definitions of `nix.settings`, key by key.
-#[derive(Debug, Default)]
+/// All definitions of `nix.settings`.
+#[derive(Debug)]
 pub(crate) struct SettingsDefs<'a> {
-    pub defs: BTreeMap<String, Vec<Def<'a>>>,
+    /// Every definition with its key, in the order they were made: one
+    /// vector rather than a map of vectors, as most keys have one
+    /// definition and this runs for every evaluation.
+    defs: Vec<(&'a str, Def<'a>)>,
+}
+
+impl Default for SettingsDefs<'_> {
+    fn default() -> Self {
+        SettingsDefs {
+            defs: Vec::with_capacity(32),
+        }
+    }
 }
 
 impl<'a> SettingsDefs<'a> {
-    pub fn add(&mut self, key: &str, def: Def<'a>) {
-        match self.defs.get_mut(key) {
-            Some(defs) => defs.push(def),
-            None => {
-                self.defs.insert(key.to_owned(), vec![def]);
-            }
-        }
+    pub fn add(&mut self, key: &'a str, def: Def<'a>) {
+        self.defs.push((key, def));
     }
 
     /// Merge every key; `with_defaults` adds the option defaults of the
@@ -251,12 +257,19 @@ impl<'a> SettingsDefs<'a> {
         checker: &mut Checker<'_>,
         with_defaults: bool,
     ) -> Option<BTreeMap<String, ConfValue>> {
+        // Key by key; the sort is stable, so each key's definitions stay in
+        // the order they were made.
+        self.defs.sort_by(|a, b| a.0.cmp(b.0));
         if with_defaults {
             // An option default has the lowest priority of all: any other
             // definition discards it, so it only matters for keys nobody
             // else defines.
+            let before = self.defs.len();
             for key in DECLARED_WITH_DEFAULT {
-                if !self.defs.contains_key(*key) {
+                if self.defs[..before]
+                    .binary_search_by(|(k, _)| k.cmp(key))
+                    .is_err()
+                {
                     if let Some(value) = option_default(key) {
                         self.add(
                             key,
@@ -270,22 +283,31 @@ impl<'a> SettingsDefs<'a> {
                     }
                 }
             }
+            if self.defs.len() > before {
+                self.defs.sort_by(|a, b| a.0.cmp(b.0));
+            }
         }
         let mut ok = true;
-        // Collected from the keys in order: built in one go rather than by
-        // one insertion after another.
-        let out = self
-            .defs
-            .into_iter()
-            .filter_map(|(key, defs)| match merge_key(checker, &key, defs) {
-                Some(v) => Some((key, v)),
-                None => {
-                    ok = false;
-                    None
+        let mut out = Vec::with_capacity(self.defs.len());
+        let mut defs = self.defs.into_iter().peekable();
+        while let Some((key, first)) = defs.next() {
+            let merged = if defs.peek().is_some_and(|(k, _)| *k == key) {
+                let mut group = vec![first];
+                while let Some((_, d)) = defs.next_if(|(k, _)| *k == key) {
+                    group.push(d);
                 }
-            })
-            .collect();
-        ok.then_some(out)
+                merge_key(checker, key, group)
+            } else {
+                // Nothing to choose between or merge: most keys.
+                Some(first.value)
+            };
+            match merged {
+                Some(v) => out.push((key.to_owned(), v)),
+                None => ok = false,
+            }
+        }
+        // From keys in order: the map is built in one go.
+        ok.then(|| out.into_iter().collect())
     }
 }
 

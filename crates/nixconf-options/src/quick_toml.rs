@@ -827,6 +827,19 @@ mod tests {
         .boxed()
     }
 
+    #[test]
+    fn errors_in_a_quickly_read_file_keep_their_positions() {
+        let text = "nixVersion = \"2.18.1\"\n[nix.settings]\ncores = \"four\"\n";
+        assert!(parse(text).is_some());
+        let err = crate::evaluate(text, Format::Toml, "c.toml").unwrap_err();
+        let errors = err.option_errors();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].option, "nix.settings.cores");
+        let location = errors[0].location.as_ref().unwrap();
+        assert_eq!((location.line, location.column), (3, 9));
+        assert_eq!(location.line_text, "cores = \"four\"");
+    }
+
     fn fragment() -> impl Strategy<Value = String> {
         let key = pick(
             &[

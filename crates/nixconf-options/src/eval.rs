@@ -184,7 +184,7 @@ impl Evaluator<'_, '_> {
             None => &empty,
         };
         self.c.known_keys("nix", nix, NIX_OPTIONS);
-        let mut o = self.nix_options(nix);
+        let o = self.nix_options(nix);
 
         let mut version_missing = false;
         let version = match (&version_text, o.enable) {
@@ -218,6 +218,8 @@ impl Evaluator<'_, '_> {
             version.as_ref(),
             gcc_arch.clone().ok().flatten().flatten(),
         );
+        // The options' lists and maps move into the result from here on.
+        let mut o = o;
         let machines = o.build_machines.take();
         let registry = self.registry(nix, o.enable);
 

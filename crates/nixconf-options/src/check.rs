@@ -29,7 +29,7 @@ impl<'a> Checker<'a> {
         let location = node
             .and_then(|n| n.span.as_ref())
             .filter(|_| self.positions)
-            .map(|s| self.source.locate(s.start));
+            .map(|s| self.source.locate(s.start as usize));
         self.errors.push(OptionError {
             option: path.to_owned(),
             message: message.into(),
@@ -176,10 +176,9 @@ impl<'a> Checker<'a> {
         let mut out = BTreeMap::new();
         let mut ok = true;
         for (name, value) in attrs {
-            let p = join(path, name);
             if name.is_empty() || name.contains(['=', '\0', '\n']) {
                 self.error(
-                    &p,
+                    &join(path, name),
                     Some(value),
                     format!(
                         "{} cannot be an environment variable name (empty, or with `=`, a newline or NUL)",
@@ -194,7 +193,11 @@ impl<'a> Checker<'a> {
                     out.insert(name.clone(), s.clone());
                 }
                 _ => {
-                    self.mismatch(&p, value, "a string (the value goes into an environment)");
+                    self.mismatch(
+                        &join(path, name),
+                        value,
+                        "a string (the value goes into an environment)",
+                    );
                     ok = false;
                 }
             }
@@ -206,11 +209,6 @@ impl<'a> Checker<'a> {
 /// `path.key`, quoting the key the way Nix shows attribute names that are
 /// not plain identifiers.
 pub(crate) fn join(path: &str, key: &str) -> String {
-    let plain = !key.is_empty()
-        && key
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'\''))
-        && !key.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '\'');
     // Built by hand: this runs for every option read, and `format!` is
     // measurably slower here.
     let mut out = String::with_capacity(path.len() + key.len() + 3);
@@ -218,7 +216,7 @@ pub(crate) fn join(path: &str, key: &str) -> String {
     if !path.is_empty() {
         out.push('.');
     }
-    if plain {
+    if is_plain(key) {
         out.push_str(key);
     } else {
         out.push_str(&quote(key));
@@ -226,9 +224,76 @@ pub(crate) fn join(path: &str, key: &str) -> String {
     out
 }
 
+/// Whether Nix shows `key` in an option path without quotes.
+fn is_plain(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'\''))
+        && !key.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '\'')
+}
+
+/// [`join`] for a path that is read only when something is wrong with the
+/// option: a short one stays on the stack, so reading a valid option
+/// allocates nothing for its name.
+pub(crate) enum JoinedPath {
+    Inline { bytes: [u8; 64], len: usize },
+    Heap(String),
+}
+
+impl JoinedPath {
+    pub fn new(path: &str, key: &str) -> Self {
+        let len = path.len() + usize::from(!path.is_empty()) + key.len();
+        if len > 64 || !is_plain(key) {
+            return JoinedPath::Heap(join(path, key));
+        }
+        let mut bytes = [0; 64];
+        let (head, tail) = bytes.split_at_mut(path.len());
+        head.copy_from_slice(path.as_bytes());
+        let tail = match tail.split_first_mut() {
+            Some((dot, rest)) if !path.is_empty() => {
+                *dot = b'.';
+                rest
+            }
+            _ => tail,
+        };
+        if let Some(dest) = tail.get_mut(..key.len()) {
+            dest.copy_from_slice(key.as_bytes());
+        }
+        JoinedPath::Inline { bytes, len }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            // Whole UTF-8 strings and a dot: always valid.
+            JoinedPath::Inline { bytes, len } => {
+                std::str::from_utf8(bytes.get(..*len).unwrap_or_default()).unwrap_or_default()
+            }
+            JoinedPath::Heap(s) => s,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::join;
+    use super::{join, JoinedPath};
+
+    #[test]
+    fn joined_paths_on_the_stack_read_as_joined_ones() {
+        let long = "k".repeat(70);
+        for (path, key) in [
+            ("", "nix"),
+            ("nix", "settings"),
+            ("nix.settings", "max-jobs"),
+            ("nix.settings", "weird=key"),
+            ("nix.registry", "é"),
+            ("nix", long.as_str()),
+            ("n", &long[..62]),
+            ("n", &long[..63]),
+        ] {
+            assert_eq!(JoinedPath::new(path, key).as_str(), join(path, key));
+        }
+    }
 
     #[test]
     fn paths_quote_odd_names() {

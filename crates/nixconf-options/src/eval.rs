@@ -3,12 +3,13 @@
 //! module produces.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use nixconf_format::{render_key, ConfValue, NixVersion};
 use nixconf_machines::{render_module_machines, BuildMachine};
 
 use crate::arch;
-use crate::check::{join, Checker};
+use crate::check::{join, Checker, JoinedPath};
 use crate::error::Error;
 use crate::legacy;
 use crate::output::{
@@ -151,7 +152,9 @@ impl Evaluator<'_, '_> {
     ) -> Opt<T> {
         match attrs.get(key) {
             None => Ok(None),
-            Some(node) => read(self.c, &join(parent, key), node).map(Some).ok_or(()),
+            Some(node) => read(self.c, JoinedPath::new(parent, key).as_str(), node)
+                .map(Some)
+                .ok_or(()),
         }
     }
 
@@ -231,7 +234,9 @@ impl Evaluator<'_, '_> {
             version.as_ref(),
             gcc_arch.clone().ok().flatten().flatten(),
         );
-        let machines = o.build_machines.clone();
+        // The options' lists and maps move into the result from here on.
+        let mut o = o;
+        let machines = o.build_machines.take();
         let registry = self.registry(nix, o.enable);
 
         if version_missing {
@@ -252,7 +257,7 @@ impl Evaluator<'_, '_> {
             return None;
         }
         let nixbld_uid = nixbld_uid.ok().flatten().unwrap_or(DEFAULT_NIXBLD_UID);
-        let warnings = o.warnings.clone();
+        let warnings = std::mem::take(&mut o.warnings);
         let mut failed_assertions = Vec::new();
         let default_channel = default_channel.unwrap_or_else(|| DEFAULT_CHANNEL.to_owned());
         if o.nice_level_set {
@@ -329,12 +334,6 @@ impl Evaluator<'_, '_> {
             (!machines.is_empty()).then(|| render_module_machines(&machines, &version));
         let registry_json = registry_json(&registry);
 
-        let mut service_environment = o.env_vars.clone();
-        service_environment.insert(
-            "CURL_CA_BUNDLE".to_owned(),
-            "/etc/ssl/certs/ca-certificates.crt".to_owned(),
-        );
-        service_environment.extend(proxy_env.unwrap_or_default());
         let mut session_variables: BTreeMap<String, SessionValue> = o
             .env_vars
             .iter()
@@ -342,8 +341,14 @@ impl Evaluator<'_, '_> {
             .collect();
         session_variables.insert(
             "NIX_PATH".to_owned(),
-            SessionValue::List(o.nix_path.clone()),
+            SessionValue::List(std::mem::take(&mut o.nix_path)),
         );
+        let mut service_environment = std::mem::take(&mut o.env_vars);
+        service_environment.insert(
+            "CURL_CA_BUNDLE".to_owned(),
+            "/etc/ssl/certs/ca-certificates.crt".to_owned(),
+        );
+        service_environment.extend(proxy_env.unwrap_or_default());
 
         Some(Evaluation {
             module: ModuleGeneration::Nixos2023,
@@ -843,17 +848,18 @@ impl Evaluator<'_, '_> {
                     ORDER_AFTER,
                 ),
             );
-            let mut features: Vec<String> = ["nixos-test", "benchmark", "big-parallel", "kvm"]
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect();
+            let base = ["nixos-test", "benchmark", "big-parallel", "kvm"];
+            let inferiors = gcc_arch.as_deref().map_or(&[][..], arch::inferiors);
+            let mut features = Vec::with_capacity(base.len() + 1 + inferiors.len());
+            features.extend(base.map(|s| ConfValue::Str(s.to_owned())));
             if let Some(arch) = &gcc_arch {
-                features.push(format!("gccarch-{arch}"));
-                features.extend(arch::inferiors(arch).iter().map(|x| format!("gccarch-{x}")));
+                let gccarch = |x: &str| ConfValue::Str(["gccarch-", x].concat());
+                features.push(gccarch(arch));
+                features.extend(inferiors.iter().map(|x| gccarch(x)));
             }
             defs.add(
                 "system-features",
-                module(strs(features), PRIO_DEFAULT, ORDER_NORMAL),
+                module(ConfValue::List(features), PRIO_DEFAULT, ORDER_NORMAL),
             );
             if !o.distributed_builds {
                 defs.add(
@@ -871,8 +877,7 @@ impl Evaluator<'_, '_> {
         if let Some(node) = nix.get("settings") {
             if let Some(attrs) = self.c.attrs("nix.settings", node) {
                 for (key, value) in attrs {
-                    let path = join("nix.settings", key);
-                    ok &= self.user_def(&mut defs, key, path, value);
+                    ok &= self.user_def(&mut defs, key, "nix.settings", key, value);
                 }
             } else {
                 ok = false;
@@ -888,7 +893,7 @@ impl Evaluator<'_, '_> {
             };
             for name in std::iter::once(*old).chain(chained) {
                 if let Some(value) = nix.get(name) {
-                    ok &= self.user_def(&mut defs, new, format!("nix.{name}"), value);
+                    ok &= self.user_def(&mut defs, new, "nix", name, value);
                 }
             }
         }
@@ -899,8 +904,17 @@ impl Evaluator<'_, '_> {
         merged
     }
 
-    fn user_def(&mut self, defs: &mut SettingsDefs, key: &str, path: String, node: &Node) -> bool {
-        match check_def(self.c, key, &path, node) {
+    /// The user's definition of setting `key`, written as the option
+    /// `parent.name`.
+    fn user_def<'n>(
+        &mut self,
+        defs: &mut SettingsDefs<'n>,
+        key: &'n str,
+        parent: &'static str,
+        name: &'n str,
+        node: &Node,
+    ) -> bool {
+        match check_def(self.c, key, JoinedPath::new(parent, name).as_str(), node) {
             Some(value) => {
                 defs.add(
                     key,
@@ -909,7 +923,8 @@ impl Evaluator<'_, '_> {
                         prio: PRIO_NORMAL,
                         order: ORDER_NORMAL,
                         origin: Some(Origin {
-                            path,
+                            parent,
+                            name,
                             span: node.span.clone(),
                         }),
                     },
@@ -932,18 +947,21 @@ fn rename_warnings(nix: &BTreeMap<String, Node>) -> Vec<Warning> {
                 _ => false,
             }
     };
+    // Only the names of options that were set are built: this runs for
+    // every configuration, and most set none.
     let renames = OTHER_RENAMES
         .iter()
+        .filter(|(from, _)| defined(from))
         .map(|(from, to)| (*from, (*to).to_owned()))
         .chain(
             LEGACY_CONF_MAPPINGS
                 .iter()
+                .filter(|(from, _)| defined(from))
                 .map(|(from, to)| (*from, join("nix.settings", to))),
         );
     let mut out: Vec<Warning> = renames
-        .filter(|(from, _)| defined(from))
         .map(|(from, to)| Warning {
-            from: format!("nix.{from}"),
+            from: ["nix.", from].concat(),
             to,
         })
         .collect();
@@ -998,17 +1016,20 @@ fn registry_json(entries: &[RegistryEntry]) -> String {
             if i > 0 {
                 out.push(',');
             }
-            out.push_str(&json_string(k));
+            push_json_string(out, k);
             out.push(':');
             match v {
-                RefValue::Str(s) => out.push_str(&json_string(s)),
-                RefValue::Int(n) => out.push_str(&n.to_string()),
+                RefValue::Str(s) => push_json_string(out, s),
+                RefValue::Int(n) => {
+                    let _ = write!(out, "{n}");
+                }
                 RefValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             }
         }
         out.push('}');
     }
-    let mut out = String::from("{\"flakes\":[");
+    let mut out = String::with_capacity(64 + 160 * entries.len());
+    out.push_str("{\"flakes\":[");
     for (i, e) in entries.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -1025,10 +1046,11 @@ fn registry_json(entries: &[RegistryEntry]) -> String {
     out
 }
 
-/// A string as Nix's `toJSON` writes it: `"` and `\` escaped, control
-/// characters as short escapes or `\u00XX`, everything else verbatim.
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+/// Append a string as Nix's `toJSON` writes it: `"` and `\` escaped,
+/// control characters as short escapes or `\u00XX`, everything else
+/// verbatim.
+fn push_json_string(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
     for c in s.chars() {
         match c {
@@ -1039,12 +1061,13 @@ fn json_string(s: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
             c => out.push(c),
         }
     }
     out.push('"');
-    out
 }
 
 fn describe_conf(v: &ConfValue) -> String {
@@ -1064,10 +1087,9 @@ mod tests {
 
     #[test]
     fn to_json_escapes_like_nix() {
-        assert_eq!(
-            json_string("a\"b\\c\nd\u{1}é"),
-            "\"a\\\"b\\\\c\\nd\\u0001é\""
-        );
+        let mut out = String::new();
+        push_json_string(&mut out, "a\"b\\c\nd\u{1}é");
+        assert_eq!(out, "\"a\\\"b\\\\c\\nd\\u0001é\"");
     }
 
     #[test]

@@ -54,6 +54,7 @@ mod eval;
 mod legacy;
 mod nixcheck;
 mod output;
+mod quick_toml;
 mod render;
 mod settings;
 mod suggest;
@@ -80,6 +81,18 @@ pub fn evaluate(text: &str, format: Format, file_name: &str) -> Result<Evaluatio
         name: file_name,
         text,
     };
+    if format == Format::Toml {
+        // toml_edit's spans cost as much as the rest of the evaluation:
+        // read without them first, and again with them only when there
+        // is an error to locate (or the quick reader leaves it to
+        // toml_edit).
+        if let Some(root) = tree::parse_toml_quick(&source) {
+            match eval::evaluate(&source, &root, false) {
+                Err(Error::Invalid(_)) => {}
+                result => return result,
+            }
+        }
+    }
     let mut root = tree::parse(&source, format)?;
     match (
         eval::evaluate(&source, &root, format == Format::Toml),

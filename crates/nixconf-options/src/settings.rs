@@ -9,12 +9,11 @@
 //! merges them: lists concatenate, single values must agree.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 
 use nixconf_format::ConfValue;
 
 use crate::check::{join, Checker};
-use crate::tree::{quote, Node, Value};
+use crate::tree::{quote, Node, Span, Value};
 
 /// `mkOverride` priorities: lower wins.
 pub(crate) const PRIO_NORMAL: u32 = 100;
@@ -24,21 +23,30 @@ pub(crate) const PRIO_OPTION_DEFAULT: u32 = 1500;
 pub(crate) const ORDER_NORMAL: u32 = 1000;
 pub(crate) const ORDER_AFTER: u32 = 1500;
 
-/// Where a definition came from, for messages.
+/// Where a user's definition came from, for messages.
 #[derive(Clone, Debug)]
-pub(crate) struct Origin {
-    /// The option path the user wrote (or the module's own, described).
-    pub path: String,
-    pub span: Option<Range<usize>>,
+pub(crate) struct Origin<'a> {
+    /// The option the user wrote: its parent's path and its name, joined
+    /// only when a message needs them.
+    pub parent: &'static str,
+    pub name: &'a str,
+    pub span: Option<Span>,
+}
+
+impl Origin<'_> {
+    /// The option path the user wrote.
+    pub fn path(&self) -> String {
+        join(self.parent, self.name)
+    }
 }
 
 #[derive(Clone, Debug)]
-pub(crate) struct Def {
+pub(crate) struct Def<'a> {
     pub value: ConfValue,
     pub prio: u32,
     pub order: u32,
     /// `None` for the module's own definitions.
-    pub origin: Option<Origin>,
+    pub origin: Option<Origin<'a>>,
 }
 
 /// The declared options of `nix.settings` and their types; every other
@@ -219,15 +227,26 @@ pub(crate) fn check_def(
     }
 }
 
-/// All definitions of `nix.settings`, key by key.
-#[derive(Debug, Default)]
-pub(crate) struct SettingsDefs {
-    pub defs: BTreeMap<String, Vec<Def>>,
+/// All definitions of `nix.settings`.
+#[derive(Debug)]
+pub(crate) struct SettingsDefs<'a> {
+    /// Every definition with its key, in the order they were made: one
+    /// vector rather than a map of vectors, as most keys have one
+    /// definition and this runs for every evaluation.
+    defs: Vec<(&'a str, Def<'a>)>,
 }
 
-impl SettingsDefs {
-    pub fn add(&mut self, key: &str, def: Def) {
-        self.defs.entry(key.to_owned()).or_default().push(def);
+impl Default for SettingsDefs<'_> {
+    fn default() -> Self {
+        SettingsDefs {
+            defs: Vec::with_capacity(32),
+        }
+    }
+}
+
+impl<'a> SettingsDefs<'a> {
+    pub fn add(&mut self, key: &'a str, def: Def<'a>) {
+        self.defs.push((key, def));
     }
 
     /// Merge every key; `with_defaults` adds the option defaults of the
@@ -238,12 +257,19 @@ impl SettingsDefs {
         checker: &mut Checker<'_>,
         with_defaults: bool,
     ) -> Option<BTreeMap<String, ConfValue>> {
+        // Key by key; the sort is stable, so each key's definitions stay in
+        // the order they were made.
+        self.defs.sort_by(|a, b| a.0.cmp(b.0));
         if with_defaults {
             // An option default has the lowest priority of all: any other
             // definition discards it, so it only matters for keys nobody
             // else defines.
+            let before = self.defs.len();
             for key in DECLARED_WITH_DEFAULT {
-                if !self.defs.contains_key(*key) {
+                if self.defs[..before]
+                    .binary_search_by(|(k, _)| k.cmp(key))
+                    .is_err()
+                {
                     if let Some(value) = option_default(key) {
                         self.add(
                             key,
@@ -257,24 +283,37 @@ impl SettingsDefs {
                     }
                 }
             }
+            if self.defs.len() > before {
+                self.defs.sort_by(|a, b| a.0.cmp(b.0));
+            }
         }
-        let mut out = BTreeMap::new();
         let mut ok = true;
-        for (key, defs) in self.defs {
-            match merge_key(checker, &key, defs) {
-                Some(v) => {
-                    out.insert(key, v);
+        let mut out = Vec::with_capacity(self.defs.len());
+        let mut defs = self.defs.into_iter().peekable();
+        while let Some((key, first)) = defs.next() {
+            let merged = if defs.peek().is_some_and(|(k, _)| *k == key) {
+                let mut group = vec![first];
+                while let Some((_, d)) = defs.next_if(|(k, _)| *k == key) {
+                    group.push(d);
                 }
+                merge_key(checker, key, group)
+            } else {
+                // Nothing to choose between or merge: most keys.
+                Some(first.value)
+            };
+            match merged {
+                Some(v) => out.push((key.to_owned(), v)),
                 None => ok = false,
             }
         }
-        ok.then_some(out)
+        // From keys in order: the map is built in one go.
+        ok.then(|| out.into_iter().collect())
     }
 }
 
-fn describe_def(d: &Def) -> String {
+fn describe_def(d: &Def<'_>) -> String {
     let who = match &d.origin {
-        Some(o) => format!("`{}`", o.path),
+        Some(o) => format!("`{}`", o.path()),
         None => "the nix-daemon module".to_owned(),
     };
     let value = match &d.value {
@@ -285,10 +324,13 @@ fn describe_def(d: &Def) -> String {
     format!("{who} sets {value}")
 }
 
-fn merge_key(checker: &mut Checker<'_>, key: &str, defs: Vec<Def>) -> Option<ConfValue> {
-    let path = join("nix.settings", key);
+fn merge_key(checker: &mut Checker<'_>, key: &str, mut defs: Vec<Def<'_>>) -> Option<ConfValue> {
+    if defs.len() == 1 {
+        // Nothing to choose between or merge: most keys.
+        return defs.pop().map(|d| d.value);
+    }
     let top = defs.iter().map(|d| d.prio).min()?;
-    let mut defs: Vec<Def> = defs.into_iter().filter(|d| d.prio == top).collect();
+    let mut defs: Vec<Def<'_>> = defs.into_iter().filter(|d| d.prio == top).collect();
     defs.sort_by_key(|d| d.order);
     let ty = SettingType::of(key);
     let first_user_node = defs
@@ -302,7 +344,7 @@ fn merge_key(checker: &mut Checker<'_>, key: &str, defs: Vec<Def>) -> Option<Con
     let conflict = |checker: &mut Checker<'_>, what: &str| {
         let list: Vec<String> = defs.iter().map(describe_def).collect();
         checker.error(
-            &path,
+            &join("nix.settings", key),
             first_user_node.as_ref(),
             format!("{what}: {}", list.join(", ")),
         );
@@ -367,19 +409,20 @@ mod tests {
     use super::*;
     use crate::tree::Source;
 
-    fn user(value: ConfValue) -> Def {
+    fn user(value: ConfValue) -> Def<'static> {
         Def {
             value,
             prio: PRIO_NORMAL,
             order: ORDER_NORMAL,
             origin: Some(Origin {
-                path: "nix.settings.x".into(),
+                parent: "nix.settings",
+                name: "x",
                 span: None,
             }),
         }
     }
 
-    fn module(value: ConfValue, prio: u32, order: u32) -> Def {
+    fn module(value: ConfValue, prio: u32, order: u32) -> Def<'static> {
         Def {
             value,
             prio,
@@ -388,7 +431,7 @@ mod tests {
         }
     }
 
-    fn merge(key: &str, defs: Vec<Def>) -> Result<ConfValue, String> {
+    fn merge(key: &str, defs: Vec<Def<'_>>) -> Result<ConfValue, String> {
         let source = Source {
             name: "t",
             text: "",

@@ -20,14 +20,25 @@ pub(crate) enum Value {
     Attrs(BTreeMap<String, Node>),
 }
 
+/// Where something was written: a byte range of the configuration text.
+/// 32-bit offsets keep [`Node`] small, which matters because a tree is
+/// built for every evaluation (its attribute sets' nodes then fit the
+/// allocator's fast size classes); a file past 4 GiB gets no positions.
+pub(crate) type Span = Range<u32>;
+
+/// The [`Span`] of a byte range, if its offsets fit.
+pub(crate) fn to_span(range: Range<usize>) -> Option<Span> {
+    Some(u32::try_from(range.start).ok()?..u32::try_from(range.end).ok()?)
+}
+
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Node {
     pub value: Value,
-    pub span: Option<Range<usize>>,
+    pub span: Option<Span>,
     /// Where the key naming this value was written, for a member of an
     /// attribute set (TOML only).
-    pub key_span: Option<Range<usize>>,
+    pub key_span: Option<Span>,
 }
 
 impl Node {
@@ -137,6 +148,13 @@ pub(crate) fn parse(source: &Source<'_>, format: Format) -> Result<Node, Error> 
     }
 }
 
+/// Read TOML without spans, or `None` when only toml_edit can tell (see
+/// [`crate::quick_toml`]).
+pub(crate) fn parse_toml_quick(source: &Source<'_>) -> Option<Node> {
+    let text = source.text.strip_prefix('\u{feff}').unwrap_or(source.text);
+    crate::quick_toml::parse(text)
+}
+
 fn parse_toml(source: &Source<'_>, text: &str, offset: usize) -> Result<Node, Error> {
     let doc = toml_edit::ImDocument::parse(text).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start) + offset;
@@ -155,8 +173,8 @@ struct TomlConverter<'a> {
 }
 
 impl TomlConverter<'_> {
-    fn span(&self, span: Option<Range<usize>>) -> Option<Range<usize>> {
-        span.map(|s| s.start + self.offset..s.end + self.offset)
+    fn span(&self, span: Option<Range<usize>>) -> Option<Span> {
+        span.and_then(|s| to_span(s.start + self.offset..s.end + self.offset))
     }
 
     fn table(&mut self, table: &toml_edit::Table) -> Result<Node, Error> {
@@ -232,9 +250,9 @@ impl TomlConverter<'_> {
         })
     }
 
-    fn refuse(&self, span: Option<Range<usize>>, message: &str) -> Error {
+    fn refuse(&self, span: Option<Span>, message: &str) -> Error {
         Error::Syntax {
-            location: self.source.locate(span.map_or(0, |s| s.start)),
+            location: self.source.locate(span.map_or(0, |s| s.start as usize)),
             message: message.to_owned(),
         }
     }
@@ -387,7 +405,7 @@ fn annotate(text: &str, bytes: &[u8], pos: &mut usize, node: Option<&mut Node>) 
                     span,
                     ..
                 }) => {
-                    *span = Some(start..start + 1);
+                    *span = to_span(start..start + 1);
                     Some(a)
                 }
                 _ => None,
@@ -407,7 +425,7 @@ fn annotate(text: &str, bytes: &[u8], pos: &mut usize, node: Option<&mut Node>) 
                 let child = attrs.as_deref_mut().and_then(|a| a.get_mut(&key));
                 match child {
                     Some(child) => {
-                        child.key_span = Some(key_start..key_end);
+                        child.key_span = to_span(key_start..key_end);
                         annotate(text, bytes, pos, Some(child));
                     }
                     None => annotate(text, bytes, pos, None),
@@ -426,7 +444,7 @@ fn annotate(text: &str, bytes: &[u8], pos: &mut usize, node: Option<&mut Node>) 
                     span,
                     ..
                 }) => {
-                    *span = Some(start..start + 1);
+                    *span = to_span(start..start + 1);
                     Some(items)
                 }
                 _ => None,
@@ -447,7 +465,7 @@ fn annotate(text: &str, bytes: &[u8], pos: &mut usize, node: Option<&mut Node>) 
         Some(b'"') => {
             *pos = string_end(bytes, start);
             if let Some(n) = node {
-                n.span = Some(start..*pos);
+                n.span = to_span(start..*pos);
             }
         }
         Some(_) => {
@@ -458,7 +476,7 @@ fn annotate(text: &str, bytes: &[u8], pos: &mut usize, node: Option<&mut Node>) 
                 *pos += 1;
             }
             if let Some(n) = node {
-                n.span = Some(start..*pos);
+                n.span = to_span(start..*pos);
             }
         }
         None => {}
@@ -471,6 +489,12 @@ mod tests {
 
     fn source(text: &str) -> Source<'_> {
         Source { name: "t", text }
+    }
+
+    /// The text a span covers.
+    fn at(text: &str, span: Option<Span>) -> &str {
+        let span = span.unwrap();
+        &text[span.start as usize..span.end as usize]
     }
 
     #[test]
@@ -493,9 +517,8 @@ mod tests {
         let Value::Attrs(s) = &nix["settings"].value else {
             panic!()
         };
-        let span = s["cores"].span.clone().unwrap();
-        assert_eq!(&text[span.clone()], "2.0");
-        let loc = source(text).locate(span.start);
+        assert_eq!(at(text, s["cores"].span.clone()), "2.0");
+        let loc = source(text).locate(s["cores"].span.clone().unwrap().start as usize);
         assert_eq!((loc.line, loc.column), (2, 9));
         assert_eq!(loc.line_text, "cores = 2.0");
     }
@@ -519,8 +542,7 @@ mod tests {
         let text = "\u{feff}x = 1\n";
         let n = parse(&source(text), Format::Toml).unwrap();
         let Value::Attrs(top) = n.value else { panic!() };
-        let span = top["x"].span.clone().unwrap();
-        assert_eq!(&text[span], "1");
+        assert_eq!(at(text, top["x"].span.clone()), "1");
     }
 
     #[test]
@@ -534,16 +556,16 @@ mod tests {
         let Value::Attrs(nix) = &top["nix"].value else {
             panic!()
         };
-        assert_eq!(&text[nix["ab"].key_span.clone().unwrap()], "\"a\\u0062\"");
+        assert_eq!(at(text, nix["ab"].key_span.clone()), "\"a\\u0062\"");
         let Value::List(items) = &nix["ab"].value else {
             panic!()
         };
         let Value::Attrs(c) = &items[1].value else {
             panic!()
         };
-        assert_eq!(&text[c["c"].span.clone().unwrap()], "2.0");
-        assert_eq!(&text[nix["d"].span.clone().unwrap()], "\"x,]\"");
-        let loc = source(text).locate(c["c"].span.clone().unwrap().start);
+        assert_eq!(at(text, c["c"].span.clone()), "2.0");
+        assert_eq!(at(text, nix["d"].span.clone()), "\"x,]\"");
+        let loc = source(text).locate(c["c"].span.clone().unwrap().start as usize);
         assert_eq!((loc.line, loc.column), (2, 32));
     }
 

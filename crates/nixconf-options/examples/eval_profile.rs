@@ -3,9 +3,9 @@
 //! repeatable on a loaded machine, where wall-clock timings are not.
 //!
 //! ```text
-//! cargo build --release -p nixconf-options --example profile
+//! cargo build --release -p nixconf-options --example eval_profile
 //! valgrind --tool=callgrind --toggle-collect='profile::run' \
-//!     target/release/examples/profile typical-toml 100
+//!     target/release/examples/eval_profile typical-toml 100
 //! ```
 //!
 //! Arguments: `typical-json`, `typical-toml` or `example-toml`, a repeat

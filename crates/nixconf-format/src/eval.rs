@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use crate::error::{ConfError, Location};
 use crate::lex::{self, Shape};
-use crate::schema::{self, Ty, NEWEST_MINOR};
+use crate::schema::{self, Entry, IntKind, Quick, Ty, NEWEST_MINOR};
 use crate::typed::{self, Parsed, Val};
 use crate::version::NixVersion;
 use crate::xp;
@@ -252,8 +252,8 @@ impl State {
         value: &[u8],
         span: Option<FileSpan>,
     ) -> Result<Applied, String> {
-        match self.version.lookup(name) {
-            Some((setting, append)) => self.apply(setting, append, value, span),
+        match self.version.entry(name, 0, name.len()) {
+            Some(entry) => self.apply(entry, value, span),
             None => Ok(self.unknown(name)),
         }
     }
@@ -270,47 +270,74 @@ impl State {
         &self.version.infos[usize::from(setting)]
     }
 
-    /// Apply a value to `setting` (appending for `extra-`).
-    #[inline]
+    /// Apply a value to `entry`'s setting (appending for `extra-`).
+    #[inline(always)]
     fn apply(
         &mut self,
-        setting: u16,
-        append: bool,
+        entry: Entry,
         value: &[u8],
         span: Option<FileSpan>,
     ) -> Result<Applied, String> {
         // Most lines are a plain `=` of an ungated boolean, number or
         // string that is valid as written: store it without the general
         // machinery (which gives the same result, more slowly).
-        let info = self.info(setting);
-        if !append && info.gate.is_none() {
-            let quick = match info.ty {
-                Ty::Bool => match value {
-                    b"true" | b"yes" | b"1" => Some(Val::Num(1)),
-                    b"false" | b"no" | b"0" => Some(Val::Num(0)),
-                    _ => None,
-                },
-                Ty::Int(kind) => typed::parse_plain_digits(value, kind).map(Val::Num),
-                Ty::Str
-                | Ty::Strings
-                | Ty::StringSet
-                | Ty::StringMap
-                | Ty::StoreRef
-                | Ty::StoreRefList
-                | Ty::StoreRefSet => span.map(|(file, start, end)| Val::Span { file, start, end }),
-                _ => None,
-            };
-            if let Some(val) = quick {
-                let (slot, _) = self.slot(setting);
-                slot.first = val;
-                slot.more.clear();
-                return Ok(Applied::Set);
-            }
+        if let Some(val) = quick_val(entry.quick, value, span) {
+            self.store(entry.setting, entry.append, val);
+            return Ok(Applied::Set);
         }
-        self.apply_general(setting, append, value, span)
+        self.apply_general(entry.setting, entry.append, value, span)
+    }
+
+    /// Assign `val` to `setting`, or append it (`extra-`: to the default
+    /// when the files have not set the setting yet).
+    #[inline(always)]
+    fn store(&mut self, setting: u16, append: bool, val: Val) {
+        let default = self.info(setting).default;
+        let (slot, fresh) = self.slot(setting);
+        if !append {
+            slot.first = val;
+            slot.more.clear();
+        } else if !fresh {
+            slot.more.push(val);
+        } else if let Some(default) = default {
+            slot.first = Val::Static(default);
+            slot.more.push(val);
+        } else {
+            slot.first = val;
+        }
+    }
+
+    /// Apply a setting line the quick way (see [`quick_val`]): `false`,
+    /// having changed nothing, when the general way must decide.
+    #[inline(always)]
+    fn quick_line(&mut self, file: u32, text: &[u8], line: &lex::RawLine, spans: Spans) -> bool {
+        let (name, value, joined) = spans;
+        if !joined {
+            return false;
+        }
+        let Some(entry) = self
+            .version
+            .entry(text, line.start + name.0, line.start + name.1)
+        else {
+            return false;
+        };
+        let (v0, v1) = (line.start + value.0, line.start + value.1);
+        let Some(v) = text.get(v0..v1) else {
+            return false;
+        };
+        // `load` refuses files whose offsets do not fit in 32 bits.
+        let span = (file, v0 as u32, v1 as u32);
+        match quick_val(entry.quick, v, Some(span)) {
+            Some(val) => {
+                self.store(entry.setting, entry.append, val);
+                true
+            }
+            None => false,
+        }
     }
 
     /// [`State::apply`] for any setting and value.
+    #[inline(never)]
     fn apply_general(
         &mut self,
         setting: u16,
@@ -363,38 +390,33 @@ impl State {
                 slot.more.clear();
             }
         }
-        let (slot, fresh) = self.slot(setting);
-        if !append {
-            slot.first = val;
-            slot.more.clear();
-        } else if !fresh {
-            slot.more.push(val);
-        } else if let Some(default) = info.default {
-            slot.first = Val::Static(default);
-            slot.more.push(val);
-        } else {
-            slot.first = val;
-        }
+        self.store(setting, append, val);
         Ok(Applied::Set)
     }
 
     /// The slot of `setting`, and whether it was just created.
-    #[inline]
+    #[inline(always)]
     fn slot(&mut self, setting: u16) -> (&mut Slot, bool) {
         let i = usize::from(setting);
         let k = usize::from(self.slot_of[i]);
-        if k == 0 {
-            self.slots.push(Slot {
-                setting,
-                first: Val::Unset,
-                more: Vec::new(),
-            });
-            // At most one slot per setting, fewer than 255 settings.
-            self.slot_of[i] = self.slots.len() as u8;
-            let last = self.slots.len() - 1;
-            return (&mut self.slots[last], true);
+        if k == 0 || k > self.slots.len() {
+            return (self.new_slot(setting), true);
         }
         (&mut self.slots[k - 1], false)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_slot(&mut self, setting: u16) -> &mut Slot {
+        self.slots.push(Slot {
+            setting,
+            first: Val::Unset,
+            more: Vec::new(),
+        });
+        // At most one slot per setting, fewer than 255 settings.
+        self.slot_of[usize::from(setting)] = self.slots.len() as u8;
+        let last = self.slots.len() - 1;
+        &mut self.slots[last]
     }
 
     /// The warnings printed so far, emptied.
@@ -410,6 +432,29 @@ impl State {
             self.unknown.insert(name.to_vec());
         }
         Applied::Unknown
+    }
+}
+
+/// The value [`Quick`] stores for a valid `value`; `None` when the
+/// general way must decide. `span` locates `value` when it is already
+/// joined.
+#[inline(always)]
+fn quick_val(quick: Quick, value: &[u8], span: Option<FileSpan>) -> Option<Val> {
+    let as_span = |(file, start, end): FileSpan| Val::Span { file, start, end };
+    match quick {
+        Quick::General => None,
+        Quick::Bool => match value {
+            b"true" | b"yes" | b"1" => Some(Val::Num(1)),
+            b"false" | b"no" | b"0" => Some(Val::Num(0)),
+            _ => None,
+        },
+        Quick::Int(kind) => typed::parse_plain_digits(value, kind).map(Val::Num),
+        Quick::MaxJobs => typed::parse_plain_digits(value, IntKind::U32).map(Val::Num),
+        Quick::Sandbox => match value {
+            b"true" | b"false" | b"relaxed" => span.map(as_span),
+            _ => None,
+        },
+        Quick::Span => span.map(as_span),
     }
 }
 
@@ -464,8 +509,7 @@ struct Evaluator<'s> {
 struct Deferred {
     file: u32,
     line: lex::RawLine,
-    setting: u16,
-    append: bool,
+    entry: Entry,
     spans: Spans,
     order: u64,
 }
@@ -550,7 +594,7 @@ impl<'s> Evaluator<'s> {
             self.state.order = d.order;
             let text = Rc::clone(&self.files[d.file as usize]);
             let (value, span) = value_of(d.file, &text, &d.line, d.spans);
-            if self.state.apply(d.setting, d.append, &value, span).is_err() {
+            if self.state.apply(d.entry, &value, span).is_err() {
                 return Ok(false);
             }
         }
@@ -610,7 +654,7 @@ impl<'s> Evaluator<'s> {
     }
 
     /// Apply one setting line; errors get the line's location.
-    #[inline]
+    #[inline(never)]
     fn apply_line(
         &mut self,
         file: u32,
@@ -620,9 +664,13 @@ impl<'s> Evaluator<'s> {
         spans: Spans,
     ) -> Result<(), ConfError> {
         let (name, value, _) = spans;
-        let n = &text[line.start + name.0..line.start + name.1];
+        let (n0, n1) = (line.start + name.0, line.start + name.1);
+        let Some(entry) = self.state.version.entry(text, n0, n1) else {
+            self.state.unknown(&text[n0..n1]);
+            return Ok(());
+        };
         let (v, span) = value_of(file, text, line, spans);
-        match self.state.set(n, &v, span) {
+        match self.state.apply(entry, &v, span) {
             Ok(_) => Ok(()),
             Err(message) => Err(ConfError::Nix {
                 message,
@@ -726,7 +774,12 @@ impl<'s> Evaluator<'s> {
                     name,
                     value,
                     value_is_joined,
-                } => self.apply_line(file, &text, &line, i + 1, (name, value, value_is_joined))?,
+                } => {
+                    let spans = (name, value, value_is_joined);
+                    if !self.state.quick_line(file, &text, &line, spans) {
+                        self.apply_line(file, &text, &line, i + 1, spans)?;
+                    }
+                }
                 Shape::Include {
                     ignore_missing,
                     path,
@@ -766,8 +819,20 @@ impl<'s> Evaluator<'s> {
                     value,
                     value_is_joined,
                 } => {
+                    // Feature lines and gated settings never take the
+                    // quick way (their shortcut is `Quick::General`).
+                    if self
+                        .state
+                        .quick_line(file, &text, &line, (name, value, value_is_joined))
+                    {
+                        continue;
+                    }
                     let n = &text[line.start + name.0..line.start + name.1];
-                    let Some((setting, append)) = self.state.version.lookup(n) else {
+                    let Some(entry) =
+                        self.state
+                            .version
+                            .entry(&text, line.start + name.0, line.start + name.1)
+                    else {
                         self.state.unknown(n);
                         continue;
                     };
@@ -779,12 +844,11 @@ impl<'s> Evaluator<'s> {
                     } else {
                         SECOND_PASS | u64::from(self.ordinal)
                     };
-                    if !is_feature && self.state.is_gated(setting) {
+                    if !is_feature && self.state.is_gated(entry.setting) {
                         self.deferred.push(Deferred {
                             file,
                             line,
-                            setting,
-                            append,
+                            entry,
                             spans,
                             order,
                         });
@@ -792,7 +856,7 @@ impl<'s> Evaluator<'s> {
                     }
                     self.state.order = order;
                     let (v, span) = value_of(file, &text, &line, spans);
-                    if self.state.apply(setting, append, &v, span).is_err() {
+                    if self.state.apply(entry, &v, span).is_err() {
                         return false;
                     }
                 }

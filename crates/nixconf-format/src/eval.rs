@@ -288,6 +288,31 @@ impl State {
         self.apply_general(entry.setting, entry.append, value, span)
     }
 
+    /// [`State::quick_line`] for `experimental-features`: every feature
+    /// known (else the general way warns).
+    #[inline(never)]
+    fn quick_features(&mut self, entry: Entry, value: &[u8], span: FileSpan) -> bool {
+        let minor = self.version.minor;
+        let mut bits = 0;
+        for f in lex::tokens(value) {
+            match xp::bit(f, minor) {
+                Some(bit) => bits |= bit,
+                None => return false,
+            }
+        }
+        if minor >= 16 {
+            // As `apply_general` does: gated settings read the enabled
+            // set as it stands.
+            if !entry.append {
+                self.features = 0;
+            }
+            self.features |= bits;
+        }
+        let (file, start, end) = span;
+        self.store(entry.setting, entry.append, Val::Span { file, start, end });
+        true
+    }
+
     /// Assign `val` to `setting`, or append it (`extra-`: to the default
     /// when the files have not set the setting yet).
     #[inline(always)]
@@ -327,6 +352,9 @@ impl State {
         };
         // `load` refuses files whose offsets do not fit in 32 bits.
         let span = (file, v0 as u32, v1 as u32);
+        if entry.quick == Quick::Features {
+            return self.quick_features(entry, v, span);
+        }
         match quick_val(entry.quick, v, Some(span)) {
             Some(val) => {
                 self.store(entry.setting, entry.append, val);
@@ -455,6 +483,8 @@ fn quick_val(quick: Quick, value: &[u8], span: Option<FileSpan>) -> Option<Val> 
             _ => None,
         },
         Quick::Span => span.map(as_span),
+        // Needs the state: see `State::quick_line`.
+        Quick::Features => None,
     }
 }
 
@@ -819,8 +849,9 @@ impl<'s> Evaluator<'s> {
                     value,
                     value_is_joined,
                 } => {
-                    // Feature lines and gated settings never take the
-                    // quick way (their shortcut is `Quick::General`).
+                    // Gated settings never take the quick way (their
+                    // shortcut is `Quick::General`); feature lines that
+                    // do print no warning, so their order key is moot.
                     if self
                         .state
                         .quick_line(file, &text, &line, (name, value, value_is_joined))

@@ -339,23 +339,125 @@ impl Scan<'_> {
         }
     }
 
-    /// The end of the line whose comment starts at `hash` (a `#` inside
-    /// the window `stop_w` of the line at `start`).
+    /// The end of the line whose comment starts at `hash`; `rest` holds
+    /// the `\n`/`#` bits of the window bytes from `hash` on (bit 0 is the
+    /// `#`).
     #[inline]
-    fn comment_end(&self, start: usize, hash: u32, stop_w: u64) -> usize {
+    fn comment_end(&self, hash: usize, rest: u64) -> usize {
         let text = self.text;
         // Further `\n` and `#` in the window first: most comments end
-        // within 64 bytes of the line's start.
-        let mut rest = stop_w & (stop_w - 1);
+        // within it.
+        let mut rest = rest & rest.wrapping_sub(1);
         while rest != 0 {
-            let at = start + rest.trailing_zeros() as usize;
+            let at = hash + rest.trailing_zeros() as usize;
             if text.get(at).map_or(true, |&b| b == b'\n') {
                 return at.min(text.len());
             }
             rest &= rest - 1;
         }
-        let from = (start + hash as usize).min(text.len());
+        let from = hash.min(text.len());
         memchr(b'\n', &text[from..]).map_or(text.len(), |j| from + j)
+    }
+
+    /// A line whose code is longer than the window from its start: a
+    /// setting whose name and `=` are in that window takes the windows
+    /// from its value on; anything else goes to [`Scan::slow`].
+    #[inline(never)]
+    fn long(&mut self, p: usize) -> (RawLine, Shape) {
+        let text = self.text;
+        let rel = p - self.base;
+        let (k, s) = (rel / 64, rel % 64);
+        let blank_w = window(&self.masks.blank, k, s);
+        // No `\n` or `#` in the window: all of it is code.
+        let nonblank = !blank_w;
+        if nonblank == 0 {
+            return self.slow(p);
+        }
+        let n0 = nonblank.trailing_zeros();
+        let n1 = (blank_w & from_bit(n0)).trailing_zeros();
+        if n1 >= 62 {
+            return self.slow(p);
+        }
+        let after_name = nonblank & from_bit(n1);
+        let t1 = after_name.trailing_zeros();
+        let name = &text[p + n0 as usize..p + n1 as usize];
+        if t1 >= 62
+            || name == b"include"
+            || name == b"!include"
+            || text.get(p + t1 as usize) != Some(&b'=')
+            || blank_w & (1 << (t1 + 1)) == 0
+        {
+            return self.slow(p);
+        }
+        let after_eq = nonblank & from_bit(t1 + 1);
+        if after_eq == 0 {
+            return self.slow(p);
+        }
+        let v0 = p + after_eq.trailing_zeros() as usize;
+        let Some((c, v1, value_is_joined, rest)) = self.long_value(v0) else {
+            return self.slow(p);
+        };
+        let end = if text.get(c) == Some(&b'#') {
+            self.comment_end(c, rest)
+        } else {
+            c
+        };
+        self.pos = end + 1;
+        let line = RawLine {
+            start: p,
+            code_end: c,
+            end,
+        };
+        let shape = Shape::Setting {
+            name: (n0 as usize, n1 as usize),
+            value: (v0 - p, v1 - p),
+            value_is_joined,
+        };
+        (line, shape)
+    }
+
+    /// From `v0`, the first byte of a value: where the line's code ends,
+    /// the end of the value's last token, whether its blanks are single
+    /// spaces, and the `\n`/`#` bits from the code's end on. `None` when
+    /// the value runs past the chunk.
+    #[inline]
+    fn long_value(&self, v0: usize) -> Option<(usize, usize, bool, u64)> {
+        let mut q = v0;
+        let mut v1 = v0;
+        // The first byte (from `v0`) that keeps the value from being
+        // joined: the first of two adjacent blanks, or a tab or CR.
+        let mut first_bad = usize::MAX;
+        let mut carry = 0u64;
+        loop {
+            if q >= self.limit {
+                return None;
+            }
+            let rel = q - self.base;
+            let (k, s) = (rel / 64, rel % 64);
+            let stop_w = window(&self.masks.stop, k, s);
+            let code = stop_w.wrapping_sub(1) & !stop_w;
+            let blanks = window(&self.masks.blank, k, s) & code;
+            let nonblank = !blanks & code;
+            if nonblank != 0 {
+                v1 = q + 64 - nonblank.leading_zeros() as usize;
+            }
+            if first_bad == usize::MAX {
+                let odd = window(&self.masks.odd, k, s);
+                let bad = (blanks & (blanks >> 1)) | (blanks & odd);
+                if carry & blanks & 1 != 0 {
+                    first_bad = q - 1;
+                } else if bad != 0 {
+                    first_bad = q + bad.trailing_zeros() as usize;
+                }
+            }
+            if stop_w != 0 {
+                let c = q + stop_w.trailing_zeros() as usize;
+                let rest = stop_w >> stop_w.trailing_zeros();
+                return Some((c.min(self.text.len()), v1, first_bad >= v1, rest));
+            }
+            carry = blanks >> 63;
+            q += 64;
+        }
     }
 
     /// The rare shapes (syntax errors, includes) and lines whose code is
@@ -399,7 +501,7 @@ impl Iterator for Scan<'_> {
         let (k, s) = (rel / 64, rel % 64);
         let stop_w = window(&self.masks.stop, k, s);
         if stop_w == 0 {
-            return Some(self.slow(p));
+            return Some(self.long(p));
         }
         // Offsets from here on are from the line's start, all below 64.
         let c = stop_w.trailing_zeros();
@@ -408,7 +510,7 @@ impl Iterator for Scan<'_> {
         let nonblank = !blank_w & code;
         let hash_at_c = text.get(p + c as usize) == Some(&b'#');
         let end = if hash_at_c {
-            self.comment_end(p, c, stop_w)
+            self.comment_end(p + c as usize, stop_w >> c)
         } else {
             (p + c as usize).min(text.len())
         };
@@ -660,6 +762,13 @@ mod tests {
             b"",
             b"=",
             b"a =",
+            b"trusted-public-keys = cache.nixos.org-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY= nix-community.cachix.org-1:mB9FSh9qf2dCimDSUo8Zy7bkq5CX+/rkCWyvRCYg3Fs=",
+            b"substituters = https://cache.nixos.org/ https://nix-community.cachix.org # and a comment",
+            b"x = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa  b c\td e   ",
+            b"x = a                                                                b",
+            b"x = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa b",
+            b"include aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            b"                                                                    x = y",
         ];
         for line in lines {
             for pad in 0..130 {

@@ -219,6 +219,9 @@ pub(crate) enum Quick {
     Sandbox,
     /// Strings and lists of strings: kept as written.
     Span,
+    /// `experimental-features`: known features, kept as written (the
+    /// enabled set is updated too).
+    Features,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -441,6 +444,7 @@ fn quick(info: &Info) -> Quick {
         | Ty::StoreRef
         | Ty::StoreRefList
         | Ty::StoreRefSet => Quick::Span,
+        Ty::XpFeatures => Quick::Features,
         _ => Quick::General,
     }
 }
@@ -459,6 +463,7 @@ fn quick_append(info: &Info) -> Quick {
         | Ty::StoreRefSet
         | Ty::PathsInChroot
         | Ty::PluginFiles => Quick::Span,
+        Ty::XpFeatures => Quick::Features,
         _ => Quick::General,
     }
 }

@@ -355,7 +355,15 @@ impl State {
         if entry.quick == Quick::Features {
             return self.quick_features(entry, v, span);
         }
-        match quick_val(entry.quick, v, Some(span)) {
+        let quick = match entry.quick {
+            // Digits read straight from the file (whole words).
+            Quick::Int(kind) => typed::parse_plain_digits_at(text, v0, v1, kind).map(Val::Num),
+            Quick::MaxJobs => {
+                typed::parse_plain_digits_at(text, v0, v1, IntKind::U32).map(Val::Num)
+            }
+            q => quick_val(q, v, Some(span)),
+        };
+        match quick {
             Some(val) => {
                 self.store(entry.setting, entry.append, val);
                 true

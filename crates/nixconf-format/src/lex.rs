@@ -295,6 +295,23 @@ fn window(words: &[u64; CHUNK_WORDS], k: usize, s: usize) -> u64 {
     (lo >> s) | ((hi << 1) << (63 - s))
 }
 
+/// Whether `text[start..end]` is `include` or `!include`, without a
+/// branch on the name's length (names of 7 and 8 bytes are common).
+#[inline(always)]
+fn is_include(text: &[u8], start: usize, end: usize) -> bool {
+    let len = end - start;
+    let word = match text.get(start..start + 8) {
+        Some(w) => u64::from_le_bytes(w.try_into().unwrap_or([0; 8])),
+        None => {
+            let name = text.get(start..end).unwrap_or_default();
+            return name == b"include" || name == b"!include";
+        }
+    };
+    let seven = word & 0x00FF_FFFF_FFFF_FFFF;
+    (len == 7) & (seven == u64::from_le_bytes(*b"include\0"))
+        | (len == 8) & (word == u64::from_le_bytes(*b"!include"))
+}
+
 /// Bits `from..64` of a word (`from < 64`).
 #[inline(always)]
 fn from_bit(from: u32) -> u64 {
@@ -380,10 +397,8 @@ impl Scan<'_> {
         }
         let after_name = nonblank & from_bit(n1);
         let t1 = after_name.trailing_zeros();
-        let name = &text[p + n0 as usize..p + n1 as usize];
         if t1 >= 62
-            || name == b"include"
-            || name == b"!include"
+            || is_include(text, p + n0 as usize, p + n1 as usize)
             || text.get(p + t1 as usize) != Some(&b'=')
             || blank_w & (1 << (t1 + 1)) == 0
         {
@@ -528,8 +543,7 @@ impl Iterator for Scan<'_> {
         // `n1 <= c`: the code ends at `c`.
         let n1 = (sep & from_bit(n0)).trailing_zeros();
         let after_name = nonblank & from_bit(n1);
-        let name = &text[p + n0 as usize..p + n1 as usize];
-        if after_name == 0 || name == b"include" || name == b"!include" {
+        if after_name == 0 || is_include(text, p + n0 as usize, p + n1 as usize) {
             return Some(self.slow(p));
         }
         // The second token must be exactly `=`: a `=` followed by a

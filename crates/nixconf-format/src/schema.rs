@@ -263,20 +263,12 @@ fn name_words(text: &[u8], start: usize, end: usize) -> NameWords {
     // with no branch on the length.
     let keep = 8 * len.clamp(1, 8) as u32;
     let head = word_at(text, start) & (u64::MAX >> (64 - keep));
-    let tail_word = word_at(text, end.saturating_sub(8));
-    let tail = if len > 8 { tail_word } else { 0 };
-    let (mid, mid2) = if len > 16 {
-        (
-            word_at(text, start + 8),
-            if len > 24 {
-                word_at(text, start + 16)
-            } else {
-                0
-            },
-        )
-    } else {
-        (0, 0)
-    };
+    // All words loaded, the unused ones zeroed by masks: name lengths
+    // vary from line to line, and branches on them would mispredict.
+    let over = |n: usize| u64::from(len > n).wrapping_neg();
+    let tail = word_at(text, end.saturating_sub(8)) & over(8);
+    let mid = word_at(text, start + 8) & over(16);
+    let mid2 = word_at(text, start + 16) & over(24);
     NameWords {
         head,
         tail,

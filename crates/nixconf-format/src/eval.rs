@@ -154,6 +154,10 @@ enum Mode {
     /// only as its fallback).
     #[cfg(test)]
     Reference,
+    /// [`Mode::Fast`], splitting every file of two lines or more (see
+    /// [`Evaluator::split_points`]).
+    #[cfg(test)]
+    FastSplit,
 }
 
 fn evaluate(
@@ -166,15 +170,43 @@ fn evaluate(
     let dir = typed::canon_path(&absolute(conf_dir));
     let mut top = dir.clone();
     top.extend_from_slice(b"/nix.conf");
-    if mode == Mode::Fast || minor <= 15 {
+    if !is_reference(mode) || minor <= 15 {
         let mut eval = Evaluator::new(source, minor, dir.clone());
+        eval.split_min = split_min(mode);
         if eval.run_fast(&top)? {
             return Ok(eval.finish(options.network));
         }
     }
     let mut eval = Evaluator::new(source, minor, dir);
+    eval.split_min = split_min(mode);
     eval.run_reference(top)?;
     Ok(eval.finish(options.network))
+}
+
+fn is_reference(mode: Mode) -> bool {
+    #[cfg(test)]
+    if mode == Mode::Reference {
+        return true;
+    }
+    let _ = mode;
+    false
+}
+
+/// Files at least this large are applied in pieces on two threads at
+/// once (see [`Evaluator::split_points`]).
+const SPLIT_MIN: usize = 1 << 20;
+
+/// How many pieces (see [`Evaluator::split_points`]).
+const PIECES: usize = 8;
+
+fn split_min(mode: Mode) -> usize {
+    match mode {
+        Mode::Fast => SPLIT_MIN,
+        #[cfg(test)]
+        Mode::Reference => usize::MAX,
+        #[cfg(test)]
+        Mode::FastSplit => 0,
+    }
 }
 
 fn absolute(p: &Path) -> Vec<u8> {
@@ -202,6 +234,10 @@ struct Slot {
     setting: u16,
     first: Val,
     more: Vec<Val>,
+    /// Whether a plain `=` set it (rather than only `extra-` lines): in
+    /// a [`State::delta`], the difference between replacing and
+    /// appending to what the lines before did.
+    based: bool,
 }
 
 /// What applying one `name = value` did, for `conf check`.
@@ -228,18 +264,58 @@ pub(crate) struct State {
     /// Enabled experimental features, as [`xp::bit`]s (for gated
     /// settings).
     features: u32,
+    /// Whether a plain `experimental-features =` reset `features`.
+    features_reset: bool,
+    /// The state of the second half of a file applied on its own (see
+    /// [`Evaluator::split_points`]): `extra-` on a setting it has not set
+    /// keeps only the appended values, for [`State::merge`] to append.
+    delta: bool,
 }
 
 impl State {
     pub(crate) fn new(minor: u8) -> Self {
+        Self::for_version(schema::version(minor))
+    }
+
+    fn for_version(version: &'static schema::Version) -> Self {
         State {
-            version: schema::version(minor),
+            version,
             slot_of: vec![0; schema::defs().len()],
             slots: Vec::with_capacity(32),
             unknown: BTreeSet::new(),
             warnings: Vec::new(),
             order: 0,
             features: 0,
+            features_reset: false,
+            delta: false,
+        }
+    }
+
+    /// Add what `d` (the delta of the lines after those applied to
+    /// `self`) did, as if its lines had been applied to `self`; its order
+    /// keys move up by `offset` lines.
+    fn merge(&mut self, d: State, offset: u32) {
+        for slot in d.slots {
+            if slot.based {
+                let (s, _) = self.slot(slot.setting);
+                s.first = slot.first;
+                s.more = slot.more;
+                s.based = true;
+            } else {
+                for val in slot.more {
+                    self.store(slot.setting, true, val);
+                }
+            }
+        }
+        self.unknown.extend(d.unknown);
+        let offset = u64::from(offset);
+        self.warnings
+            .extend(d.warnings.into_iter().map(|(key, w)| (key + offset, w)));
+        if d.features_reset {
+            self.features = d.features;
+            self.features_reset = true;
+        } else {
+            self.features |= d.features;
         }
     }
 
@@ -305,6 +381,7 @@ impl State {
             // set as it stands.
             if !entry.append {
                 self.features = 0;
+                self.features_reset = true;
             }
             self.features |= bits;
         }
@@ -318,11 +395,13 @@ impl State {
     #[inline(always)]
     fn store(&mut self, setting: u16, append: bool, val: Val) {
         let default = self.info(setting).default;
+        let delta = self.delta;
         let (slot, fresh) = self.slot(setting);
         if !append {
             slot.first = val;
             slot.more.clear();
-        } else if !fresh {
+            slot.based = true;
+        } else if !fresh || delta {
             slot.more.push(val);
         } else if let Some(default) = default {
             slot.first = Val::Static(default);
@@ -413,6 +492,7 @@ impl State {
             // stands while the files are read.
             if !append {
                 self.features = 0;
+                self.features_reset = true;
             }
             for f in lex::tokens(value) {
                 self.features |= xp::bit(f, minor).unwrap_or(0);
@@ -421,9 +501,7 @@ impl State {
             // The deprecated boolean sets its replacement.
             if let Some(lint) = self.version.resolve(b"lint-short-path-literals") {
                 let on = matches!(val, Val::Num(1));
-                let (slot, _) = self.slot(lint);
-                slot.first = Val::Static(if on { "warn" } else { "ignore" });
-                slot.more.clear();
+                self.store(lint, false, Val::Static(if on { "warn" } else { "ignore" }));
             }
         }
         self.store(setting, append, val);
@@ -448,6 +526,7 @@ impl State {
             setting,
             first: Val::Unset,
             more: Vec::new(),
+            based: false,
         });
         // At most one slot per setting, fewer than 255 settings.
         self.slot_of[usize::from(setting)] = self.slots.len() as u8;
@@ -541,6 +620,8 @@ struct Evaluator<'s> {
     /// Gated setting lines the one pass applies after all others were
     /// read (see [`Evaluator::one_pass`]).
     deferred: Vec<Deferred>,
+    /// See [`Evaluator::split_points`].
+    split_min: usize,
 }
 
 /// A gated setting line left for after the one pass.
@@ -569,6 +650,7 @@ impl<'s> Evaluator<'s> {
             state: State::new(minor),
             ordinal: 0,
             deferred: Vec::new(),
+            split_min: SPLIT_MIN,
         }
     }
 
@@ -691,8 +773,8 @@ impl<'s> Evaluator<'s> {
         }
     }
 
-    /// Apply one setting line; errors get the line's location.
-    #[inline(never)]
+    /// Apply one setting line the plain way (for Nix's passes); errors
+    /// get the line's location.
     fn apply_line(
         &mut self,
         file: u32,
@@ -701,19 +783,28 @@ impl<'s> Evaluator<'s> {
         line_no: usize,
         spans: Spans,
     ) -> Result<(), ConfError> {
-        let (name, value, _) = spans;
-        let (n0, n1) = (line.start + name.0, line.start + name.1);
-        let Some(entry) = self.state.version.entry(text, n0, n1) else {
-            self.state.unknown(&text[n0..n1]);
-            return Ok(());
-        };
+        let (name, _, _) = spans;
+        let n = &text[line.start + name.0..line.start + name.1];
         let (v, span) = value_of(file, text, line, spans);
-        match self.state.apply(entry, &v, span) {
+        match self.state.set(n, &v, span) {
             Ok(_) => Ok(()),
-            Err(message) => Err(ConfError::Nix {
-                message,
-                location: Some(self.location(file, line_no, line, value.0, value.1 - value.0)),
-            }),
+            Err(message) => Err(self.value_error(file, line, line_no, spans, message)),
+        }
+    }
+
+    /// The error for a refused value, at the value.
+    #[cold]
+    fn value_error(
+        &self,
+        file: u32,
+        line: &lex::RawLine,
+        line_no: usize,
+        (_, value, _): Spans,
+        message: String,
+    ) -> ConfError {
+        ConfError::Nix {
+            message,
+            location: Some(self.location(file, line_no, line, value.0, value.1 - value.0)),
         }
     }
 
@@ -801,11 +892,155 @@ impl<'s> Evaluator<'s> {
         Ok(Some(child))
     }
 
+    /// Where to split a file into pieces applied at once: the starts of
+    /// the pieces and the end of the file, for files of at least
+    /// `split_min` bytes (and `None` for smaller ones).
+    ///
+    /// This thread applies the pieces from the first on, another thread
+    /// from the last back, each piece taken by whichever thread gets to
+    /// it first (so a busy machine costs no waiting); the other thread
+    /// applies each of its pieces into a [`State::delta`] of its own
+    /// (see [`delta_pass`]), merged in order afterwards: the result is
+    /// the one of applying the lines in order. A piece that needs more
+    /// than its own lines (an include, an error, a syntax error) is
+    /// applied again here, in order.
+    fn split_points(&self, text: &[u8]) -> Option<Vec<usize>> {
+        if text.len() < self.split_min.max(2) {
+            return None;
+        }
+        let mut points = vec![0];
+        for k in 1..PIECES {
+            let at = (text.len() * k / PIECES).max(points.last().copied().unwrap_or(0));
+            let Some(nl) = memchr::memchr(b'\n', &text[at..]) else {
+                break;
+            };
+            let start = at + nl + 1;
+            if start >= text.len() {
+                break;
+            }
+            if Some(&start) != points.last() {
+                points.push(start);
+            }
+        }
+        points.push(text.len());
+        (points.len() > 2).then_some(points)
+    }
+
+    /// Apply the pieces of `text` between `points` (see
+    /// [`Evaluator::split_points`]); `run` applies the lines of its
+    /// prefix argument from an offset, numbered from a line number, here,
+    /// and returns how many there were.
+    fn split<E>(
+        &mut self,
+        file: u32,
+        text: &[u8],
+        points: &[usize],
+        one_pass: bool,
+        mut run: impl FnMut(&mut Self, &[u8], usize, usize) -> Result<usize, E>,
+    ) -> Result<(), E> {
+        use std::sync::atomic::{AtomicU8, Ordering};
+        const FREE: u8 = 0;
+        const HERE: u8 = 1;
+        const THERE: u8 = 2;
+        let pieces = points.len() - 1;
+        let claims: Vec<AtomicU8> = (0..pieces).map(|_| AtomicU8::new(FREE)).collect();
+        let version = self.state.version;
+        std::thread::scope(|scope| {
+            let claims = &claims;
+            let worker = scope.spawn(move || {
+                let mut done = Vec::new();
+                for k in (1..pieces).rev() {
+                    let claim = claims[k].compare_exchange(
+                        FREE,
+                        THERE,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    );
+                    if claim.is_err() {
+                        break;
+                    }
+                    let piece = &text[..points[k + 1]];
+                    done.push((k, delta_pass(version, file, piece, points[k], one_pass)));
+                }
+                done
+            });
+            // Tests split every file: let the other thread take its
+            // first piece, so that merges happen however busy the
+            // machine is.
+            #[cfg(test)]
+            while self.split_min == 0 && claims[pieces - 1].load(Ordering::Acquire) == FREE {
+                std::thread::yield_now();
+            }
+            let mut line = 1;
+            let mut k = 0;
+            while k < pieces {
+                let claim =
+                    claims[k].compare_exchange(FREE, HERE, Ordering::AcqRel, Ordering::Acquire);
+                if claim.is_err() {
+                    break;
+                }
+                line += run(self, &text[..points[k + 1]], points[k], line)?;
+                k += 1;
+            }
+            // The other thread's pieces, `k..`, in order. A panic there
+            // only costs the time: the pieces are applied here instead.
+            let mut done = worker.join().unwrap_or_default();
+            done.sort_unstable_by_key(|&(piece, _)| piece);
+            let mut done = done.into_iter().peekable();
+            while k < pieces {
+                match done.next_if(|&(piece, _)| piece == k) {
+                    Some((_, Some(delta))) => {
+                        line += delta.lines as usize;
+                        self.merge(delta);
+                    }
+                    _ => line += run(self, &text[..points[k + 1]], points[k], line)?,
+                }
+                k += 1;
+            }
+            Ok(())
+        })
+    }
+
+    /// Take in a piece's delta.
+    fn merge(&mut self, delta: Delta) {
+        #[cfg(test)]
+        tests::MERGES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let offset = self.ordinal;
+        self.state.merge(delta.state, offset);
+        self.deferred
+            .extend(delta.deferred.into_iter().map(|d| Deferred {
+                order: d.order + u64::from(offset),
+                ..d
+            }));
+        self.ordinal = self.ordinal.wrapping_add(delta.lines);
+    }
+
     /// ≤2.15: every line is applied as it is read; an include is applied
     /// at its position.
     fn sequential(&mut self, file: u32) -> Result<(), ConfError> {
         let text = Rc::clone(&self.files[file as usize]);
-        for (i, (line, shape)) in lex::scan(&text).enumerate() {
+        match self.split_points(&text) {
+            None => self.sequential_lines(file, &text, 0, 1).map(|_| ()),
+            Some(points) => self.split(file, &text, &points, false, |eval, piece, start, line| {
+                eval.sequential_lines(file, piece, start, line)
+            }),
+        }
+    }
+
+    /// [`Evaluator::sequential`] for the lines of `text` (a prefix of
+    /// `file`) from `start`, the first numbered `first_line`; the number
+    /// of lines.
+    fn sequential_lines(
+        &mut self,
+        file: u32,
+        text: &[u8],
+        start: usize,
+        first_line: usize,
+    ) -> Result<usize, ConfError> {
+        let mut count = 0;
+        for (line, shape) in lex::scan_from(text, start) {
+            let line_no = first_line + count;
+            count += 1;
             match shape {
                 Shape::Blank => {}
                 Shape::Setting {
@@ -814,23 +1049,27 @@ impl<'s> Evaluator<'s> {
                     value_is_joined,
                 } => {
                     let spans = (name, value, value_is_joined);
-                    if !self.state.quick_line(file, &text, &line, spans) {
-                        self.apply_line(file, &text, &line, i + 1, spans)?;
+                    if let Err(message) =
+                        setting_line(&mut self.state, None, file, text, line, spans, 0)
+                    {
+                        return Err(self.value_error(file, &line, line_no, spans, message));
                     }
                 }
                 Shape::Include {
                     ignore_missing,
                     path,
                 } => {
-                    if let Some(child) = self.include(file, &line, i + 1, path, ignore_missing)? {
+                    if let Some(child) = self.include(file, &line, line_no, path, ignore_missing)? {
                         self.sequential(child)?;
                         self.stack.pop();
                     }
                 }
-                Shape::Invalid { at, .. } => return Err(self.syntax_error(file, i + 1, &line, at)),
+                Shape::Invalid { at, .. } => {
+                    return Err(self.syntax_error(file, line_no, &line, at))
+                }
             }
         }
-        Ok(())
+        Ok(count)
     }
 
     /// 2.16+ in one pass over the lines (across includes in 2.20+, in
@@ -848,7 +1087,23 @@ impl<'s> Evaluator<'s> {
     /// (which apply each file's passes in turn).
     fn one_pass(&mut self, file: u32) -> bool {
         let text = Rc::clone(&self.files[file as usize]);
-        for (line, shape) in lex::scan(&text) {
+        let Some(points) = self.split_points(&text) else {
+            return self.one_pass_lines(file, &text, 0);
+        };
+        self.split(file, &text, &points, true, |eval, piece, start, _| {
+            let before = eval.ordinal;
+            match eval.one_pass_lines(file, piece, start) {
+                true => Ok(eval.ordinal.wrapping_sub(before) as usize),
+                false => Err(()),
+            }
+        })
+        .is_ok()
+    }
+
+    /// [`Evaluator::one_pass`] for the lines of `text` (a prefix of
+    /// `file`) from `start`.
+    fn one_pass_lines(&mut self, file: u32, text: &[u8], start: usize) -> bool {
+        for (line, shape) in lex::scan_from(text, start) {
             self.ordinal = self.ordinal.wrapping_add(1);
             match shape {
                 Shape::Blank => {}
@@ -857,45 +1112,19 @@ impl<'s> Evaluator<'s> {
                     value,
                     value_is_joined,
                 } => {
-                    // Gated settings never take the quick way (their
-                    // shortcut is `Quick::General`); feature lines that
-                    // do print no warning, so their order key is moot.
-                    if self
-                        .state
-                        .quick_line(file, &text, &line, (name, value, value_is_joined))
-                    {
-                        continue;
-                    }
-                    let n = &text[line.start + name.0..line.start + name.1];
-                    let Some(entry) =
-                        self.state
-                            .version
-                            .entry(&text, line.start + name.0, line.start + name.1)
-                    else {
-                        self.state.unknown(n);
-                        continue;
-                    };
                     let spans = (name, value, value_is_joined);
-                    let is_feature =
-                        n == b"experimental-features" || n == b"extra-experimental-features";
-                    let order = if is_feature {
-                        u64::from(self.ordinal)
-                    } else {
-                        SECOND_PASS | u64::from(self.ordinal)
-                    };
-                    if !is_feature && self.state.is_gated(entry.setting) {
-                        self.deferred.push(Deferred {
-                            file,
-                            line,
-                            entry,
-                            spans,
-                            order,
-                        });
-                        continue;
-                    }
-                    self.state.order = order;
-                    let (v, span) = value_of(file, &text, &line, spans);
-                    if self.state.apply(entry, &v, span).is_err() {
+                    let deferred = Some(&mut self.deferred);
+                    if setting_line(
+                        &mut self.state,
+                        deferred,
+                        file,
+                        text,
+                        line,
+                        spans,
+                        self.ordinal,
+                    )
+                    .is_err()
+                    {
                         return false;
                     }
                 }
@@ -1046,6 +1275,103 @@ impl<'s> Evaluator<'s> {
             warnings: self.state.warnings.into_iter().map(|(_, w)| w).collect(),
         }
     }
+}
+
+/// Apply one setting line as [`Evaluator::sequential`] does, or (with
+/// `deferred`, where gated settings wait) as [`Evaluator::one_pass`]
+/// does for the line numbered `ordinal`; `Err` with Nix's message when
+/// the value is refused.
+#[inline(always)]
+fn setting_line(
+    state: &mut State,
+    deferred: Option<&mut Vec<Deferred>>,
+    file: u32,
+    text: &[u8],
+    line: lex::RawLine,
+    spans: Spans,
+    ordinal: u32,
+) -> Result<(), String> {
+    // Gated settings never take the quick way (their shortcut is
+    // `Quick::General`); feature lines that do print no warning, so their
+    // order key is moot.
+    if state.quick_line(file, text, &line, spans) {
+        return Ok(());
+    }
+    let (name, _, _) = spans;
+    let (n0, n1) = (line.start + name.0, line.start + name.1);
+    let n = &text[n0..n1];
+    let Some(entry) = state.version.entry(text, n0, n1) else {
+        state.unknown(n);
+        return Ok(());
+    };
+    if let Some(deferred) = deferred {
+        let is_feature = n == b"experimental-features" || n == b"extra-experimental-features";
+        let order = if is_feature {
+            u64::from(ordinal)
+        } else {
+            SECOND_PASS | u64::from(ordinal)
+        };
+        if !is_feature && state.is_gated(entry.setting) {
+            deferred.push(Deferred {
+                file,
+                line,
+                entry,
+                spans,
+                order,
+            });
+            return Ok(());
+        }
+        state.order = order;
+    }
+    let (v, span) = value_of(file, text, &line, spans);
+    state.apply(entry, &v, span).map(|_| ())
+}
+
+/// What the second half of a split file did (see
+/// [`Evaluator::split_points`]).
+struct Delta {
+    state: State,
+    deferred: Vec<Deferred>,
+    /// How many lines it has.
+    lines: u32,
+}
+
+/// Apply `text[mid..]` (lines of `file`) on a state of its own, as the
+/// one pass (`one_pass`) or the sequential pass does; `None` at anything
+/// that needs more than these lines: an include, a refused value, a
+/// syntax error.
+fn delta_pass(
+    version: &'static schema::Version,
+    file: u32,
+    text: &[u8],
+    mid: usize,
+    one_pass: bool,
+) -> Option<Delta> {
+    let mut state = State::for_version(version);
+    state.delta = true;
+    let mut deferred = Vec::new();
+    let mut lines = 0u32;
+    for (line, shape) in lex::scan_from(text, mid) {
+        lines = lines.wrapping_add(1);
+        match shape {
+            Shape::Blank => {}
+            Shape::Setting {
+                name,
+                value,
+                value_is_joined,
+            } => {
+                let spans = (name, value, value_is_joined);
+                let wait = one_pass.then_some(&mut deferred);
+                setting_line(&mut state, wait, file, text, line, spans, lines).ok()?;
+            }
+            Shape::Include { .. } | Shape::Invalid { .. } => return None,
+        }
+    }
+    Some(Delta {
+        state,
+        deferred,
+        lines,
+    })
 }
 
 /// A setting line's value as Nix builds it (the tokens joined by single
@@ -1304,6 +1630,43 @@ mod tests {
 
     fn file() -> impl Strategy<Value = String> {
         proptest::collection::vec(line(), 0..12).prop_map(|lines| lines.join("\n"))
+    }
+
+    /// Merges of split halves so far (see [`Evaluator::split_points`]).
+    pub(super) static MERGES: std::sync::atomic::AtomicUsize =
+        std::sync::atomic::AtomicUsize::new(0);
+
+    /// Files split in two halves applied at once give what applying
+    /// every line in order gives (the merge of the second half's delta,
+    /// and its fallback to applying it again after the first), on random
+    /// trees for every kind of version; and the merge happens often.
+    #[test]
+    fn split_halves_agree_with_one_thread() {
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(1500));
+        let minor = prop_oneof![Just(8u8), Just(15), 16..=35u8];
+        let before = MERGES.load(std::sync::atomic::Ordering::Relaxed);
+        runner
+            .run(&(file(), file(), file(), minor), |(top, a, b, minor)| {
+                let mut files = MemSource::new();
+                files.insert("/etc/nix/nix.conf", top.as_bytes());
+                files.insert("/etc/nix/a.conf", a.as_bytes());
+                files.insert("/etc/nix/sub/b.conf", b.as_bytes());
+                let (split, _) = outcome(&files, minor, Mode::FastSplit);
+                let (reference, _) = outcome(&files, minor, Mode::Reference);
+                prop_assert_eq!(
+                    split,
+                    reference,
+                    "2.{}\n--- nix.conf\n{}\n--- a.conf\n{}\n--- sub/b.conf\n{}",
+                    minor,
+                    top,
+                    a,
+                    b
+                );
+                Ok(())
+            })
+            .unwrap();
+        let merges = MERGES.load(std::sync::atomic::Ordering::Relaxed) - before;
+        assert!(merges > 750, "{merges} merges");
     }
 
     /// The outcome of evaluating `files` for 2.`minor` with `mode`, and

@@ -218,10 +218,16 @@ fn scan_value(code: &[u8], v0: usize) -> (usize, bool) {
 /// then split with a few bit operations on a 64-bit window of each bitmap
 /// starting at the line, with no loop over its bytes; longer lines and
 /// the rare shapes (includes, syntax errors) take [`shape`].
+#[cfg(test)]
 pub(crate) fn scan(text: &[u8]) -> Scan<'_> {
+    scan_from(text, 0)
+}
+
+/// `scan` from `start`, the first byte of a line.
+pub(crate) fn scan_from(text: &[u8], start: usize) -> Scan<'_> {
     Scan {
         text,
-        pos: 0,
+        pos: start,
         base: 0,
         limit: 0,
         masks: Masks {
@@ -247,7 +253,7 @@ struct Masks {
     odd: [u64; CHUNK_WORDS],
 }
 
-/// Iterator behind [`scan`].
+/// Iterator behind `scan` and [`scan_from`].
 #[derive(Debug)]
 pub(crate) struct Scan<'a> {
     text: &'a [u8],

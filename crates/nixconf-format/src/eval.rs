@@ -431,15 +431,20 @@ impl State {
         };
         // `load` refuses files whose offsets do not fit in 32 bits.
         let span = (file, v0 as u32, v1 as u32);
-        if entry.quick == Quick::Features {
-            return self.quick_features(entry, v, span);
-        }
+        // One dispatch on the shortcut (it mispredicts as often as the
+        // settings vary from line to line).
         let quick = match entry.quick {
+            Quick::Span => Some(Val::Span {
+                file,
+                start: span.1,
+                end: span.2,
+            }),
             // Digits read straight from the file (whole words).
             Quick::Int(kind) => typed::parse_plain_digits_at(text, v0, v1, kind).map(Val::Num),
             Quick::MaxJobs => {
                 typed::parse_plain_digits_at(text, v0, v1, IntKind::U32).map(Val::Num)
             }
+            Quick::Features => return self.quick_features(entry, v, span),
             q => quick_val(q, v, Some(span)),
         };
         match quick {

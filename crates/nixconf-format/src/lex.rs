@@ -234,6 +234,7 @@ pub(crate) fn scan_from(text: &[u8], start: usize) -> Scan<'_> {
             stop: [0; CHUNK_WORDS],
             blank: [0; CHUNK_WORDS],
             odd: [0; CHUNK_WORDS],
+            nl: [0; CHUNK_WORDS],
         },
     }
 }
@@ -251,6 +252,9 @@ struct Masks {
     blank: [u64; CHUNK_WORDS],
     /// Tab or CR: blanks that keep a value from being already joined.
     odd: [u64; CHUNK_WORDS],
+    /// `\n`: where a line ends (set past the end of the text, like
+    /// `stop`).
+    nl: [u64; CHUNK_WORDS],
 }
 
 /// Iterator behind `scan` and [`scan_from`].
@@ -266,17 +270,19 @@ pub(crate) struct Scan<'a> {
     masks: Masks,
 }
 
-/// The bitmaps of 64 bytes: `(stop, blank, odd)` as [`Masks`] has them.
+/// The bitmaps of 64 bytes: `(stop, blank, odd, nl)` as [`Masks`] has
+/// them.
 #[inline]
-fn classify(block: &[u8; 64]) -> (u64, u64, u64) {
+fn classify(block: &[u8; 64]) -> (u64, u64, u64, u64) {
     let (nl, hash) = (u8x16::splat(b'\n'), u8x16::splat(b'#'));
     let (space, tab, cr) = (u8x16::splat(b' '), u8x16::splat(b'\t'), u8x16::splat(b'\r'));
-    let (mut stop, mut blank, mut odd) = (0u64, 0u64, 0u64);
+    let (mut stop, mut blank, mut odd, mut lf) = (0u64, 0u64, 0u64, 0u64);
     for i in 0..4 {
         let mut lane = [0u8; 16];
         lane.copy_from_slice(&block[16 * i..16 * i + 16]);
         let v = u8x16::new(lane);
-        let s = v.cmp_eq(nl) | v.cmp_eq(hash);
+        let n = v.cmp_eq(nl);
+        let s = n | v.cmp_eq(hash);
         let o = v.cmp_eq(tab) | v.cmp_eq(cr);
         let b = o | v.cmp_eq(space);
         // `move_mask` fills the low 16 bits only.
@@ -284,8 +290,9 @@ fn classify(block: &[u8; 64]) -> (u64, u64, u64) {
         stop |= bits(s);
         blank |= bits(b);
         odd |= bits(o);
+        lf |= bits(n);
     }
-    (stop, blank, odd)
+    (stop, blank, odd, lf)
 }
 
 /// The 64 bits of `words` from bit `s` of word `k` on (`s < 64`; word
@@ -335,7 +342,7 @@ impl Scan<'_> {
         let n = blocks.min(CHUNK_WORDS);
         for k in 0..n {
             let at = base + 64 * k;
-            let (stop, blank, odd) = match text.get(at..at + 64) {
+            let (stop, blank, odd, nl) = match text.get(at..at + 64) {
                 Some(full) => classify(full.try_into().unwrap_or(&[b'\n'; 64])),
                 None => {
                     // The last, partial block: what follows the text acts
@@ -349,6 +356,7 @@ impl Scan<'_> {
             self.masks.stop[k] = stop;
             self.masks.blank[k] = blank;
             self.masks.odd[k] = odd;
+            self.masks.nl[k] = nl;
         }
         if n < CHUNK_WORDS {
             // The text ends in this chunk: one more word past its end, so
@@ -356,29 +364,19 @@ impl Scan<'_> {
             self.masks.stop[n] = u64::MAX;
             self.masks.blank[n] = 0;
             self.masks.odd[n] = 0;
+            self.masks.nl[n] = u64::MAX;
             self.limit = text.len();
         } else {
             self.limit = base + 64 * (CHUNK_WORDS - 1);
         }
     }
 
-    /// The end of the line whose comment starts at `hash`; `rest` holds
-    /// the `\n`/`#` bits of the window bytes from `hash` on (bit 0 is the
-    /// `#`).
-    #[inline]
-    fn comment_end(&self, hash: usize, rest: u64) -> usize {
+    /// The end of the line that goes on at `from`: its first `\n` from
+    /// there, or the end of the text.
+    #[cold]
+    fn line_end(&self, from: usize) -> usize {
         let text = self.text;
-        // Further `\n` and `#` in the window first: most comments end
-        // within it.
-        let mut rest = rest & rest.wrapping_sub(1);
-        while rest != 0 {
-            let at = hash + rest.trailing_zeros() as usize;
-            if text.get(at).map_or(true, |&b| b == b'\n') {
-                return at.min(text.len());
-            }
-            rest &= rest - 1;
-        }
-        let from = hash.min(text.len());
+        let from = from.min(text.len());
         memchr(b'\n', &text[from..]).map_or(text.len(), |j| from + j)
     }
 
@@ -415,11 +413,11 @@ impl Scan<'_> {
             return self.slow(p);
         }
         let v0 = p + after_eq.trailing_zeros() as usize;
-        let Some((c, v1, value_is_joined, rest)) = self.long_value(v0) else {
+        let Some((c, v1, value_is_joined)) = self.long_value(v0) else {
             return self.slow(p);
         };
         let end = if text.get(c) == Some(&b'#') {
-            self.comment_end(c, rest)
+            self.line_end(c)
         } else {
             c
         };
@@ -438,11 +436,10 @@ impl Scan<'_> {
     }
 
     /// From `v0`, the first byte of a value: where the line's code ends,
-    /// the end of the value's last token, whether its blanks are single
-    /// spaces, and the `\n`/`#` bits from the code's end on. `None` when
-    /// the value runs past the chunk.
+    /// the end of the value's last token, and whether its blanks are
+    /// single spaces. `None` when the value runs past the chunk.
     #[inline]
-    fn long_value(&self, v0: usize) -> Option<(usize, usize, bool, u64)> {
+    fn long_value(&self, v0: usize) -> Option<(usize, usize, bool)> {
         let mut q = v0;
         let mut v1 = v0;
         // The first byte (from `v0`) that keeps the value from being
@@ -473,8 +470,7 @@ impl Scan<'_> {
             }
             if stop_w != 0 {
                 let c = q + stop_w.trailing_zeros() as usize;
-                let rest = stop_w >> stop_w.trailing_zeros();
-                return Some((c.min(self.text.len()), v1, first_bad >= v1, rest));
+                return Some((c.min(self.text.len()), v1, first_bad >= v1));
             }
             carry = blanks >> 63;
             q += 64;
@@ -529,11 +525,13 @@ impl Iterator for Scan<'_> {
         let blank_w = window(&self.masks.blank, k, s);
         let code = !from_bit(c);
         let nonblank = !blank_w & code;
-        let hash_at_c = text.get(p + c as usize) == Some(&b'#');
-        let end = if hash_at_c {
-            self.comment_end(p + c as usize, stop_w >> c)
+        // The line ends at its first `\n` whether or not a comment comes
+        // first: no branch on that.
+        let nl_w = window(&self.masks.nl, k, s);
+        let end = if nl_w != 0 {
+            (p + nl_w.trailing_zeros() as usize).min(text.len())
         } else {
-            (p + c as usize).min(text.len())
+            self.line_end(p + 64)
         };
         let line = RawLine {
             start: p,
@@ -566,8 +564,8 @@ impl Iterator for Scan<'_> {
         };
         // The value is already joined when its blanks are single spaces.
         let inner = blank_w & !from_bit(v1) & from_bit(v0);
-        let value_is_joined =
-            inner == 0 || (inner & (inner >> 1) == 0 && window(&self.masks.odd, k, s) & inner == 0);
+        let odd = window(&self.masks.odd, k, s);
+        let value_is_joined = (inner & (inner >> 1)) | (odd & inner) == 0;
         self.pos = end + 1;
         let shape = Shape::Setting {
             name: (n0 as usize, n1 as usize),

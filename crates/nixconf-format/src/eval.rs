@@ -167,15 +167,17 @@ fn evaluate(
     mode: Mode,
 ) -> Result<Settings, ConfError> {
     let minor = minor_of(&options.version)?;
-    let dir = typed::canon_path(&absolute(conf_dir));
-    let mut top = dir.clone();
+    let mut dir = conf_dir_bytes(conf_dir);
+    let mut top = Vec::with_capacity(dir.len() + 9);
+    top.extend_from_slice(&dir);
     top.extend_from_slice(b"/nix.conf");
     if !is_reference(mode) || minor <= 15 {
-        let mut eval = Evaluator::new(source, minor, dir.clone());
+        let mut eval = Evaluator::new(source, minor, dir);
         eval.split_min = split_min(mode);
         if eval.run_fast(&top)? {
             return Ok(eval.finish(options.network));
         }
+        dir = eval.conf_dir;
     }
     let mut eval = Evaluator::new(source, minor, dir);
     eval.split_min = split_min(mode);
@@ -207,6 +209,16 @@ fn split_min(mode: Mode) -> usize {
         #[cfg(test)]
         Mode::FastSplit => 0,
     }
+}
+
+/// `conf_dir` absolute and lexically canonical, copied once when it
+/// already is.
+fn conf_dir_bytes(conf_dir: &Path) -> Vec<u8> {
+    let bytes = conf_dir.as_os_str().as_bytes();
+    if typed::is_canon_path(bytes) {
+        return bytes.to_vec();
+    }
+    typed::canon_path(&absolute(conf_dir))
 }
 
 fn absolute(p: &Path) -> Vec<u8> {
@@ -584,10 +596,10 @@ fn quick_val(quick: Quick, value: &[u8], span: Option<FileSpan>) -> Option<Val> 
 struct Frame {
     /// The label Nix uses for this file in messages and as the base of
     /// relative includes.
-    label: Vec<u8>,
+    label: Rc<[u8]>,
     /// The file whose bytes are read for it (differs from `label` only in
     /// 2.20 and 2.21).
-    content: Vec<u8>,
+    content: Rc<[u8]>,
 }
 
 /// A stretch of one loaded file, in the order the include tree splices
@@ -615,7 +627,7 @@ struct Evaluator<'s> {
     minor: u8,
     conf_dir: Vec<u8>,
     files: Vec<Rc<Vec<u8>>>,
-    labels: Vec<Vec<u8>>,
+    labels: Vec<Rc<[u8]>>,
     stack: Vec<Frame>,
     segments: Vec<Segment>,
     state: State,
@@ -677,7 +689,7 @@ impl<'s> Evaluator<'s> {
         }
     }
 
-    fn load(&mut self, path: &[u8], label: &[u8]) -> Result<Option<u32>, ConfError> {
+    fn load(&mut self, path: &[u8], label: &Rc<[u8]>) -> Result<Option<u32>, ConfError> {
         let Some(bytes) = self.source.read(as_path(path)) else {
             return Ok(None);
         };
@@ -685,19 +697,21 @@ impl<'s> Evaluator<'s> {
             return Err(ConfError::TooLarge(self.display(path)));
         }
         self.files.push(bytes);
-        self.labels.push(label.to_vec());
+        self.labels.push(Rc::clone(label));
         Ok(Some((self.files.len() - 1) as u32))
     }
 
     /// Load the top file, pushing its frame; `None` when it cannot be
     /// read (Nix then reads nothing).
     fn load_top(&mut self, top: &[u8]) -> Result<Option<u32>, ConfError> {
-        let Some(file) = self.load(top, top)? else {
+        // One copy of the path serves as label, content and file label.
+        let top: Rc<[u8]> = Rc::from(top);
+        let Some(file) = self.load(&top, &top)? else {
             return Ok(None);
         };
         self.stack.push(Frame {
-            label: top.to_vec(),
-            content: top.to_vec(),
+            label: Rc::clone(&top),
+            content: top,
         });
         Ok(Some(file))
     }
@@ -824,11 +838,10 @@ impl<'s> Evaluator<'s> {
     ) -> Result<Option<u32>, ConfError> {
         let text = Rc::clone(&self.files[file as usize]);
         let tok = &text[line.start + path.0..line.start + path.1];
-        let frame = self
+        let frame: Rc<[u8]> = self
             .stack
             .last()
-            .map(|f| f.label.clone())
-            .unwrap_or_default();
+            .map_or_else(|| Rc::from(&b""[..]), |f| Rc::clone(&f.label));
         let target = if tok.first() == Some(&b'/') {
             typed::canon_path(tok)
         } else {
@@ -858,15 +871,16 @@ impl<'s> Evaluator<'s> {
         }
         // 2.20 and 2.21 read the file named by the including frame's label
         // (`readFile(path)` instead of `readFile(p)`; fixed in 2.22).
+        let target: Rc<[u8]> = Rc::from(target);
         let content = if (20..=21).contains(&self.minor) {
-            frame.clone()
+            Rc::clone(&frame)
         } else {
-            target.clone()
+            Rc::clone(&target)
         };
         if let Some(pos) = self
             .stack
             .iter()
-            .position(|f| f.label == target && f.content == content)
+            .position(|f| *f.label == *target && *f.content == *content)
         {
             let mut chain: Vec<String> = self.stack[pos..]
                 .iter()

@@ -339,6 +339,14 @@ pub(crate) fn parse_int(s: &[u8], kind: IntKind, minor: u8, units: bool) -> Opti
 /// Nix's `canonPath` without symlink resolution: drop `.` and empty
 /// components, apply `..` lexically, no trailing slash; `/` stays `/`.
 pub(crate) fn canon_path(p: &[u8]) -> Vec<u8> {
+    if is_canon_path(p) {
+        return p.to_vec();
+    }
+    canon_path_by_parts(p)
+}
+
+/// [`canon_path`] the long way, for any path.
+fn canon_path_by_parts(p: &[u8]) -> Vec<u8> {
     let mut parts: Vec<&[u8]> = Vec::new();
     for c in p.split(|&b| b == b'/') {
         match c {
@@ -358,6 +366,18 @@ pub(crate) fn canon_path(p: &[u8]) -> Vec<u8> {
         out.extend_from_slice(c);
     }
     out
+}
+
+/// Whether [`canon_path`] gives `p` back as it is: absolute, and no
+/// empty, `.` or `..` component (so no `//` and no trailing `/`), or `/`.
+pub(crate) fn is_canon_path(p: &[u8]) -> bool {
+    match p.strip_prefix(b"/") {
+        Some(b"") => true,
+        Some(rest) => rest
+            .split(|&b| b == b'/')
+            .all(|c| !matches!(c, b"" | b"." | b"..")),
+        None => false,
+    }
 }
 
 /// The value `nix show-config` prints for a setting whose assignments
@@ -509,6 +529,15 @@ mod tests {
                     "{:?}", s
                 );
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The shortcut for paths that are already canonical changes
+        /// nothing.
+        #[test]
+        fn canon_path_shortcut_agrees(p in "[/a.]{0,12}") {
+            proptest::prop_assert_eq!(canon_path(p.as_bytes()), canon_path_by_parts(p.as_bytes()));
         }
     }
 

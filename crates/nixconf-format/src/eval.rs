@@ -382,7 +382,8 @@ impl State {
     fn quick_features(&mut self, entry: Entry, value: &[u8], span: FileSpan) -> bool {
         let minor = self.version.minor;
         let mut bits = 0;
-        for f in lex::tokens(value) {
+        // The value is joined: its tokens are separated by one space.
+        for f in value.split(|&b| b == b' ') {
             match xp::bit(f, minor) {
                 Some(bit) => bits |= bit,
                 None => return false,

@@ -309,9 +309,15 @@ fn window(words: &[u64; CHUNK_WORDS], k: usize, s: usize) -> u64 {
 }
 
 /// Whether `text[start..end]` is `include` or `!include`, without a
-/// branch on the name's length (names of 7 and 8 bytes are common).
+/// branch on the name's length (names of 7 and 8 bytes are common) or
+/// on its bytes but the first.
 #[inline(always)]
 fn is_include(text: &[u8], start: usize, end: usize) -> bool {
+    // Few setting names start with `i` or `!`: one predictable branch
+    // skips the rest for most lines.
+    if !matches!(text.get(start), Some(b'i' | b'!')) {
+        return false;
+    }
     let len = end - start;
     let word = match text.get(start..start + 8) {
         Some(w) => u64::from_le_bytes(w.try_into().unwrap_or([0; 8])),

@@ -967,7 +967,9 @@ impl<'s> Evaluator<'s> {
         let version = self.state.version;
         std::thread::scope(|scope| {
             let claims = &claims;
-            let worker = scope.spawn(move || {
+            // Without a second thread (the system refuses one), this
+            // thread applies every piece.
+            let worker = std::thread::Builder::new().spawn_scoped(scope, move || {
                 let mut done = Vec::new();
                 for k in (1..pieces).rev() {
                     let claim = claims[k].compare_exchange(
@@ -988,7 +990,10 @@ impl<'s> Evaluator<'s> {
             // first piece, so that merges happen however busy the
             // machine is.
             #[cfg(test)]
-            while self.split_min == 0 && claims[pieces - 1].load(Ordering::Acquire) == FREE {
+            while self.split_min == 0
+                && worker.is_ok()
+                && claims[pieces - 1].load(Ordering::Acquire) == FREE
+            {
                 std::thread::yield_now();
             }
             let mut line = 1;
@@ -1004,7 +1009,10 @@ impl<'s> Evaluator<'s> {
             }
             // The other thread's pieces, `k..`, in order. A panic there
             // only costs the time: the pieces are applied here instead.
-            let mut done = worker.join().unwrap_or_default();
+            let mut done = worker
+                .ok()
+                .and_then(|worker| worker.join().ok())
+                .unwrap_or_default();
             done.sort_unstable_by_key(|&(piece, _)| piece);
             let mut done = done.into_iter().peekable();
             while k < pieces {

@@ -2,7 +2,9 @@
 //!
 //! - `large/VERSION`: [`apply_with`] on a 10 MiB nix.conf drawn from a
 //!   weighted pool of realistic lines (see `common/mod.rs`); throughput in
-//!   bytes. The 1.5 GB/s target.
+//!   bytes. The 1.5 GB/s target. Files of 1 MiB or more are
+//!   applied on two threads, so this figure needs a second core free
+//!   (`perf stat -e task-clock` on the profile example gives the CPU time).
 //! - `typical/VERSION`: [`apply_with`] on a typical 20-line nix.conf. The
 //!   issue's 1 µs target.
 //! - `large-show/VERSION`, `typical-show/VERSION`: [`show_with`], which

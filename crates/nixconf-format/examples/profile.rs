@@ -5,8 +5,12 @@
 //! ```text
 //! cargo build --release -p nixconf-format --example profile
 //! valgrind --tool=callgrind --toggle-collect='nixconf_format::eval::apply_with*' \
+//!     --toggle-collect='nixconf_format::eval::delta_pass*' \
 //!     target/release/examples/profile large 2.35.0 1
 //! ```
+//!
+//! (Files of 1 MiB or more are applied on two threads; the second
+//! toggle counts the other thread's part.)
 //!
 //! Arguments: `large` (the bench's 10 MiB input) or `typical`, a Nix
 //! version, a repeat count, and optionally `show` to also print every

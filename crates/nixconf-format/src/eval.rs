@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use crate::error::{ConfError, Location};
 use crate::lex::{self, Shape};
-use crate::schema::{self, Ty, NEWEST_MINOR};
+use crate::schema::{self, Entry, IntKind, Quick, Ty, NEWEST_MINOR};
 use crate::typed::{self, Parsed, Val};
 use crate::version::NixVersion;
 use crate::xp;
@@ -154,6 +154,10 @@ enum Mode {
     /// only as its fallback).
     #[cfg(test)]
     Reference,
+    /// [`Mode::Fast`], splitting every file of two lines or more (see
+    /// [`Evaluator::split_points`]).
+    #[cfg(test)]
+    FastSplit,
 }
 
 fn evaluate(
@@ -163,18 +167,58 @@ fn evaluate(
     mode: Mode,
 ) -> Result<Settings, ConfError> {
     let minor = minor_of(&options.version)?;
-    let dir = typed::canon_path(&absolute(conf_dir));
-    let mut top = dir.clone();
+    let mut dir = conf_dir_bytes(conf_dir);
+    let mut top = Vec::with_capacity(dir.len() + 9);
+    top.extend_from_slice(&dir);
     top.extend_from_slice(b"/nix.conf");
-    if mode == Mode::Fast || minor <= 15 {
-        let mut eval = Evaluator::new(source, minor, dir.clone());
+    if !is_reference(mode) || minor <= 15 {
+        let mut eval = Evaluator::new(source, minor, dir);
+        eval.split_min = split_min(mode);
         if eval.run_fast(&top)? {
             return Ok(eval.finish(options.network));
         }
+        dir = eval.conf_dir;
     }
     let mut eval = Evaluator::new(source, minor, dir);
+    eval.split_min = split_min(mode);
     eval.run_reference(top)?;
     Ok(eval.finish(options.network))
+}
+
+fn is_reference(mode: Mode) -> bool {
+    #[cfg(test)]
+    if mode == Mode::Reference {
+        return true;
+    }
+    let _ = mode;
+    false
+}
+
+/// Files at least this large are applied in pieces on two threads at
+/// once (see [`Evaluator::split_points`]).
+const SPLIT_MIN: usize = 1 << 20;
+
+/// How many pieces (see [`Evaluator::split_points`]).
+const PIECES: usize = 8;
+
+fn split_min(mode: Mode) -> usize {
+    match mode {
+        Mode::Fast => SPLIT_MIN,
+        #[cfg(test)]
+        Mode::Reference => usize::MAX,
+        #[cfg(test)]
+        Mode::FastSplit => 0,
+    }
+}
+
+/// `conf_dir` absolute and lexically canonical, copied once when it
+/// already is.
+fn conf_dir_bytes(conf_dir: &Path) -> Vec<u8> {
+    let bytes = conf_dir.as_os_str().as_bytes();
+    if typed::is_canon_path(bytes) {
+        return bytes.to_vec();
+    }
+    typed::canon_path(&absolute(conf_dir))
 }
 
 fn absolute(p: &Path) -> Vec<u8> {
@@ -202,6 +246,10 @@ struct Slot {
     setting: u16,
     first: Val,
     more: Vec<Val>,
+    /// Whether a plain `=` set it (rather than only `extra-` lines): in
+    /// a [`State::delta`], the difference between replacing and
+    /// appending to what the lines before did.
+    based: bool,
 }
 
 /// What applying one `name = value` did, for `conf check`.
@@ -228,18 +276,58 @@ pub(crate) struct State {
     /// Enabled experimental features, as [`xp::bit`]s (for gated
     /// settings).
     features: u32,
+    /// Whether a plain `experimental-features =` reset `features`.
+    features_reset: bool,
+    /// The state of the second half of a file applied on its own (see
+    /// [`Evaluator::split_points`]): `extra-` on a setting it has not set
+    /// keeps only the appended values, for [`State::merge`] to append.
+    delta: bool,
 }
 
 impl State {
     pub(crate) fn new(minor: u8) -> Self {
+        Self::for_version(schema::version(minor))
+    }
+
+    fn for_version(version: &'static schema::Version) -> Self {
         State {
-            version: schema::version(minor),
+            version,
             slot_of: vec![0; schema::defs().len()],
             slots: Vec::with_capacity(32),
             unknown: BTreeSet::new(),
             warnings: Vec::new(),
             order: 0,
             features: 0,
+            features_reset: false,
+            delta: false,
+        }
+    }
+
+    /// Add what `d` (the delta of the lines after those applied to
+    /// `self`) did, as if its lines had been applied to `self`; its order
+    /// keys move up by `offset` lines.
+    fn merge(&mut self, d: State, offset: u32) {
+        for slot in d.slots {
+            if slot.based {
+                let (s, _) = self.slot(slot.setting);
+                s.first = slot.first;
+                s.more = slot.more;
+                s.based = true;
+            } else {
+                for val in slot.more {
+                    self.store(slot.setting, true, val);
+                }
+            }
+        }
+        self.unknown.extend(d.unknown);
+        let offset = u64::from(offset);
+        self.warnings
+            .extend(d.warnings.into_iter().map(|(key, w)| (key + offset, w)));
+        if d.features_reset {
+            self.features = d.features;
+            self.features_reset = true;
+        } else {
+            self.features |= d.features;
         }
     }
 
@@ -252,8 +340,8 @@ impl State {
         value: &[u8],
         span: Option<FileSpan>,
     ) -> Result<Applied, String> {
-        match self.version.lookup(name) {
-            Some((setting, append)) => self.apply(setting, append, value, span),
+        match self.version.entry(name, 0, name.len()) {
+            Some(entry) => self.apply(entry, value, span),
             None => Ok(self.unknown(name)),
         }
     }
@@ -270,47 +358,119 @@ impl State {
         &self.version.infos[usize::from(setting)]
     }
 
-    /// Apply a value to `setting` (appending for `extra-`).
-    #[inline]
+    /// Apply a value to `entry`'s setting (appending for `extra-`).
+    #[inline(always)]
     fn apply(
         &mut self,
-        setting: u16,
-        append: bool,
+        entry: Entry,
         value: &[u8],
         span: Option<FileSpan>,
     ) -> Result<Applied, String> {
         // Most lines are a plain `=` of an ungated boolean, number or
         // string that is valid as written: store it without the general
         // machinery (which gives the same result, more slowly).
-        let info = self.info(setting);
-        if !append && info.gate.is_none() {
-            let quick = match info.ty {
-                Ty::Bool => match value {
-                    b"true" | b"yes" | b"1" => Some(Val::Num(1)),
-                    b"false" | b"no" | b"0" => Some(Val::Num(0)),
-                    _ => None,
-                },
-                Ty::Int(kind) => typed::parse_plain_digits(value, kind).map(Val::Num),
-                Ty::Str
-                | Ty::Strings
-                | Ty::StringSet
-                | Ty::StringMap
-                | Ty::StoreRef
-                | Ty::StoreRefList
-                | Ty::StoreRefSet => span.map(|(file, start, end)| Val::Span { file, start, end }),
-                _ => None,
-            };
-            if let Some(val) = quick {
-                let (slot, _) = self.slot(setting);
-                slot.first = val;
-                slot.more.clear();
-                return Ok(Applied::Set);
+        if let Some(val) = quick_val(entry.quick, value, span) {
+            self.store(entry.setting, entry.append, val);
+            return Ok(Applied::Set);
+        }
+        self.apply_general(entry.setting, entry.append, value, span)
+    }
+
+    /// [`State::quick_line`] for `experimental-features`: every feature
+    /// known (else the general way warns).
+    #[inline(never)]
+    fn quick_features(&mut self, entry: Entry, value: &[u8], span: FileSpan) -> bool {
+        let minor = self.version.minor;
+        let mut bits = 0;
+        // The value is joined: its tokens are separated by one space.
+        for f in value.split(|&b| b == b' ') {
+            match xp::bit(f, minor) {
+                Some(bit) => bits |= bit,
+                None => return false,
             }
         }
-        self.apply_general(setting, append, value, span)
+        if minor >= 16 {
+            // As `apply_general` does: gated settings read the enabled
+            // set as it stands.
+            if !entry.append {
+                self.features = 0;
+                self.features_reset = true;
+            }
+            self.features |= bits;
+        }
+        let (file, start, end) = span;
+        self.store(entry.setting, entry.append, Val::Span { file, start, end });
+        true
+    }
+
+    /// Assign `val` to `setting`, or append it (`extra-`: to the default
+    /// when the files have not set the setting yet).
+    #[inline(always)]
+    fn store(&mut self, setting: u16, append: bool, val: Val) {
+        let default = self.info(setting).default;
+        let delta = self.delta;
+        let (slot, fresh) = self.slot(setting);
+        if !append {
+            slot.first = val;
+            slot.more.clear();
+            slot.based = true;
+        } else if !fresh || delta {
+            slot.more.push(val);
+        } else if let Some(default) = default {
+            slot.first = Val::Static(default);
+            slot.more.push(val);
+        } else {
+            slot.first = val;
+        }
+    }
+
+    /// Apply a setting line the quick way (see [`quick_val`]): `false`,
+    /// having changed nothing, when the general way must decide.
+    #[inline(always)]
+    fn quick_line(&mut self, file: u32, text: &[u8], line: &lex::RawLine, spans: Spans) -> bool {
+        let (name, value, joined) = spans;
+        if !joined {
+            return false;
+        }
+        let Some(entry) = self
+            .version
+            .entry(text, line.start + name.0, line.start + name.1)
+        else {
+            return false;
+        };
+        let (v0, v1) = (line.start + value.0, line.start + value.1);
+        let Some(v) = text.get(v0..v1) else {
+            return false;
+        };
+        // `load` refuses files whose offsets do not fit in 32 bits.
+        let span = (file, v0 as u32, v1 as u32);
+        // One dispatch on the shortcut (it mispredicts as often as the
+        // settings vary from line to line).
+        let quick = match entry.quick {
+            Quick::Span => Some(Val::Span {
+                file,
+                start: span.1,
+                end: span.2,
+            }),
+            // Digits read straight from the file (whole words).
+            Quick::Int(kind) => typed::parse_plain_digits_at(text, v0, v1, kind).map(Val::Num),
+            Quick::MaxJobs => {
+                typed::parse_plain_digits_at(text, v0, v1, IntKind::U32).map(Val::Num)
+            }
+            Quick::Features => return self.quick_features(entry, v, span),
+            q => quick_val(q, v, Some(span)),
+        };
+        match quick {
+            Some(val) => {
+                self.store(entry.setting, entry.append, val);
+                true
+            }
+            None => false,
+        }
     }
 
     /// [`State::apply`] for any setting and value.
+    #[inline(never)]
     fn apply_general(
         &mut self,
         setting: u16,
@@ -350,6 +510,7 @@ impl State {
             // stands while the files are read.
             if !append {
                 self.features = 0;
+                self.features_reset = true;
             }
             for f in lex::tokens(value) {
                 self.features |= xp::bit(f, minor).unwrap_or(0);
@@ -358,43 +519,37 @@ impl State {
             // The deprecated boolean sets its replacement.
             if let Some(lint) = self.version.resolve(b"lint-short-path-literals") {
                 let on = matches!(val, Val::Num(1));
-                let (slot, _) = self.slot(lint);
-                slot.first = Val::Static(if on { "warn" } else { "ignore" });
-                slot.more.clear();
+                self.store(lint, false, Val::Static(if on { "warn" } else { "ignore" }));
             }
         }
-        let (slot, fresh) = self.slot(setting);
-        if !append {
-            slot.first = val;
-            slot.more.clear();
-        } else if !fresh {
-            slot.more.push(val);
-        } else if let Some(default) = info.default {
-            slot.first = Val::Static(default);
-            slot.more.push(val);
-        } else {
-            slot.first = val;
-        }
+        self.store(setting, append, val);
         Ok(Applied::Set)
     }
 
     /// The slot of `setting`, and whether it was just created.
-    #[inline]
+    #[inline(always)]
     fn slot(&mut self, setting: u16) -> (&mut Slot, bool) {
         let i = usize::from(setting);
         let k = usize::from(self.slot_of[i]);
-        if k == 0 {
-            self.slots.push(Slot {
-                setting,
-                first: Val::Unset,
-                more: Vec::new(),
-            });
-            // At most one slot per setting, fewer than 255 settings.
-            self.slot_of[i] = self.slots.len() as u8;
-            let last = self.slots.len() - 1;
-            return (&mut self.slots[last], true);
+        if k == 0 || k > self.slots.len() {
+            return (self.new_slot(setting), true);
         }
         (&mut self.slots[k - 1], false)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_slot(&mut self, setting: u16) -> &mut Slot {
+        self.slots.push(Slot {
+            setting,
+            first: Val::Unset,
+            more: Vec::new(),
+            based: false,
+        });
+        // At most one slot per setting, fewer than 255 settings.
+        self.slot_of[usize::from(setting)] = self.slots.len() as u8;
+        let last = self.slots.len() - 1;
+        &mut self.slots[last]
     }
 
     /// The warnings printed so far, emptied.
@@ -413,14 +568,39 @@ impl State {
     }
 }
 
+/// The value [`Quick`] stores for a valid `value`; `None` when the
+/// general way must decide. `span` locates `value` when it is already
+/// joined.
+#[inline(always)]
+fn quick_val(quick: Quick, value: &[u8], span: Option<FileSpan>) -> Option<Val> {
+    let as_span = |(file, start, end): FileSpan| Val::Span { file, start, end };
+    match quick {
+        Quick::General => None,
+        Quick::Bool => match value {
+            b"true" | b"yes" | b"1" => Some(Val::Num(1)),
+            b"false" | b"no" | b"0" => Some(Val::Num(0)),
+            _ => None,
+        },
+        Quick::Int(kind) => typed::parse_plain_digits(value, kind).map(Val::Num),
+        Quick::MaxJobs => typed::parse_plain_digits(value, IntKind::U32).map(Val::Num),
+        Quick::Sandbox => match value {
+            b"true" | b"false" | b"relaxed" => span.map(as_span),
+            _ => None,
+        },
+        Quick::Span => span.map(as_span),
+        // Needs the state: see `State::quick_line`.
+        Quick::Features => None,
+    }
+}
+
 /// One include level being read.
 struct Frame {
     /// The label Nix uses for this file in messages and as the base of
     /// relative includes.
-    label: Vec<u8>,
+    label: Rc<[u8]>,
     /// The file whose bytes are read for it (differs from `label` only in
     /// 2.20 and 2.21).
-    content: Vec<u8>,
+    content: Rc<[u8]>,
 }
 
 /// A stretch of one loaded file, in the order the include tree splices
@@ -448,7 +628,7 @@ struct Evaluator<'s> {
     minor: u8,
     conf_dir: Vec<u8>,
     files: Vec<Rc<Vec<u8>>>,
-    labels: Vec<Vec<u8>>,
+    labels: Vec<Rc<[u8]>>,
     stack: Vec<Frame>,
     segments: Vec<Segment>,
     state: State,
@@ -458,14 +638,15 @@ struct Evaluator<'s> {
     /// Gated setting lines the one pass applies after all others were
     /// read (see [`Evaluator::one_pass`]).
     deferred: Vec<Deferred>,
+    /// See [`Evaluator::split_points`].
+    split_min: usize,
 }
 
 /// A gated setting line left for after the one pass.
 struct Deferred {
     file: u32,
     line: lex::RawLine,
-    setting: u16,
-    append: bool,
+    entry: Entry,
     spans: Spans,
     order: u64,
 }
@@ -487,6 +668,7 @@ impl<'s> Evaluator<'s> {
             state: State::new(minor),
             ordinal: 0,
             deferred: Vec::new(),
+            split_min: SPLIT_MIN,
         }
     }
 
@@ -508,7 +690,7 @@ impl<'s> Evaluator<'s> {
         }
     }
 
-    fn load(&mut self, path: &[u8], label: &[u8]) -> Result<Option<u32>, ConfError> {
+    fn load(&mut self, path: &[u8], label: &Rc<[u8]>) -> Result<Option<u32>, ConfError> {
         let Some(bytes) = self.source.read(as_path(path)) else {
             return Ok(None);
         };
@@ -516,19 +698,21 @@ impl<'s> Evaluator<'s> {
             return Err(ConfError::TooLarge(self.display(path)));
         }
         self.files.push(bytes);
-        self.labels.push(label.to_vec());
+        self.labels.push(Rc::clone(label));
         Ok(Some((self.files.len() - 1) as u32))
     }
 
     /// Load the top file, pushing its frame; `None` when it cannot be
     /// read (Nix then reads nothing).
     fn load_top(&mut self, top: &[u8]) -> Result<Option<u32>, ConfError> {
-        let Some(file) = self.load(top, top)? else {
+        // One copy of the path serves as label, content and file label.
+        let top: Rc<[u8]> = Rc::from(top);
+        let Some(file) = self.load(&top, &top)? else {
             return Ok(None);
         };
         self.stack.push(Frame {
-            label: top.to_vec(),
-            content: top.to_vec(),
+            label: Rc::clone(&top),
+            content: top,
         });
         Ok(Some(file))
     }
@@ -550,7 +734,7 @@ impl<'s> Evaluator<'s> {
             self.state.order = d.order;
             let text = Rc::clone(&self.files[d.file as usize]);
             let (value, span) = value_of(d.file, &text, &d.line, d.spans);
-            if self.state.apply(d.setting, d.append, &value, span).is_err() {
+            if self.state.apply(d.entry, &value, span).is_err() {
                 return Ok(false);
             }
         }
@@ -609,8 +793,8 @@ impl<'s> Evaluator<'s> {
         }
     }
 
-    /// Apply one setting line; errors get the line's location.
-    #[inline]
+    /// Apply one setting line the plain way (for Nix's passes); errors
+    /// get the line's location.
     fn apply_line(
         &mut self,
         file: u32,
@@ -619,15 +803,28 @@ impl<'s> Evaluator<'s> {
         line_no: usize,
         spans: Spans,
     ) -> Result<(), ConfError> {
-        let (name, value, _) = spans;
+        let (name, _, _) = spans;
         let n = &text[line.start + name.0..line.start + name.1];
         let (v, span) = value_of(file, text, line, spans);
         match self.state.set(n, &v, span) {
             Ok(_) => Ok(()),
-            Err(message) => Err(ConfError::Nix {
-                message,
-                location: Some(self.location(file, line_no, line, value.0, value.1 - value.0)),
-            }),
+            Err(message) => Err(self.value_error(file, line, line_no, spans, message)),
+        }
+    }
+
+    /// The error for a refused value, at the value.
+    #[cold]
+    fn value_error(
+        &self,
+        file: u32,
+        line: &lex::RawLine,
+        line_no: usize,
+        (_, value, _): Spans,
+        message: String,
+    ) -> ConfError {
+        ConfError::Nix {
+            message,
+            location: Some(self.location(file, line_no, line, value.0, value.1 - value.0)),
         }
     }
 
@@ -642,11 +839,10 @@ impl<'s> Evaluator<'s> {
     ) -> Result<Option<u32>, ConfError> {
         let text = Rc::clone(&self.files[file as usize]);
         let tok = &text[line.start + path.0..line.start + path.1];
-        let frame = self
+        let frame: Rc<[u8]> = self
             .stack
             .last()
-            .map(|f| f.label.clone())
-            .unwrap_or_default();
+            .map_or_else(|| Rc::from(&b""[..]), |f| Rc::clone(&f.label));
         let target = if tok.first() == Some(&b'/') {
             typed::canon_path(tok)
         } else {
@@ -676,15 +872,16 @@ impl<'s> Evaluator<'s> {
         }
         // 2.20 and 2.21 read the file named by the including frame's label
         // (`readFile(path)` instead of `readFile(p)`; fixed in 2.22).
+        let target: Rc<[u8]> = Rc::from(target);
         let content = if (20..=21).contains(&self.minor) {
-            frame.clone()
+            Rc::clone(&frame)
         } else {
-            target.clone()
+            Rc::clone(&target)
         };
         if let Some(pos) = self
             .stack
             .iter()
-            .position(|f| f.label == target && f.content == content)
+            .position(|f| *f.label == *target && *f.content == *content)
         {
             let mut chain: Vec<String> = self.stack[pos..]
                 .iter()
@@ -715,31 +912,192 @@ impl<'s> Evaluator<'s> {
         Ok(Some(child))
     }
 
+    /// Where to split a file into pieces applied at once: the starts of
+    /// the pieces and the end of the file, for files of at least
+    /// `split_min` bytes (and `None` for smaller ones).
+    ///
+    /// This thread applies the pieces from the first on, another thread
+    /// from the last back, each piece taken by whichever thread gets to
+    /// it first (so a busy machine costs no waiting); the other thread
+    /// applies each of its pieces into a [`State::delta`] of its own
+    /// (see [`delta_pass`]), merged in order afterwards: the result is
+    /// the one of applying the lines in order. A piece that needs more
+    /// than its own lines (an include, an error, a syntax error) is
+    /// applied again here, in order.
+    fn split_points(&self, text: &[u8]) -> Option<Vec<usize>> {
+        if text.len() < self.split_min.max(2) {
+            return None;
+        }
+        let mut points = vec![0];
+        for k in 1..PIECES {
+            let at = (text.len() * k / PIECES).max(points.last().copied().unwrap_or(0));
+            let Some(nl) = memchr::memchr(b'\n', &text[at..]) else {
+                break;
+            };
+            let start = at + nl + 1;
+            if start >= text.len() {
+                break;
+            }
+            if Some(&start) != points.last() {
+                points.push(start);
+            }
+        }
+        points.push(text.len());
+        (points.len() > 2).then_some(points)
+    }
+
+    /// Apply the pieces of `text` between `points` (see
+    /// [`Evaluator::split_points`]); `run` applies the lines of its
+    /// prefix argument from an offset, numbered from a line number, here,
+    /// and returns how many there were.
+    fn split<E>(
+        &mut self,
+        file: u32,
+        text: &[u8],
+        points: &[usize],
+        one_pass: bool,
+        mut run: impl FnMut(&mut Self, &[u8], usize, usize) -> Result<usize, E>,
+    ) -> Result<(), E> {
+        use std::sync::atomic::{AtomicU8, Ordering};
+        const FREE: u8 = 0;
+        const HERE: u8 = 1;
+        const THERE: u8 = 2;
+        let pieces = points.len() - 1;
+        let claims: Vec<AtomicU8> = (0..pieces).map(|_| AtomicU8::new(FREE)).collect();
+        let version = self.state.version;
+        std::thread::scope(|scope| {
+            let claims = &claims;
+            // Without a second thread (the system refuses one), this
+            // thread applies every piece.
+            let worker = std::thread::Builder::new().spawn_scoped(scope, move || {
+                let mut done = Vec::new();
+                for k in (1..pieces).rev() {
+                    let claim = claims[k].compare_exchange(
+                        FREE,
+                        THERE,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    );
+                    if claim.is_err() {
+                        break;
+                    }
+                    let piece = &text[..points[k + 1]];
+                    done.push((k, delta_pass(version, file, piece, points[k], one_pass)));
+                }
+                done
+            });
+            // Tests split every file: let the other thread take its
+            // first piece, so that merges happen however busy the
+            // machine is.
+            #[cfg(test)]
+            while self.split_min == 0
+                && worker.is_ok()
+                && claims[pieces - 1].load(Ordering::Acquire) == FREE
+            {
+                std::thread::yield_now();
+            }
+            let mut line = 1;
+            let mut k = 0;
+            while k < pieces {
+                let claim =
+                    claims[k].compare_exchange(FREE, HERE, Ordering::AcqRel, Ordering::Acquire);
+                if claim.is_err() {
+                    break;
+                }
+                line += run(self, &text[..points[k + 1]], points[k], line)?;
+                k += 1;
+            }
+            // The other thread's pieces, `k..`, in order. A panic there
+            // only costs the time: the pieces are applied here instead.
+            let mut done = worker
+                .ok()
+                .and_then(|worker| worker.join().ok())
+                .unwrap_or_default();
+            done.sort_unstable_by_key(|&(piece, _)| piece);
+            let mut done = done.into_iter().peekable();
+            while k < pieces {
+                match done.next_if(|&(piece, _)| piece == k) {
+                    Some((_, Some(delta))) => {
+                        line += delta.lines as usize;
+                        self.merge(delta);
+                    }
+                    _ => line += run(self, &text[..points[k + 1]], points[k], line)?,
+                }
+                k += 1;
+            }
+            Ok(())
+        })
+    }
+
+    /// Take in a piece's delta.
+    fn merge(&mut self, delta: Delta) {
+        #[cfg(test)]
+        tests::MERGES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let offset = self.ordinal;
+        self.state.merge(delta.state, offset);
+        self.deferred
+            .extend(delta.deferred.into_iter().map(|d| Deferred {
+                order: d.order + u64::from(offset),
+                ..d
+            }));
+        self.ordinal = self.ordinal.wrapping_add(delta.lines);
+    }
+
     /// ≤2.15: every line is applied as it is read; an include is applied
     /// at its position.
     fn sequential(&mut self, file: u32) -> Result<(), ConfError> {
         let text = Rc::clone(&self.files[file as usize]);
-        for (i, (line, shape)) in lex::scan(&text).enumerate() {
+        match self.split_points(&text) {
+            None => self.sequential_lines(file, &text, 0, 1).map(|_| ()),
+            Some(points) => self.split(file, &text, &points, false, |eval, piece, start, line| {
+                eval.sequential_lines(file, piece, start, line)
+            }),
+        }
+    }
+
+    /// [`Evaluator::sequential`] for the lines of `text` (a prefix of
+    /// `file`) from `start`, the first numbered `first_line`; the number
+    /// of lines.
+    fn sequential_lines(
+        &mut self,
+        file: u32,
+        text: &[u8],
+        start: usize,
+        first_line: usize,
+    ) -> Result<usize, ConfError> {
+        let mut count = 0;
+        for (line, shape) in lex::scan_from(text, start) {
+            let line_no = first_line + count;
+            count += 1;
             match shape {
                 Shape::Blank => {}
                 Shape::Setting {
                     name,
                     value,
                     value_is_joined,
-                } => self.apply_line(file, &text, &line, i + 1, (name, value, value_is_joined))?,
+                } => {
+                    let spans = (name, value, value_is_joined);
+                    if let Err(message) =
+                        setting_line(&mut self.state, None, file, text, line, spans, 0)
+                    {
+                        return Err(self.value_error(file, &line, line_no, spans, message));
+                    }
+                }
                 Shape::Include {
                     ignore_missing,
                     path,
                 } => {
-                    if let Some(child) = self.include(file, &line, i + 1, path, ignore_missing)? {
+                    if let Some(child) = self.include(file, &line, line_no, path, ignore_missing)? {
                         self.sequential(child)?;
                         self.stack.pop();
                     }
                 }
-                Shape::Invalid { at, .. } => return Err(self.syntax_error(file, i + 1, &line, at)),
+                Shape::Invalid { at, .. } => {
+                    return Err(self.syntax_error(file, line_no, &line, at))
+                }
             }
         }
-        Ok(())
+        Ok(count)
     }
 
     /// 2.16+ in one pass over the lines (across includes in 2.20+, in
@@ -757,7 +1115,23 @@ impl<'s> Evaluator<'s> {
     /// (which apply each file's passes in turn).
     fn one_pass(&mut self, file: u32) -> bool {
         let text = Rc::clone(&self.files[file as usize]);
-        for (line, shape) in lex::scan(&text) {
+        let Some(points) = self.split_points(&text) else {
+            return self.one_pass_lines(file, &text, 0);
+        };
+        self.split(file, &text, &points, true, |eval, piece, start, _| {
+            let before = eval.ordinal;
+            match eval.one_pass_lines(file, piece, start) {
+                true => Ok(eval.ordinal.wrapping_sub(before) as usize),
+                false => Err(()),
+            }
+        })
+        .is_ok()
+    }
+
+    /// [`Evaluator::one_pass`] for the lines of `text` (a prefix of
+    /// `file`) from `start`.
+    fn one_pass_lines(&mut self, file: u32, text: &[u8], start: usize) -> bool {
+        for (line, shape) in lex::scan_from(text, start) {
             self.ordinal = self.ordinal.wrapping_add(1);
             match shape {
                 Shape::Blank => {}
@@ -766,33 +1140,19 @@ impl<'s> Evaluator<'s> {
                     value,
                     value_is_joined,
                 } => {
-                    let n = &text[line.start + name.0..line.start + name.1];
-                    let Some((setting, append)) = self.state.version.lookup(n) else {
-                        self.state.unknown(n);
-                        continue;
-                    };
                     let spans = (name, value, value_is_joined);
-                    let is_feature =
-                        n == b"experimental-features" || n == b"extra-experimental-features";
-                    let order = if is_feature {
-                        u64::from(self.ordinal)
-                    } else {
-                        SECOND_PASS | u64::from(self.ordinal)
-                    };
-                    if !is_feature && self.state.is_gated(setting) {
-                        self.deferred.push(Deferred {
-                            file,
-                            line,
-                            setting,
-                            append,
-                            spans,
-                            order,
-                        });
-                        continue;
-                    }
-                    self.state.order = order;
-                    let (v, span) = value_of(file, &text, &line, spans);
-                    if self.state.apply(setting, append, &v, span).is_err() {
+                    let deferred = Some(&mut self.deferred);
+                    if setting_line(
+                        &mut self.state,
+                        deferred,
+                        file,
+                        text,
+                        line,
+                        spans,
+                        self.ordinal,
+                    )
+                    .is_err()
+                    {
                         return false;
                     }
                 }
@@ -943,6 +1303,103 @@ impl<'s> Evaluator<'s> {
             warnings: self.state.warnings.into_iter().map(|(_, w)| w).collect(),
         }
     }
+}
+
+/// Apply one setting line as [`Evaluator::sequential`] does, or (with
+/// `deferred`, where gated settings wait) as [`Evaluator::one_pass`]
+/// does for the line numbered `ordinal`; `Err` with Nix's message when
+/// the value is refused.
+#[inline(always)]
+fn setting_line(
+    state: &mut State,
+    deferred: Option<&mut Vec<Deferred>>,
+    file: u32,
+    text: &[u8],
+    line: lex::RawLine,
+    spans: Spans,
+    ordinal: u32,
+) -> Result<(), String> {
+    // Gated settings never take the quick way (their shortcut is
+    // `Quick::General`); feature lines that do print no warning, so their
+    // order key is moot.
+    if state.quick_line(file, text, &line, spans) {
+        return Ok(());
+    }
+    let (name, _, _) = spans;
+    let (n0, n1) = (line.start + name.0, line.start + name.1);
+    let n = &text[n0..n1];
+    let Some(entry) = state.version.entry(text, n0, n1) else {
+        state.unknown(n);
+        return Ok(());
+    };
+    if let Some(deferred) = deferred {
+        let is_feature = n == b"experimental-features" || n == b"extra-experimental-features";
+        let order = if is_feature {
+            u64::from(ordinal)
+        } else {
+            SECOND_PASS | u64::from(ordinal)
+        };
+        if !is_feature && state.is_gated(entry.setting) {
+            deferred.push(Deferred {
+                file,
+                line,
+                entry,
+                spans,
+                order,
+            });
+            return Ok(());
+        }
+        state.order = order;
+    }
+    let (v, span) = value_of(file, text, &line, spans);
+    state.apply(entry, &v, span).map(|_| ())
+}
+
+/// What the second half of a split file did (see
+/// [`Evaluator::split_points`]).
+struct Delta {
+    state: State,
+    deferred: Vec<Deferred>,
+    /// How many lines it has.
+    lines: u32,
+}
+
+/// Apply `text[mid..]` (lines of `file`) on a state of its own, as the
+/// one pass (`one_pass`) or the sequential pass does; `None` at anything
+/// that needs more than these lines: an include, a refused value, a
+/// syntax error.
+fn delta_pass(
+    version: &'static schema::Version,
+    file: u32,
+    text: &[u8],
+    mid: usize,
+    one_pass: bool,
+) -> Option<Delta> {
+    let mut state = State::for_version(version);
+    state.delta = true;
+    let mut deferred = Vec::new();
+    let mut lines = 0u32;
+    for (line, shape) in lex::scan_from(text, mid) {
+        lines = lines.wrapping_add(1);
+        match shape {
+            Shape::Blank => {}
+            Shape::Setting {
+                name,
+                value,
+                value_is_joined,
+            } => {
+                let spans = (name, value, value_is_joined);
+                let wait = one_pass.then_some(&mut deferred);
+                setting_line(&mut state, wait, file, text, line, spans, lines).ok()?;
+            }
+            Shape::Include { .. } | Shape::Invalid { .. } => return None,
+        }
+    }
+    Some(Delta {
+        state,
+        deferred,
+        lines,
+    })
 }
 
 /// A setting line's value as Nix builds it (the tokens joined by single
@@ -1201,6 +1658,43 @@ mod tests {
 
     fn file() -> impl Strategy<Value = String> {
         proptest::collection::vec(line(), 0..12).prop_map(|lines| lines.join("\n"))
+    }
+
+    /// Merges of split halves so far (see [`Evaluator::split_points`]).
+    pub(super) static MERGES: std::sync::atomic::AtomicUsize =
+        std::sync::atomic::AtomicUsize::new(0);
+
+    /// Files split in two halves applied at once give what applying
+    /// every line in order gives (the merge of the second half's delta,
+    /// and its fallback to applying it again after the first), on random
+    /// trees for every kind of version; and the merge happens often.
+    #[test]
+    fn split_halves_agree_with_one_thread() {
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(1500));
+        let minor = prop_oneof![Just(8u8), Just(15), 16..=35u8];
+        let before = MERGES.load(std::sync::atomic::Ordering::Relaxed);
+        runner
+            .run(&(file(), file(), file(), minor), |(top, a, b, minor)| {
+                let mut files = MemSource::new();
+                files.insert("/etc/nix/nix.conf", top.as_bytes());
+                files.insert("/etc/nix/a.conf", a.as_bytes());
+                files.insert("/etc/nix/sub/b.conf", b.as_bytes());
+                let (split, _) = outcome(&files, minor, Mode::FastSplit);
+                let (reference, _) = outcome(&files, minor, Mode::Reference);
+                prop_assert_eq!(
+                    split,
+                    reference,
+                    "2.{}\n--- nix.conf\n{}\n--- a.conf\n{}\n--- sub/b.conf\n{}",
+                    minor,
+                    top,
+                    a,
+                    b
+                );
+                Ok(())
+            })
+            .unwrap();
+        let merges = MERGES.load(std::sync::atomic::Ordering::Relaxed) - before;
+        assert!(merges > 750, "{merges} merges");
     }
 
     /// The outcome of evaluating `files` for 2.`minor` with `mode`, and

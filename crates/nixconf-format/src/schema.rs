@@ -182,50 +182,105 @@ pub(crate) struct Version {
 }
 
 /// An open-addressing hash table from every name a version accepts to
-/// what it sets: one probe, usually, and a comparison of two words.
+/// what it sets: one probe, usually, and a comparison of a few words.
 #[derive(Debug)]
 struct NameTable {
     slots: Vec<NameSlot>,
-    /// The names, for comparing those longer than 16 bytes.
+    /// The names, for comparing those longer than 32 bytes.
     names: Vec<Vec<u8>>,
+}
+
+/// What a name sets in one version, and how a plain `=` of it can be
+/// applied.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub setting: u16,
+    /// `extra-NAME`: appends.
+    pub append: bool,
+    pub quick: Quick,
+}
+
+/// The shortcut that applies a valid value of a name without the general
+/// machinery (with the same result), for the common cases: a plain `=`
+/// of an ungated setting of these types, and `extra-` of an ungated list
+/// whose values are kept as written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Quick {
+    /// No shortcut.
+    #[default]
+    General,
+    /// `true`/`yes`/`1`, `false`/`no`/`0`.
+    Bool,
+    /// Plain digits (see [`crate::typed::parse_plain_digits`]).
+    Int(IntKind),
+    /// `max-jobs`: plain digits (`auto` takes the general way).
+    MaxJobs,
+    /// `sandbox`: `true`, `false`, `relaxed`, kept as written.
+    Sandbox,
+    /// Strings and lists of strings: kept as written.
+    Span,
+    /// `experimental-features`: known features, kept as written (the
+    /// enabled set is updated too).
+    Features,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
 struct NameSlot {
     /// 0 for an empty slot.
     len: u32,
-    head: u64,
-    tail: u64,
-    setting: u16,
-    append: bool,
+    words: NameWords,
+    entry: Entry,
     name: u32,
 }
 
-/// The name's first 8 bytes and (if longer than 8) its last 8, each
-/// little-endian and zero-padded: for names up to 16 bytes, equal words
-/// and lengths mean equal names.
-#[inline]
-fn name_words(name: &[u8]) -> (u64, u64) {
-    match <[u8; 8]>::try_from(name.get(..8).unwrap_or_default()) {
-        Ok(head) => {
-            let tail = name.len().checked_sub(8).map_or([0; 8], |k| {
-                <[u8; 8]>::try_from(&name[k..]).unwrap_or_default()
-            });
-            let tail = if name.len() > 8 {
-                u64::from_le_bytes(tail)
-            } else {
-                0
-            };
-            (u64::from_le_bytes(head), tail)
-        }
-        Err(_) => (load_le(name), 0),
+/// A name's bytes `0..8` and its last 8 bytes (zero when it is not
+/// longer than 8), and bytes `8..16` and `16..24` where they are not
+/// already in those two; each little-endian and zero-padded. For names
+/// up to 32 bytes, equal words and lengths mean equal names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct NameWords {
+    head: u64,
+    tail: u64,
+    mid: u64,
+    mid2: u64,
+}
+
+/// Bytes `at..at + 8` of `text` as a little-endian word, zero-padded past
+/// its end.
+#[inline(always)]
+fn word_at(text: &[u8], at: usize) -> u64 {
+    match text.get(at..at + 8) {
+        Some(w) => u64::from_le_bytes(w.try_into().unwrap_or([0; 8])),
+        None => load_le(text.get(at..).unwrap_or_default()),
     }
 }
 
-#[inline]
-fn table_hash(len: usize, head: u64, tail: u64) -> usize {
-    let h =
-        (head ^ tail.rotate_left(23) ^ ((len as u64) << 57)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+/// [`NameWords`] of `text[start..end]` (a non-empty name).
+#[inline(always)]
+fn name_words(text: &[u8], start: usize, end: usize) -> NameWords {
+    let len = end - start;
+    // The bytes past the name within the loaded word are masked away,
+    // with no branch on the length.
+    let keep = 8 * len.clamp(1, 8) as u32;
+    let head = word_at(text, start) & (u64::MAX >> (64 - keep));
+    // All words loaded, the unused ones zeroed by masks: name lengths
+    // vary from line to line, and branches on them would mispredict.
+    let over = |n: usize| u64::from(len > n).wrapping_neg();
+    let tail = word_at(text, end.saturating_sub(8)) & over(8);
+    let mid = word_at(text, start + 8) & over(16);
+    let mid2 = word_at(text, start + 16) & over(24);
+    NameWords {
+        head,
+        tail,
+        mid,
+        mid2,
+    }
+}
+
+#[inline(always)]
+fn table_hash(len: usize, w: &NameWords) -> usize {
+    let h = (w.head ^ w.tail.rotate_left(23) ^ ((len as u64) << 57))
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (h >> 40) as usize
 }
 
@@ -240,44 +295,47 @@ impl NameTable {
     }
 
     /// Add `name` unless present.
-    fn insert(&mut self, name: Vec<u8>, setting: u16, append: bool) {
-        if self.get(&name).is_some() {
+    fn insert(&mut self, name: Vec<u8>, entry: Entry) {
+        if self.get(&name, 0, name.len()).is_some() {
             return;
         }
-        let (head, tail) = name_words(&name);
+        let words = name_words(&name, 0, name.len());
         let mask = self.slots.len() - 1;
-        let mut i = table_hash(name.len(), head, tail) & mask;
+        let mut i = table_hash(name.len(), &words) & mask;
         while self.slots[i].len != 0 {
             i = (i + 1) & mask;
         }
         self.slots[i] = NameSlot {
             len: name.len() as u32,
-            head,
-            tail,
-            setting,
-            append,
+            words,
+            entry,
             name: self.names.len() as u32,
         };
         self.names.push(name);
     }
 
-    #[inline]
-    fn get(&self, name: &[u8]) -> Option<(u16, bool)> {
-        let (head, tail) = name_words(name);
+    /// The entry of the name `text[start..end]`.
+    #[inline(always)]
+    fn get(&self, text: &[u8], start: usize, end: usize) -> Option<Entry> {
+        if end <= start {
+            return None;
+        }
+        let len = end - start;
+        let words = name_words(text, start, end);
         let mask = self.slots.len() - 1;
-        let mut i = table_hash(name.len(), head, tail) & mask;
+        let mut i = table_hash(len, &words) & mask;
         loop {
             let slot = self.slots.get(i)?;
             if slot.len == 0 {
                 return None;
             }
-            if slot.len as usize == name.len()
-                && slot.head == head
-                && slot.tail == tail
-                && (name.len() <= 16
-                    || self.names.get(slot.name as usize).map(Vec::as_slice) == Some(name))
+            if slot.len as usize == len
+                && slot.words == words
+                && (len <= 32
+                    || self.names.get(slot.name as usize).map(Vec::as_slice)
+                        == text.get(start..end))
             {
-                return Some((slot.setting, slot.append));
+                return Some(slot.entry);
             }
             i = (i + 1) & mask;
         }
@@ -313,14 +371,25 @@ impl Version {
         // Names as spelled first: they win over an `extra-` reading.
         for (s, &i) in SPELLINGS.iter().zip(&version.resolved) {
             if i != NONE {
-                version.names.insert(s.name.as_bytes().to_vec(), i, false);
+                let entry = Entry {
+                    setting: i,
+                    append: false,
+                    quick: quick(&version.infos[usize::from(i)]),
+                };
+                version.names.insert(s.name.as_bytes().to_vec(), entry);
             }
         }
         if minor >= 4 {
             for (s, &i) in SPELLINGS.iter().zip(&version.resolved) {
                 if i != NONE && version.infos[usize::from(i)].appendable {
                     let name = [b"extra-".as_slice(), s.name.as_bytes()].concat();
-                    version.names.insert(name, i, true);
+                    let info = &version.infos[usize::from(i)];
+                    let entry = Entry {
+                        setting: i,
+                        append: true,
+                        quick: quick_append(info),
+                    };
+                    version.names.insert(name, entry);
                 }
             }
         }
@@ -329,9 +398,17 @@ impl Version {
 
     /// What `name` sets in this version: the setting, and whether it
     /// appends (`extra-NAME`); `None` for an unknown name.
-    #[inline]
+    #[cfg(test)]
     pub fn lookup(&self, name: &[u8]) -> Option<(u16, bool)> {
-        self.names.get(name)
+        self.names
+            .get(name, 0, name.len())
+            .map(|e| (e.setting, e.append))
+    }
+
+    /// What the name `text[start..end]` sets in this version.
+    #[inline(always)]
+    pub fn entry(&self, text: &[u8], start: usize, end: usize) -> Option<Entry> {
+        self.names.get(text, start, end)
     }
 
     /// [`resolve`] for this version.
@@ -339,6 +416,47 @@ impl Version {
     pub fn resolve(&self, name: &[u8]) -> Option<u16> {
         let i = *self.resolved.get(spelling_index(name)?)?;
         (i != NONE).then_some(i)
+    }
+}
+
+/// The shortcut for a plain `=` of a setting with these facts.
+fn quick(info: &Info) -> Quick {
+    if info.gate.is_some() {
+        return Quick::General;
+    }
+    match info.ty {
+        Ty::Bool => Quick::Bool,
+        Ty::Int(kind) => Quick::Int(kind),
+        Ty::MaxJobs => Quick::MaxJobs,
+        Ty::Sandbox => Quick::Sandbox,
+        Ty::Str
+        | Ty::Strings
+        | Ty::StringSet
+        | Ty::StringMap
+        | Ty::StoreRef
+        | Ty::StoreRefList
+        | Ty::StoreRefSet => Quick::Span,
+        Ty::XpFeatures => Quick::Features,
+        _ => Quick::General,
+    }
+}
+
+/// The shortcut for `extra-` of an appendable setting: values its type
+/// keeps as written are appended without the general machinery.
+fn quick_append(info: &Info) -> Quick {
+    if info.gate.is_some() {
+        return Quick::General;
+    }
+    match info.ty {
+        Ty::Strings
+        | Ty::StringSet
+        | Ty::StringMap
+        | Ty::StoreRefList
+        | Ty::StoreRefSet
+        | Ty::PathsInChroot
+        | Ty::PluginFiles => Quick::Span,
+        Ty::XpFeatures => Quick::Features,
+        _ => Quick::General,
     }
 }
 

@@ -196,17 +196,30 @@ pub(crate) fn parse(
 /// decides.
 #[inline]
 pub(crate) fn parse_plain_digits(s: &[u8], kind: IntKind) -> Option<i128> {
-    if s.is_empty() || s.len() > 18 {
-        return None;
-    }
-    let mut n: u64 = 0;
-    for &b in s {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
+    parse_plain_digits_at(s, 0, s.len(), kind)
+}
+
+/// [`parse_plain_digits`] of `text[start..end]`; the bytes before `start`
+/// let it load whole words without copying.
+#[inline(always)]
+pub(crate) fn parse_plain_digits_at(
+    text: &[u8],
+    start: usize,
+    end: usize,
+    kind: IntKind,
+) -> Option<i128> {
+    // Eight digits at a time, with no loop over the bytes (the number of
+    // digits varies from line to line; a loop's exit would mispredict).
+    let len = end.checked_sub(start)?;
+    let n = match len {
+        1..=8 => digits8(text, end, len)?,
+        9..=16 => digits8(text, end - 8, len - 8)? * 100_000_000 + digits8(text, end, 8)?,
+        17..=18 => {
+            let hi = digits8(text, end - 16, len - 16)? * 100_000_000;
+            (hi + digits8(text, end - 8, 8)?) * 100_000_000 + digits8(text, end, 8)?
         }
-        n = n * 10 + u64::from(d);
-    }
+        _ => return None,
+    };
     let max = match kind {
         IntKind::U32 => u64::from(u32::MAX),
         IntKind::U64 => u64::MAX,
@@ -215,6 +228,38 @@ pub(crate) fn parse_plain_digits(s: &[u8], kind: IntKind) -> Option<i128> {
     (n <= max).then_some(i128::from(n))
 }
 
+/// The value of the `len` (1 to 8) ASCII digits ending at `end`; `None`
+/// if any of those bytes is not one.
+#[inline(always)]
+fn digits8(text: &[u8], end: usize, len: usize) -> Option<u64> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    // The word ending at `end`, little-endian: the digits are its high
+    // `len` bytes, the first (most significant) digit lowest.
+    let word = match end.checked_sub(8).and_then(|at| text.get(at..end)) {
+        Some(w) => u64::from_le_bytes(w.try_into().unwrap_or([0; 8])),
+        None => {
+            let mut bytes = [b'0'; 8];
+            let digits = text.get(end.checked_sub(len)?..end)?;
+            bytes[8 - len..].copy_from_slice(digits);
+            u64::from_le_bytes(bytes)
+        }
+    };
+    // The bytes before the digits become leading zeros.
+    let before = !(u64::MAX << (8 * (8 - len)));
+    let w = (word & !before) | ((LOW * u64::from(b'0')) & before);
+    // Every byte in 0x30..=0x39: high nibble 3, and adding 6 does not
+    // leave it (no byte can carry once the first test holds).
+    if w & (LOW * 0xF0) != LOW * 0x30 || w.wrapping_add(LOW * 0x06) & (LOW * 0xF0) != LOW * 0x30 {
+        return None;
+    }
+    let d = w - LOW * 0x30;
+    // Pairs, then quads, then all eight: each step multiplies the more
+    // significant (lower) half and adds the other.
+    let d = (d * 10 + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let d = (d * 100 + (d >> 16)) & 0x0000_FFFF_0000_FFFF;
+    let d = (d * 10_000 + (d >> 32)) & 0xFFFF_FFFF;
+    Some(d)
+}
 /// Nix's integer parsing for one setting, by version:
 /// - ≤2.5: `istringstream >>` (leading `\v`/`\f` skipped, a sign allowed,
 ///   the whole string consumed);
@@ -294,6 +339,14 @@ pub(crate) fn parse_int(s: &[u8], kind: IntKind, minor: u8, units: bool) -> Opti
 /// Nix's `canonPath` without symlink resolution: drop `.` and empty
 /// components, apply `..` lexically, no trailing slash; `/` stays `/`.
 pub(crate) fn canon_path(p: &[u8]) -> Vec<u8> {
+    if is_canon_path(p) {
+        return p.to_vec();
+    }
+    canon_path_by_parts(p)
+}
+
+/// [`canon_path`] the long way, for any path.
+fn canon_path_by_parts(p: &[u8]) -> Vec<u8> {
     let mut parts: Vec<&[u8]> = Vec::new();
     for c in p.split(|&b| b == b'/') {
         match c {
@@ -313,6 +366,18 @@ pub(crate) fn canon_path(p: &[u8]) -> Vec<u8> {
         out.extend_from_slice(c);
     }
     out
+}
+
+/// Whether [`canon_path`] gives `p` back as it is: absolute, and no
+/// empty, `.` or `..` component (so no `//` and no trailing `/`), or `/`.
+pub(crate) fn is_canon_path(p: &[u8]) -> bool {
+    match p.strip_prefix(b"/") {
+        Some(b"") => true,
+        Some(rest) => rest
+            .split(|&b| b == b'/')
+            .all(|c| !matches!(c, b"" | b"." | b"..")),
+        None => false,
+    }
 }
 
 /// The value `nix show-config` prints for a setting whose assignments
@@ -431,6 +496,76 @@ pub(crate) fn print(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
+
+    /// [`parse_plain_digits`] one byte at a time.
+    fn plain_digits_by_byte(s: &[u8], kind: IntKind) -> Option<i128> {
+        if s.is_empty() || s.len() > 18 || !s.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let n = s.iter().fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'));
+        let max = match kind {
+            IntKind::U32 => u64::from(u32::MAX),
+            IntKind::U64 => u64::MAX,
+            IntKind::I64 => i64::MAX as u64,
+        };
+        (n <= max).then_some(i128::from(n))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_digits_agree_with_bytewise(
+            s in proptest::prop_oneof![
+                "[0-9]{0,20}",
+                "[0-9/:+ -]{0,20}",
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20)
+                    .prop_map(|v| String::from_utf8_lossy(&v).into_owned()),
+            ]
+        ) {
+            for kind in [IntKind::U32, IntKind::U64, IntKind::I64] {
+                proptest::prop_assert_eq!(
+                    parse_plain_digits(s.as_bytes(), kind),
+                    plain_digits_by_byte(s.as_bytes(), kind),
+                    "{:?}", s
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The shortcut for paths that are already canonical changes
+        /// nothing.
+        #[test]
+        fn canon_path_shortcut_agrees(p in "[/a.]{0,12}") {
+            proptest::prop_assert_eq!(canon_path(p.as_bytes()), canon_path_by_parts(p.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn plain_digits_at_the_edges() {
+        for (s, kind, n) in [
+            ("0", IntKind::U32, Some(0)),
+            ("00000000", IntKind::U32, Some(0)),
+            ("99999999", IntKind::U32, Some(99_999_999)),
+            ("4294967295", IntKind::U32, Some(4_294_967_295)),
+            ("4294967296", IntKind::U32, None),
+            (
+                "123456789012345678",
+                IntKind::U64,
+                Some(123_456_789_012_345_678),
+            ),
+            (
+                "999999999999999999",
+                IntKind::I64,
+                Some(999_999_999_999_999_999),
+            ),
+            ("1234567890123456789", IntKind::U64, None),
+            ("12345678:", IntKind::U64, None),
+            ("/1", IntKind::U64, None),
+        ] {
+            assert_eq!(parse_plain_digits(s.as_bytes(), kind), n, "{s}");
+        }
+    }
 
     #[test]
     fn integers_by_version() {

@@ -41,10 +41,42 @@ pub(crate) fn is_known(name: &[u8], minor: u8) -> bool {
 /// The bit of feature `name` in a set of enabled features for 2.`minor`,
 /// if that version knows it.
 pub(crate) fn bit(name: &[u8], minor: u8) -> Option<u32> {
-    FEATURES
-        .iter()
-        .position(|&(n, first, last)| n.as_bytes() == name && first <= minor && minor <= last)
-        .map(|i| 1 << i)
+    let i = index(name)?;
+    let &(_, first, last) = FEATURES.get(i)?;
+    (first <= minor && minor <= last).then_some(1 << i)
+}
+
+/// The index of `name` in `FEATURES`: a `match`, which the compiler turns
+/// into a switch on the length and a few comparisons (a search through
+/// the table costs more and mispredicts where the lines vary).
+fn index(name: &[u8]) -> Option<usize> {
+    Some(match name {
+        b"auto-allocate-uids" => 0,
+        b"blake3-hashes" => 1,
+        b"ca-derivations" => 2,
+        b"cgroups" => 3,
+        b"configurable-impure-env" => 4,
+        b"daemon-trust-override" => 5,
+        b"discard-references" => 6,
+        b"dynamic-derivations" => 7,
+        b"external-builders" => 8,
+        b"fetch-closure" => 9,
+        b"fetch-tree" => 10,
+        b"flakes" => 11,
+        b"git-hashing" => 12,
+        b"impure-derivations" => 13,
+        b"local-overlay-store" => 14,
+        b"mounted-ssh-store" => 15,
+        b"nix-command" => 16,
+        b"no-url-literals" => 17,
+        b"parse-toml-timestamps" => 18,
+        b"pipe-operators" => 19,
+        b"read-only-local-store" => 20,
+        b"recursive-nix" => 21,
+        b"repl-flake" => 22,
+        b"verified-fetches" => 23,
+        _ => return None,
+    })
 }
 
 /// From 2.19, enabling `flakes` also enables `fetch-tree`.
@@ -54,6 +86,15 @@ pub(crate) fn implied_by(name: &[u8], minor: u8) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn index_matches_the_table() {
+        for (i, &(name, _, _)) in super::FEATURES.iter().enumerate() {
+            assert_eq!(super::index(name.as_bytes()), Some(i), "{name}");
+        }
+        assert_eq!(super::index(b"flake"), None);
+        assert_eq!(super::index(b""), None);
+    }
+
     #[test]
     fn features_fit_a_u32_set() {
         assert!(super::FEATURES.len() <= 32);

@@ -34,18 +34,6 @@ use crate::receipt::{receipt_rel, Receipt, Record};
 /// The kind the build users' journals are recorded and undone under.
 pub const BUILD_USERS: &str = "build users";
 
-/// The files an apply of the users crate may touch: the account files,
-/// the shadow tools' `-` backups of them, the lock `usermod --root`
-/// creates, and the mail spools `useradd` may create for new users.
-const ACCOUNT_FILES: [&str; 6] = [
-    "etc/passwd",
-    "etc/shadow",
-    "etc/group",
-    "etc/gshadow",
-    "etc/subuid",
-    "etc/subgid",
-];
-
 /// The build users and group a configuration asks for, planned against
 /// one root's accounts.
 #[derive(Debug)]
@@ -72,26 +60,7 @@ impl BuildUsers {
     pub fn users_plan(&self) -> &nixconf_users::Plan {
         &self.plan
     }
-
-    /// Every path an apply of this plan may touch.
-    fn tracked_paths(&self) -> Vec<String> {
-        let mut paths: Vec<String> = ACCOUNT_FILES
-            .iter()
-            .flat_map(|f| [(*f).to_owned(), format!("{f}-")])
-            .collect();
-        paths.push("etc/.pwd.lock".to_owned());
-        for s in &self.plan.steps {
-            if let Step::CreateUser { name, .. } = s {
-                paths.push(format!("var/mail/{name}"));
-                paths.push(format!("var/spool/mail/{name}"));
-            }
-        }
-        paths.sort();
-        paths.dedup();
-        paths
-    }
 }
-
 impl ExternalAction for BuildUsers {
     fn kind(&self) -> &str {
         BUILD_USERS
@@ -132,6 +101,7 @@ impl ExternalAction for BuildUsers {
 
     fn intent(&self, root: &Path) -> std::result::Result<Value, String> {
         let files: Vec<FileRecord> = self
+            .plan
             .tracked_paths()
             .into_iter()
             .map(|path| {

@@ -121,7 +121,7 @@ impl Journal {
 
 /// The account files an apply may change; the tools also write a backup
 /// of each, named with a trailing `-`.
-const ACCOUNT_FILES: [&str; 6] = [
+pub(crate) const ACCOUNT_FILES: [&str; 6] = [
     "etc/passwd",
     "etc/shadow",
     "etc/group",
@@ -205,7 +205,7 @@ pub fn apply_with(root: &Path, plan: &Plan, options: &ApplyOptions) -> Result<Jo
     } else {
         Method::EditFiles
     };
-    let paths = tracked_paths(plan);
+    let paths = plan.tracked_paths();
     if plan.steps.is_empty() {
         check_inputs(&root, plan)?;
         return Ok(Journal {
@@ -287,27 +287,6 @@ pub fn undo(root: &Path, journal: &Journal) -> Result<(), Error> {
         .map(|r| (r.path.clone(), r.before.clone()))
         .collect();
     restore(&root, &states)
-}
-
-/// Every file an apply of `plan` may touch: the account files, the tools'
-/// backups of them, `etc/.pwd.lock`, and the mail spools `useradd` may
-/// create.
-fn tracked_paths(plan: &Plan) -> Vec<String> {
-    let mut paths: Vec<String> = ACCOUNT_FILES
-        .iter()
-        .flat_map(|f| [(*f).to_owned(), format!("{f}-")])
-        .collect();
-    // lckpwdf(3)'s lock, which `usermod --root` creates in the root.
-    paths.push("etc/.pwd.lock".to_owned());
-    for s in &plan.steps {
-        if let Step::CreateUser { name, .. } = s {
-            paths.push(format!("var/mail/{name}"));
-            paths.push(format!("var/spool/mail/{name}"));
-        }
-    }
-    paths.sort();
-    paths.dedup();
-    paths
 }
 
 fn check_inputs(root: &Path, plan: &Plan) -> Result<(), Error> {

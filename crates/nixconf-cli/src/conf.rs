@@ -1,11 +1,11 @@
 //! `nixconf conf`: read nix.conf the way Nix does.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use nixconf_format::{
-    as_logged, newest_version, FsSource, Network, NixVersion, Severity, ShowOptions,
+    as_logged, installed_version, newest_version, FsSource, Network, NixVersion, Severity,
+    ShowOptions,
 };
 
 use crate::Outcome;
@@ -74,16 +74,9 @@ impl VersionArg {
     fn resolve(&self) -> NixVersion {
         self.nix_version
             .clone()
-            .or_else(installed_nix_version)
+            .or_else(|| installed_version(Path::new("nix")).ok())
             .unwrap_or_else(newest_version)
     }
-}
-
-/// The version of the `nix` on PATH: `nix (Nix) 2.8.0` -> 2.8.0.
-fn installed_nix_version() -> Option<NixVersion> {
-    let out = Command::new("nix").arg("--version").output().ok()?;
-    let text = String::from_utf8(out.stdout).ok()?;
-    text.split_whitespace().last()?.parse().ok()
 }
 
 pub fn run(command: ConfCommand) -> Result<Outcome, String> {

@@ -46,4 +46,4 @@ pub use eval::{
 };
 pub use show::{as_logged, newest_version, show_json};
 pub use value::{float_to_string, render_key, render_setting, ConfValue};
-pub use version::{compare_versions, NixVersion, VersionError};
+pub use version::{compare_versions, installed_version, NixVersion, VersionError};

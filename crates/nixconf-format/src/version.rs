@@ -111,6 +111,22 @@ impl Ord for NixVersion {
     }
 }
 
+/// The version of an installed Nix: runs `NIX --version` (`nix` finds the
+/// one on `PATH`) and reads the last word of `nix (Nix) 2.8.0`.
+///
+/// The error says why: the program could not run, or what it printed
+/// instead of a version.
+pub fn installed_version(nix: &std::path::Path) -> Result<NixVersion, String> {
+    let out = std::process::Command::new(nix)
+        .arg("--version")
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let word = text.split_whitespace().last().unwrap_or("");
+    word.parse()
+        .map_err(|_| format!("cannot tell its version from {:?}", text.trim()))
+}
+
 /// Compare two version strings exactly as Nix's `compareVersions` does.
 ///
 /// ```

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
-use nixconf_format::{as_logged, show, Network, NixVersion, ShowOptions};
+use nixconf_format::{as_logged, installed_version, show, Network, ShowOptions};
 
 /// Cases per run: enough to hit every rule many times, about 10 s.
 const CASES: u64 = 500;
@@ -359,19 +359,9 @@ fn run_nix(dir: &Path) -> NixResult {
     }
 }
 
-fn installed_version() -> Option<NixVersion> {
-    let out = Command::new("nix").arg("--version").output().ok()?;
-    String::from_utf8(out.stdout)
-        .ok()?
-        .split_whitespace()
-        .last()?
-        .parse()
-        .ok()
-}
-
 #[test]
 fn agrees_with_real_nix_on_random_trees() {
-    let Some(version) = installed_version() else {
+    let Ok(version) = installed_version(Path::new("nix")) else {
         eprintln!(
             "\n!!!!!!!!!!\n!!! differential test SKIPPED: no `nix` on PATH.\n\
              !!! Install Nix (Debian: apt-get install -y nix-bin) to compare with real Nix.\n!!!!!!!!!!\n"

@@ -11,8 +11,6 @@
 use std::path::Path;
 use std::process::Command;
 
-use nixconf_format::NixVersion;
-
 use crate::error::Error;
 use crate::output::Evaluation;
 
@@ -67,7 +65,7 @@ pub fn check_with_nix(eval: &Evaluation, nix: &Path) -> Result<Vec<CheckFinding>
         program: program.clone(),
         message,
     };
-    let version = installed_version(nix).map_err(&fail)?;
+    let version = nixconf_format::installed_version(nix).map_err(&fail)?;
     let dir = tempfile::Builder::new()
         .prefix("nixconf-check-")
         .tempdir()
@@ -197,17 +195,6 @@ fn strip_ansi(line: &str) -> String {
         }
     }
     out
-}
-
-fn installed_version(nix: &Path) -> Result<NixVersion, String> {
-    let out = Command::new(nix)
-        .arg("--version")
-        .output()
-        .map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let word = text.split_whitespace().last().unwrap_or("");
-    word.parse()
-        .map_err(|_| format!("cannot tell its version from {:?}", text.trim()))
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ pub const DEFAULT_NIXBLD_UID: i64 = 30000;
 
 const NIX_CONF_HEADER: &str = "# WARNING: this file is generated from the nix.* options in\n\
 # your NixOS configuration, typically\n\
-# /etc/nixos/configuration.nix. Do not edit it!\n";
+# /etc/nixos/configuration.nix.  Do not edit it!\n";
 
 /// The options under `nix` that the module declares, plus the renamed and
 /// removed ones it still recognises.
@@ -290,10 +290,10 @@ impl Evaluator<'_, '_> {
                 0,
                 FailedAssertion::Assertion {
                     message: format!(
-                        "At least one system type (via <varname>system</varname> or\n\
-                         <varname>systems</varname>) must be set for every build machine.\n\
-                         Invalid machine specifications:\n {}",
-                        bad.join("\n ")
+                        "At least one system type (via <varname>system</varname> or\n  \
+                         <varname>systems</varname>) must be set for every build machine.\n  \
+                         Invalid machine specifications:\n      {}",
+                        bad.join("\n      ")
                     ),
                 },
             );

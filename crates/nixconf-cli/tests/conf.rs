@@ -71,3 +71,48 @@ fn max_jobs_auto_counts_online_cpus_under_an_affinity_mask() {
         .unwrap_or_else(|| panic!("nix show-config printed no max-jobs: {text}"));
     assert_eq!(ours, theirs);
 }
+
+fn show(dir: &Path, extra: &[&str], env_dir: Option<&Path>) -> serde_json::Value {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nixconf"));
+    cmd.args(["conf", "show", "--nix-version", "2.8.0", "--json"])
+        .args(extra);
+    match env_dir {
+        Some(d) => cmd.env("NIX_CONF_DIR", d),
+        None => cmd.arg("--conf-dir").arg(dir).env_remove("NIX_CONF_DIR"),
+    };
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// By default `conf show` prints what `nix show-config` prints on a host
+/// with network; `--offline` forces what an offline `nix` forces, as the
+/// conformance corpus was recorded.
+#[test]
+fn conf_show_is_online_unless_told_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("nix.conf"),
+        "substitute = true\nconnect-timeout = 5\n",
+    )
+    .unwrap();
+    let online = show(dir.path(), &[], None);
+    assert_eq!(online["settings"]["substitute"], "true");
+    assert_eq!(online["settings"]["connect-timeout"], "5");
+    let offline = show(dir.path(), &["--offline"], None);
+    assert_eq!(offline["settings"]["substitute"], "false");
+    assert_eq!(offline["settings"]["connect-timeout"], "1");
+}
+
+/// Without `--conf-dir`, the directory is `$NIX_CONF_DIR`, as Nix's.
+#[test]
+fn conf_show_reads_nix_conf_dir_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("nix.conf"), "cores = 3\n").unwrap();
+    let got = show(dir.path(), &[], Some(dir.path()));
+    assert_eq!(got["settings"]["cores"], "3");
+}

@@ -496,7 +496,7 @@ pub(crate) fn print(
 /// `/sys/devices/system/cpu/online` (then `/proc/stat`). Unlike
 /// `available_parallelism`, a CPU-affinity mask (`taskset`) or a cgroup
 /// quota does not lower it.
-pub(crate) fn online_cpus() -> usize {
+pub fn online_cpus() -> usize {
     std::fs::read_to_string("/sys/devices/system/cpu/online")
         .ok()
         .and_then(|list| count_cpu_list(&list))

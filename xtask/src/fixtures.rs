@@ -1,6 +1,7 @@
 //! The fixture runner: every directory under a registered fixture root is
 //! one case, checked in parallel by its kind's `check` function.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -11,6 +12,25 @@ use crate::kinds::{Kind, KINDS};
 struct Outcome {
     name: String,
     error: Option<String>,
+    /// Listed in its kind's pending file.
+    pending: Option<&'static str>,
+}
+
+/// The case names (directory names) a pending file lists: one a line,
+/// `#` comments and blank lines skipped.
+fn pending_names(fixtures: &Path, file: &str) -> Result<Vec<String>, String> {
+    let path = fixtures.join(file);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect())
 }
 
 /// Whether `UPDATE_EXPECT=1` asks to rewrite expected outputs.
@@ -22,7 +42,19 @@ pub fn run(root: &Path, filter: Option<&str>) -> Result<(), String> {
     let fixtures = root.join("fixtures");
     let update = update_requested();
     let mut cases: Vec<(&Kind, PathBuf)> = Vec::new();
+    let mut pending: Vec<(&'static str, Vec<String>)> = Vec::new();
     for kind in KINDS {
+        if let Some(file) = kind.pending {
+            let names = pending_names(&fixtures, file)?;
+            let dir = fixtures.join(kind.dir);
+            if let Some(missing) = names.iter().find(|n| !dir.join(n).is_dir()) {
+                return Err(format!(
+                    "{file} lists `{missing}`, which is no case of {}",
+                    kind.dir
+                ));
+            }
+            pending.push((file, names));
+        }
         let dir = fixtures.join(kind.dir);
         let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let mut dirs: Vec<PathBuf> = entries
@@ -50,18 +82,56 @@ pub fn run(root: &Path, filter: Option<&str>) -> Result<(), String> {
                 Ok(Err(e)) => Some(e),
                 Err(_) => Some("panicked".to_owned()),
             };
-            Outcome { name, error }
+            let case = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+            let listed = kind.pending.filter(|file| {
+                pending
+                    .iter()
+                    .any(|(f, names)| f == file && case.as_ref().is_some_and(|c| names.contains(c)))
+            });
+            Outcome {
+                name,
+                error,
+                pending: listed,
+            }
         })
         .collect();
     let mut failed = 0;
+    let mut known: BTreeMap<&str, usize> = BTreeMap::new();
     for o in &outcomes {
-        if let Some(e) = &o.error {
-            failed += 1;
-            let first = e.lines().next().unwrap_or("");
-            println!("FAIL {}: {first}", o.name);
+        match (&o.error, o.pending) {
+            (Some(_), Some(file)) => *known.entry(file).or_default() += 1,
+            (None, Some(file)) => {
+                failed += 1;
+                println!(
+                    "FAIL {}: passes, but {file} lists it as failing: remove it from the list",
+                    o.name
+                );
+            }
+            (Some(e), None) => {
+                failed += 1;
+                let first = e.lines().next().unwrap_or("");
+                println!("FAIL {}: {first}", o.name);
+            }
+            (None, None) => {}
         }
     }
-    println!("{} passed, {} failed", outcomes.len() - failed, failed);
+    let known_total: usize = known.values().sum();
+    for (file, n) in &known {
+        println!("KNOWN FAILING: {n} case(s) listed in fixtures/{file}");
+    }
+    let passed = outcomes.len() - failed - known_total;
+    if known_total > 0 {
+        println!(
+            "{passed} passed, {failed} failed, {known_total} known failing (listed in {})",
+            known
+                .keys()
+                .map(|f| format!("fixtures/{f}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    } else {
+        println!("{passed} passed, {failed} failed");
+    }
     if failed > 0 {
         Err(format!("{failed} fixture(s) failed"))
     } else {

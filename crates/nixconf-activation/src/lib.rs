@@ -79,7 +79,10 @@ pub use installation::{
     state_layout, DesiredDir, DesiredFile, DesiredSymlink, ExternalAction, Installation,
     StateLayout, Undo,
 };
-pub use nixos::{parse_config, read_config, Config, PoolOptions, SOCKET_WANTS_PATH};
+pub use nixos::{
+    parse_config, parse_config_with, read_config, read_config_with, Config, PoolOptions,
+    SOCKET_WANTS_PATH,
+};
 pub use plan::{plan, ActionKind, Ownership, Plan, PlanOptions, PlannedAction, Status};
 pub use tree::{Tree, TreeEntry};
 pub use users::{managed_build_users, undo_build_users, BuildUsers, BUILD_USERS};

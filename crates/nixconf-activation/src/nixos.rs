@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use nixconf_format::ConfValue;
-use nixconf_options::{Evaluation, Format, OptionError, WritePolicy, DROP_IN_PATH};
+use nixconf_options::{EvalOptions, Evaluation, Format, OptionError, WritePolicy, DROP_IN_PATH};
 use nixconf_users::{MaxJobs, Platform, PoolRequest};
 use serde_json::Value;
 
@@ -60,6 +60,11 @@ pub struct Config {
 
 /// Read and evaluate a configuration file (`.toml` or `.json`).
 pub fn read_config(path: &Path) -> Result<Config> {
+    read_config_with(path, EvalOptions::default())
+}
+
+/// [`read_config`] with evaluation options (the module generation).
+pub fn read_config_with(path: &Path, options: EvalOptions) -> Result<Config> {
     let name = path.display().to_string();
     let format = Format::from_path(path).ok_or_else(|| {
         Error::Options(nixconf_options::Error::UnknownFormat { file: name.clone() })
@@ -70,7 +75,7 @@ pub fn read_config(path: &Path) -> Result<Config> {
             source,
         })
     })?;
-    parse_config(&text, format, &name)
+    parse_config_with(&text, format, &name, options)
 }
 
 /// Evaluate a configuration given as text; `name` names it in messages.
@@ -80,12 +85,22 @@ pub fn read_config(path: &Path) -> Result<Config> {
 /// evaluated. In TOML their lines are blanked, so every position the
 /// evaluation reports still points into the file as written.
 pub fn parse_config(text: &str, format: Format, name: &str) -> Result<Config> {
+    parse_config_with(text, format, name, EvalOptions::default())
+}
+
+/// [`parse_config`] with evaluation options (the module generation).
+pub fn parse_config_with(
+    text: &str,
+    format: Format,
+    name: &str,
+    options: EvalOptions,
+) -> Result<Config> {
     let value = parse_value(text, format, name)?;
     let pool = pool_options(&value)?;
     let has_ours =
         value.get("users").is_some() || value.get("ids").and_then(|ids| ids.get("gids")).is_some();
     if !has_ours {
-        let evaluation = nixconf_options::evaluate(text, format, name)?;
+        let evaluation = nixconf_options::evaluate_with(text, format, name, options)?;
         return Ok(Config { evaluation, pool });
     }
     let stripped = strip_ours(value);
@@ -96,7 +111,7 @@ pub fn parse_config(text: &str, format: Format, name: &str) -> Result<Config> {
                 .and_then(|v| serde_json::to_value(v).ok())
                 .is_some_and(|v| strip_ours(v) == stripped);
             if same {
-                let evaluation = nixconf_options::evaluate(&blanked, format, name)?;
+                let evaluation = nixconf_options::evaluate_with(&blanked, format, name, options)?;
                 return Ok(Config { evaluation, pool });
             }
         }
@@ -104,8 +119,8 @@ pub fn parse_config(text: &str, format: Format, name: &str) -> Result<Config> {
     // Positions in a rewritten text would mislead: the option paths say
     // where the problems are.
     let rewritten = serde_json::to_string(&stripped).unwrap_or_default();
-    let evaluation =
-        nixconf_options::evaluate(&rewritten, Format::Json, name).map_err(|e| match e {
+    let evaluation = nixconf_options::evaluate_with(&rewritten, Format::Json, name, options)
+        .map_err(|e| match e {
             nixconf_options::Error::Invalid(errors) => {
                 Error::Options(nixconf_options::Error::Invalid(
                     errors

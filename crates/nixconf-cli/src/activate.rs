@@ -37,6 +37,9 @@ pub struct PlanArgs {
     /// The configuration: a .toml or .json file in the NixOS option tree.
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
+    /// The module generation and output flavour.
+    #[command(flatten)]
+    module: crate::generation::GenerationArgs,
     /// The root directory to plan against.
     #[arg(long, value_name = "DIR", default_value = "/")]
     root: PathBuf,
@@ -51,6 +54,9 @@ pub struct ApplyArgs {
     /// The configuration: a .toml or .json file in the NixOS option tree.
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
+    /// The module generation and output flavour.
+    #[command(flatten)]
+    module: crate::generation::GenerationArgs,
     /// The root directory to apply to (`/` needs root privileges).
     #[arg(long, value_name = "DIR", default_value = "/")]
     root: PathBuf,
@@ -102,13 +108,18 @@ pub(crate) fn describe(e: Error) -> String {
 }
 
 /// Read the configuration and turn it into the installation for `root`.
-fn installation(config: &Path, root: &Path) -> Result<Installation, String> {
-    let config: Config = nixconf_activation::read_config(config).map_err(describe)?;
+fn installation(
+    config: &Path,
+    module: crate::generation::GenerationArgs,
+    root: &Path,
+) -> Result<Installation, String> {
+    let config: Config =
+        nixconf_activation::read_config_with(config, module.eval_options()).map_err(describe)?;
     config.installation(root).map_err(describe)
 }
 
 fn run_plan(args: &PlanArgs) -> Result<Outcome, String> {
-    let inst = installation(&args.config, &args.root)?;
+    let inst = installation(&args.config, args.module, &args.root)?;
     let p = plan(&args.root, &inst, &PlanOptions::default()).map_err(describe)?;
     let stdout = if args.json {
         format!("{}\n", p.to_json())
@@ -122,7 +133,7 @@ fn run_plan(args: &PlanArgs) -> Result<Outcome, String> {
 }
 
 fn run_apply(args: &ApplyArgs) -> Result<Outcome, String> {
-    let inst = installation(&args.config, &args.root)?;
+    let inst = installation(&args.config, args.module, &args.root)?;
     let options = ApplyOptions::default()
         .dry_run(args.dry_run)
         .force(args.force)

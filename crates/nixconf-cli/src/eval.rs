@@ -30,6 +30,9 @@ pub struct EvalArgs {
     /// The configuration: a .toml or .json file.
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
+    /// The module generation and output flavour.
+    #[command(flatten)]
+    module: crate::generation::GenerationArgs,
     /// Print the result as one JSON object (the keys of the conformance
     /// corpus), or `{"error": {"option", "message"}}`.
     #[arg(long)]
@@ -42,6 +45,9 @@ pub struct RenderArgs {
     /// The configuration: a .toml or .json file.
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
+    /// The module generation and output flavour.
+    #[command(flatten)]
+    module: crate::generation::GenerationArgs,
     /// The root to write under (e.g. `/` or a staging directory); files go
     /// to DIR/etc/nix/nix.conf and so on.
     #[arg(long, value_name = "DIR")]
@@ -64,7 +70,7 @@ pub fn run(command: Command) -> Result<Outcome, String> {
 }
 
 fn eval(args: &EvalArgs) -> Result<Outcome, String> {
-    let result = nixconf_options::evaluate_file(&args.config);
+    let result = nixconf_options::evaluate_file_with(&args.config, args.module.eval_options());
     if args.json {
         let (value, failed) = match &result {
             Ok(e) => (e.to_json(), false),
@@ -82,7 +88,8 @@ fn eval(args: &EvalArgs) -> Result<Outcome, String> {
 }
 
 fn render(args: &RenderArgs) -> Result<Outcome, String> {
-    let eval = nixconf_options::evaluate_file(&args.config).map_err(|e| describe_error(&e))?;
+    let eval = nixconf_options::evaluate_file_with(&args.config, args.module.eval_options())
+        .map_err(|e| describe_error(&e))?;
     let note = check_config_step(&eval, args.check_with_nix.then_some(args.nix.as_path()))?;
     let written = nixconf_options::render_into(&eval, &args.out).map_err(|e| describe_error(&e))?;
     let mut stdout = String::new();
@@ -199,6 +206,7 @@ fn summary(config: &Path, eval: &Evaluation) -> String {
         .map_or_else(|| "unknown".to_owned(), ToString::to_string);
     let generation = match eval.module {
         ModuleGeneration::Nixos2013 => " (the 2013 NixOS module, for Nix 1.x)",
+        ModuleGeneration::Nixos2026 => " (the 2026 NixOS modules)",
         _ => "",
     };
     let _ = writeln!(

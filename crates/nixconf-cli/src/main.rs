@@ -13,6 +13,7 @@ mod eval;
 use clap::{Parser, Subcommand};
 
 mod conf;
+mod generation;
 mod import;
 mod machines;
 mod users;

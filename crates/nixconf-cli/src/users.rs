@@ -26,7 +26,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use nixconf_activation::{managed_build_users, read_config};
+use nixconf_activation::{managed_build_users, read_config_with};
 use nixconf_users::Platform;
 
 use crate::Outcome;
@@ -49,6 +49,9 @@ pub struct PlanArgs {
     /// The configuration (NixOS option tree, JSON or TOML).
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
+    /// The module generation and output flavour.
+    #[command(flatten)]
+    module: crate::generation::GenerationArgs,
     /// The root directory whose etc/passwd, etc/group, etc/subuid and
     /// etc/subgid are read.
     #[arg(long, value_name = "DIR", default_value = "/")]
@@ -83,7 +86,8 @@ pub fn run(command: UsersCommand) -> Result<Outcome, String> {
 }
 
 fn plan(args: &PlanArgs) -> Result<Outcome, String> {
-    let config = read_config(&args.config).map_err(crate::activate::describe)?;
+    let config = read_config_with(&args.config, args.module.eval_options())
+        .map_err(crate::activate::describe)?;
     let Some(request) = config.pool_request().map_err(crate::activate::describe)? else {
         return Ok(Outcome {
             stdout: "nix.enable = false: no build users are managed\n".to_owned(),
@@ -127,7 +131,7 @@ fn free_range(args: &FreeRangeArgs) -> Result<Outcome, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nixconf_activation::parse_config;
+    use nixconf_activation::{parse_config, read_config};
     use nixconf_options::Format;
     use nixconf_users::PoolRequest;
     use serde_json::Value;
@@ -213,6 +217,10 @@ mod tests {
         .unwrap();
         let out = plan(&PlanArgs {
             config,
+            module: crate::generation::GenerationArgs {
+                generation: Some(nixconf_options::ModuleGeneration::Nixos2023),
+                nixos: false,
+            },
             root: fixture_root("uid-clash"),
             json: false,
         })
@@ -247,6 +255,10 @@ mod tests {
         .unwrap();
         let out = plan(&PlanArgs {
             config,
+            module: crate::generation::GenerationArgs {
+                generation: Some(nixconf_options::ModuleGeneration::Nixos2023),
+                nixos: false,
+            },
             root: fixture_root("nixbld-other-gid-adopted"),
             json: true,
         })

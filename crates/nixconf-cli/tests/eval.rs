@@ -25,7 +25,14 @@ fn case(name: &str) -> String {
 
 #[test]
 fn eval_json_prints_the_reference_object() {
-    let out = nixconf(&["eval", "--config", &case("c-0052"), "--json"]);
+    let out = nixconf(&[
+        "eval",
+        "--config",
+        &case("c-0052"),
+        "--json",
+        "--generation",
+        "2023",
+    ]);
     assert!(
         out.status.success(),
         "{}",
@@ -44,7 +51,14 @@ fn eval_json_prints_the_reference_object() {
 
 #[test]
 fn eval_json_error_exits_1_with_the_option_path() {
-    let out = nixconf(&["eval", "--config", &case("c-bad-0017"), "--json"]);
+    let out = nixconf(&[
+        "eval",
+        "--config",
+        &case("c-bad-0017"),
+        "--json",
+        "--generation",
+        "2023",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(got["error"]["option"], "nix.buildMachines[0].maxJobs");
@@ -96,6 +110,8 @@ fn render_refuses_an_invalid_configuration_and_writes_nothing() {
         "render",
         "--config",
         &case("c-bad-0004"),
+        "--generation",
+        "2023",
         "--out",
         out_dir.to_str().unwrap(),
     ]);
@@ -111,6 +127,8 @@ fn render_writes_the_files() {
         "render",
         "--config",
         &case("c-0000"),
+        "--generation",
+        "2023",
         "--out",
         dir.path().to_str().unwrap(),
     ]);

@@ -115,9 +115,14 @@ pub(crate) fn evaluate(
     source: &Source<'_>,
     root: &Node,
     positions: bool,
+    options: crate::EvalOptions,
 ) -> Result<Evaluation, Error> {
     let mut c = Checker::new(source, positions);
-    let result = Evaluator { c: &mut c }.run(root);
+    let result = Evaluator {
+        c: &mut c,
+        generation: options.generation,
+    }
+    .run(root);
     match result {
         Some(e) if c.errors.is_empty() => Ok(e),
         _ => {
@@ -136,6 +141,8 @@ pub(crate) fn evaluate(
 
 pub(crate) struct Evaluator<'c, 'a> {
     pub(crate) c: &'c mut Checker<'a>,
+    /// The generation asked for from outside the configuration.
+    pub(crate) generation: Option<ModuleGeneration>,
 }
 
 /// `Some(x)` for a present option, `None` when absent; `Err(())` for a
@@ -160,13 +167,26 @@ impl Evaluator<'_, '_> {
 
     fn run(&mut self, root: &Node) -> Option<Evaluation> {
         let top = self.c.attrs("", root)?;
-        if let Some(version) = legacy::target(top) {
-            return self.run_2013(top, version);
+        match self.generation_of(top)? {
+            ModuleGeneration::Nixos2013 => {
+                let version = legacy::target(top)?;
+                return self.run_2013(top, version);
+            }
+            ModuleGeneration::Nixos2026 => {
+                self.c.error(
+                    "generation",
+                    top.get("generation"),
+                    "generation 2026 is not implemented yet: use \"2023\"",
+                );
+                return None;
+            }
+            ModuleGeneration::Nixos2023 => {}
         }
         self.c.known_keys(
             "",
             top,
             &[
+                "generation",
                 "nixVersion",
                 "gccArch",
                 "nix",
@@ -407,6 +427,55 @@ impl Evaluator<'_, '_> {
             _ => 0,
         };
         Some(jobs.max(32))
+    }
+
+    /// The generation to follow: the one asked for from outside, else the
+    /// configuration's `generation` key, else the one for its `nixVersion`
+    /// (the 2013 module for Nix 1.x). `None` when the choice is wrong
+    /// (reported).
+    pub(crate) fn generation_of(
+        &mut self,
+        top: &BTreeMap<String, Node>,
+    ) -> Option<ModuleGeneration> {
+        let written = match top.get("generation") {
+            Some(node) => match &node.value {
+                Value::Str(s) => match s.parse::<ModuleGeneration>() {
+                    Ok(g) => Some(g),
+                    Err(e) => {
+                        self.c.error("generation", Some(node), e);
+                        return None;
+                    }
+                },
+                _ => {
+                    self.c.error(
+                        "generation",
+                        Some(node),
+                        format!(
+                            "expected one of \"2013\", \"2023\", \"2026\", got {}",
+                            node.describe()
+                        ),
+                    );
+                    return None;
+                }
+            },
+            None => None,
+        };
+        let nix_1 = legacy::target(top).is_some();
+        let chosen = match self.generation.or(written) {
+            Some(g) => g,
+            None if nix_1 => ModuleGeneration::Nixos2013,
+            None => ModuleGeneration::Nixos2023,
+        };
+        if chosen == ModuleGeneration::Nixos2013 && !nix_1 {
+            self.c.error(
+                "nixVersion",
+                top.get("nixVersion"),
+                "generation 2013 (the NixOS module of 2013) takes a Nix 1.x target: \
+                 give its version, for example nixVersion = \"1.11.16\"",
+            );
+            return None;
+        }
+        Some(chosen)
     }
 
     pub(crate) fn nixbld_uid(&mut self, top: &BTreeMap<String, Node>) -> Opt<i64> {

@@ -294,7 +294,7 @@ impl Evaluator<'_, '_> {
     /// the host facts of the 2023 module are refused, each with its 2013
     /// counterpart.
     fn top_level_2013(&mut self, top: &BTreeMap<String, Node>, later: &str) {
-        const TOP: [&str; 3] = ["nixVersion", "nix", "ids"];
+        const TOP: [&str; 4] = ["generation", "nixVersion", "nix", "ids"];
         for (key, node) in top {
             let hint = match key.as_str() {
                 k if TOP.contains(&k) => continue,

@@ -75,10 +75,28 @@ pub use output::{
 pub use render::render_into;
 pub use tree::Format;
 
+/// How to evaluate, beyond what the configuration itself says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EvalOptions {
+    /// The module generation to follow, overriding the configuration's
+    /// `generation` key (`--generation` on the command line).
+    pub generation: Option<ModuleGeneration>,
+}
+
 /// Evaluate a configuration given as text. `file_name` names it in
 /// messages.
 pub fn evaluate(text: &str, format: Format, file_name: &str) -> Result<Evaluation, Error> {
-    let eval = evaluate_unchecked(text, format, file_name)?;
+    evaluate_with(text, format, file_name, EvalOptions::default())
+}
+
+/// [`evaluate`] with [`EvalOptions`].
+pub fn evaluate_with(
+    text: &str,
+    format: Format,
+    file_name: &str,
+    options: EvalOptions,
+) -> Result<Evaluation, Error> {
+    let eval = evaluate_unchecked(text, format, file_name, options)?;
     let unsafe_strings = validate::line_safety(&eval);
     if unsafe_strings.is_empty() {
         Ok(eval)
@@ -87,9 +105,14 @@ pub fn evaluate(text: &str, format: Format, file_name: &str) -> Result<Evaluatio
     }
 }
 
-/// [`evaluate`] without the check that every string fits the line-based
-/// file it goes into.
-fn evaluate_unchecked(text: &str, format: Format, file_name: &str) -> Result<Evaluation, Error> {
+/// [`evaluate_with`] without the check that every string fits the
+/// line-based file it goes into.
+fn evaluate_unchecked(
+    text: &str,
+    format: Format,
+    file_name: &str,
+    options: EvalOptions,
+) -> Result<Evaluation, Error> {
     let source = tree::Source {
         name: file_name,
         text,
@@ -100,7 +123,7 @@ fn evaluate_unchecked(text: &str, format: Format, file_name: &str) -> Result<Eva
         // is an error to locate (or the quick reader leaves it to
         // toml_edit).
         if let Some(root) = tree::parse_toml_quick(&source) {
-            match eval::evaluate(&source, &root, false) {
+            match eval::evaluate(&source, &root, false, options) {
                 Err(Error::Invalid(_)) => {}
                 result => return result,
             }
@@ -108,14 +131,14 @@ fn evaluate_unchecked(text: &str, format: Format, file_name: &str) -> Result<Eva
     }
     let mut root = tree::parse(&source, format)?;
     match (
-        eval::evaluate(&source, &root, format == Format::Toml),
+        eval::evaluate(&source, &root, format == Format::Toml, options),
         format,
     ) {
         // Positions in JSON cost a second walk over the text: only spend
         // it on a configuration that has errors to point at.
         (Err(Error::Invalid(_)), Format::Json) => {
             tree::locate_json(text, &mut root);
-            eval::evaluate(&source, &root, true)
+            eval::evaluate(&source, &root, true, options)
         }
         (result, _) => result,
     }
@@ -124,6 +147,11 @@ fn evaluate_unchecked(text: &str, format: Format, file_name: &str) -> Result<Eva
 /// Read and evaluate a configuration file; its extension (`.toml`,
 /// `.json`) chooses the format.
 pub fn evaluate_file(path: &Path) -> Result<Evaluation, Error> {
+    evaluate_file_with(path, EvalOptions::default())
+}
+
+/// [`evaluate_file`] with [`EvalOptions`].
+pub fn evaluate_file_with(path: &Path, options: EvalOptions) -> Result<Evaluation, Error> {
     let file = path.display().to_string();
     let format =
         Format::from_path(path).ok_or_else(|| Error::UnknownFormat { file: file.clone() })?;
@@ -131,5 +159,5 @@ pub fn evaluate_file(path: &Path) -> Result<Evaluation, Error> {
         file: file.clone(),
         source,
     })?;
-    evaluate(&text, format, &file)
+    evaluate_with(&text, format, &file, options)
 }

@@ -9,8 +9,11 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::eval::RefValue;
 
-/// Which NixOS nix-daemon module an evaluation follows: the target Nix
-/// version decides.
+/// Which NixOS `nix.*` module generation an evaluation follows: the
+/// configuration's top-level `generation` key (`"2013"`, `"2023"`,
+/// `"2026"`) or [`EvalOptions::generation`](crate::EvalOptions) chooses;
+/// without either, the target Nix version decides
+/// ([`ModuleGeneration::for_version`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ModuleGeneration {
@@ -21,6 +24,50 @@ pub enum ModuleGeneration {
     /// The module of 2023 (seed `003_…`), for Nix 2.2 and later:
     /// `nix.settings`, `/etc/nix/machines`, the registry.
     Nixos2023,
+    /// The modules of mid-2026 (`nix.nix`, `nix-daemon.nix`, `nix-gc.nix`,
+    /// `nix-optimise.nix`, `nix-channel.nix`, `nix-ssh-serve.nix`, ...):
+    /// `extra-*` keys last, `nix.gc`, `nix.optimise`, `nix.sshServe`,
+    /// `nix.channel.enable`, the unprivileged daemon, `nix.firewall`.
+    Nixos2026,
+}
+
+impl ModuleGeneration {
+    /// The name a configuration's `generation` key and `--generation` use:
+    /// `"2013"`, `"2023"` or `"2026"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModuleGeneration::Nixos2013 => "2013",
+            ModuleGeneration::Nixos2023 => "2023",
+            ModuleGeneration::Nixos2026 => "2026",
+        }
+    }
+
+    /// Every generation, oldest first.
+    pub const ALL: [ModuleGeneration; 3] = [
+        ModuleGeneration::Nixos2013,
+        ModuleGeneration::Nixos2023,
+        ModuleGeneration::Nixos2026,
+    ];
+}
+
+impl std::str::FromStr for ModuleGeneration {
+    type Err = String;
+
+    /// `"2013"`, `"2023"` or `"2026"`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        ModuleGeneration::ALL
+            .into_iter()
+            .find(|g| g.name() == s)
+            .ok_or_else(|| {
+                format!("no module generation {s:?}: expected \"2013\", \"2023\" or \"2026\"")
+            })
+    }
+}
+
+impl std::fmt::Display for ModuleGeneration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Everything the NixOS nix-daemon module of the target's generation
@@ -374,7 +421,7 @@ impl Evaluation {
     pub fn machines_path(&self) -> &'static str {
         match self.module {
             ModuleGeneration::Nixos2013 => "etc/nix.machines",
-            ModuleGeneration::Nixos2023 => "etc/nix/machines",
+            ModuleGeneration::Nixos2023 | ModuleGeneration::Nixos2026 => "etc/nix/machines",
         }
     }
 

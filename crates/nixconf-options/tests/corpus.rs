@@ -4,9 +4,25 @@
 
 use std::path::{Path, PathBuf};
 
-use nixconf_options::{evaluate, Evaluation, Format};
+use nixconf_options::{Evaluation, Format};
 use proptest::prelude::*;
 use serde_json::Value as Json;
+
+/// These tests are about the 2023 module: they name its generation.
+fn eval_2023(
+    text: &str,
+    format: Format,
+    name: &str,
+) -> Result<nixconf_options::Evaluation, nixconf_options::Error> {
+    nixconf_options::evaluate_with(
+        text,
+        format,
+        name,
+        nixconf_options::EvalOptions {
+            generation: Some(nixconf_options::ModuleGeneration::Nixos2023),
+        },
+    )
+}
 
 fn corpus() -> Vec<(String, Json)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/conformance/cases");
@@ -74,9 +90,9 @@ fn paths(r: &Result<Evaluation, nixconf_options::Error>) -> Vec<String> {
 }
 
 fn same_result(json: &Json) -> Result<(), String> {
-    let j = evaluate(&json.to_string(), Format::Json, "case.json");
+    let j = eval_2023(&json.to_string(), Format::Json, "case.json");
     let toml = to_toml(json);
-    let t = evaluate(&toml, Format::Toml, "case.toml");
+    let t = eval_2023(&toml, Format::Toml, "case.toml");
     match (&j, &t) {
         (Ok(a), Ok(b)) if a == b => Ok(()),
         (Err(_), Err(_)) if paths(&j) == paths(&t) => Ok(()),
@@ -179,7 +195,7 @@ fn real_nix_reads_every_rendered_nix_conf() {
 /// cleanly, `Some(false)` when it stopped on a bad value (checked to be
 /// the user's), `None` when the case renders no nix.conf.
 fn check_case(nix: &Path, name: &str, case: &Json) -> Option<bool> {
-    let Ok(eval) = evaluate(&case.to_string(), Format::Json, "case.json") else {
+    let Ok(eval) = eval_2023(&case.to_string(), Format::Json, "case.json") else {
         return None;
     };
     let Some(settings) = &eval.settings else {

@@ -2,14 +2,30 @@
 //! to an exact result.
 
 use nixconf_format::ConfValue;
-use nixconf_options::{evaluate, Error, FailedAssertion, Format};
+use nixconf_options::{Error, FailedAssertion, Format};
+
+/// These tests are about the 2023 module: they name its generation.
+fn eval_2023(
+    text: &str,
+    format: Format,
+    name: &str,
+) -> Result<nixconf_options::Evaluation, nixconf_options::Error> {
+    nixconf_options::evaluate_with(
+        text,
+        format,
+        name,
+        nixconf_options::EvalOptions {
+            generation: Some(nixconf_options::ModuleGeneration::Nixos2023),
+        },
+    )
+}
 
 fn toml(text: &str) -> Result<nixconf_options::Evaluation, Error> {
-    evaluate(text, Format::Toml, "c.toml")
+    eval_2023(text, Format::Toml, "c.toml")
 }
 
 fn json(text: &str) -> Result<nixconf_options::Evaluation, Error> {
-    evaluate(text, Format::Json, "c.json")
+    eval_2023(text, Format::Json, "c.json")
 }
 
 /// The option paths and messages of a refused configuration.

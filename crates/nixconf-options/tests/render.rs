@@ -4,7 +4,23 @@
 use std::path::Path;
 use std::process::Command;
 
-use nixconf_options::{evaluate, evaluate_file, render_into, Error, Format, DROP_IN_PATH};
+use nixconf_options::{evaluate_file, render_into, Error, Format, DROP_IN_PATH};
+
+/// These tests are about the 2023 module: they name its generation.
+fn eval_2023(
+    text: &str,
+    format: Format,
+    name: &str,
+) -> Result<nixconf_options::Evaluation, nixconf_options::Error> {
+    nixconf_options::evaluate_with(
+        text,
+        format,
+        name,
+        nixconf_options::EvalOptions {
+            generation: Some(nixconf_options::ModuleGeneration::Nixos2023),
+        },
+    )
+}
 
 fn example() -> nixconf_options::Evaluation {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/nixconf.toml");
@@ -77,7 +93,7 @@ nixVersion = "2.18.1"
 [[nix.buildMachines]]
 hostName = "nosystem"
 "#;
-    let eval = evaluate(config, Format::Toml, "c.toml").unwrap();
+    let eval = eval_2023(config, Format::Toml, "c.toml").unwrap();
     assert_eq!(eval.failed_assertions.len(), 1);
     let root = tempfile::tempdir().unwrap();
     let err = render_into(&eval, root.path()).unwrap_err();
@@ -88,7 +104,7 @@ hostName = "nosystem"
 
 #[test]
 fn a_disabled_nix_renders_nothing() {
-    let eval = evaluate(
+    let eval = eval_2023(
         "nixVersion = \"2.18.1\"\nnix.enable = false\n",
         Format::Toml,
         "c.toml",
@@ -104,7 +120,7 @@ nixVersion = "2.18.1"
 [nix.envVars]
 ODD = "a \"quoted\" 100% \\ value"
 "#;
-    let eval = evaluate(config, Format::Toml, "c.toml").unwrap();
+    let eval = eval_2023(config, Format::Toml, "c.toml").unwrap();
     let drop_in = eval.drop_in();
     assert!(
         drop_in.contains("Environment=\"ODD=a \\\"quoted\\\" 100%% \\\\ value\"\n"),
@@ -172,7 +188,7 @@ ODD = "a \"quoted\" 100% \\ value $HOME"
 [networking.proxy.envVars]
 https_proxy = "http://proxy:3128"
 "#;
-    let eval = evaluate(config, Format::Toml, "c.toml").unwrap();
+    let eval = eval_2023(config, Format::Toml, "c.toml").unwrap();
     systemd_verifies(&eval.drop_in());
 }
 
@@ -187,7 +203,7 @@ proxy = "http://proxy:3128"
 distributedBuilds = true
 manualNixMachines = true
 "#;
-    let eval = evaluate(config, Format::Toml, "c.toml").unwrap();
+    let eval = nixconf_options::evaluate(config, Format::Toml, "c.toml").unwrap();
     let drop_in = eval.drop_in();
     assert!(drop_in.contains("\nNice=-20\nIOSchedulingPriority=7\nLimitNOFILE=4096\n"));
     systemd_verifies(&drop_in);

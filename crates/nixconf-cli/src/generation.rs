@@ -1,0 +1,33 @@
+//! `--generation` and `--nixos`: the flags every command that takes
+//! `--config` shares.
+
+use clap::Args;
+use nixconf_options::{EvalOptions, ModuleGeneration};
+
+/// Which NixOS module generation to follow, and the output flavour.
+#[derive(Clone, Copy, Debug, Default, Args)]
+pub struct GenerationArgs {
+    /// The NixOS `nix.*` module generation to follow: 2013, 2023 or 2026.
+    /// Overrides the configuration's top-level `generation` key; without
+    /// either, the target Nix decides (2013 for Nix 1.x, else the newest).
+    #[arg(long, value_name = "YEAR", value_parser = parse_generation)]
+    pub generation: Option<ModuleGeneration>,
+    /// Output exactly as NixOS writes it, byte for byte (the current
+    /// default and, for now, the only output mode: this flag changes
+    /// nothing yet).
+    #[arg(long)]
+    pub nixos: bool,
+}
+
+impl GenerationArgs {
+    /// The evaluation options these flags ask for.
+    pub fn eval_options(self) -> EvalOptions {
+        EvalOptions {
+            generation: self.generation,
+        }
+    }
+}
+
+fn parse_generation(s: &str) -> Result<ModuleGeneration, String> {
+    s.parse()
+}

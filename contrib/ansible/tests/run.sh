@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The nixconf.nixconf Ansible collection, end to end: ansible-playbook with
+# the local connection against temporary roots (tests/playbook.yml asserts
+# each step), then checks on what ansible-playbook printed.
+#
+# usage: contrib/ansible/tests/run.sh [NIXCONF_BINARY]
+# (default: target/debug/nixconf of this checkout). Never touches / : every
+# root is a temporary directory. Needs ansible-playbook (pip install
+# ansible-core).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../../.." && pwd)
+binary=$(realpath "${1:-$repo/target/debug/nixconf}")
+
+fail() {
+    echo "FAIL: contrib/ansible/tests/run.sh: $*" >&2
+    exit 1
+}
+command -v ansible-playbook >/dev/null || fail "ansible-playbook not installed (python3 -m pip install ansible-core)"
+[ -x "$binary" ] || fail "no nixconf binary at $binary (cargo build -p nixconf-cli)"
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/nixconf-ansible.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+
+# A fresh Debian root, as fixtures/install/fresh-debian starts from.
+fixture=$repo/fixtures/install/fresh-debian
+mkdir "$scratch/debian"
+cp -R "$fixture/before/." "$scratch/debian/"
+while read -r what mode path; do
+    [ "$what" = mode ] || fail "unknown line in $fixture/before.setup: $what"
+    chmod "$mode" "$scratch/debian/$path"
+done <"$fixture/before.setup"
+# A root with nothing but root's accounts.
+mkdir -p "$scratch/minimal/etc"
+echo 'root:x:0:0:root:/root:/bin/sh' >"$scratch/minimal/etc/passwd"
+echo 'root:x:0:' >"$scratch/minimal/etc/group"
+mkdir "$scratch/bin"
+
+export ANSIBLE_HOME=$scratch/ansible-home
+export ANSIBLE_LOCAL_TEMP=$scratch/ansible-tmp
+export ANSIBLE_REMOTE_TMP=$scratch/ansible-tmp
+export ANSIBLE_COLLECTIONS_PATH=$repo/contrib/ansible
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
+export ANSIBLE_NOCOLOR=1
+export ANSIBLE_FORCE_COLOR=0
+export ANSIBLE_RETRY_FILES_ENABLED=false
+export ANSIBLE_DEPRECATION_WARNINGS=false
+export ANSIBLE_STDOUT_CALLBACK=default
+
+log=$scratch/playbook.log
+status=0
+ansible-playbook -i localhost, -c local \
+    -e "scratch=$scratch" -e "repo=$repo" -e "nixconf_source=$binary" \
+    "$here/playbook.yml" >"$log" 2>&1 || status=$?
+if [ "$status" != 0 ]; then
+    cat "$log" >&2
+    fail "ansible-playbook exited with status $status"
+fi
+
+# What people see: diff mode prints nix.conf's diff, warnings are Ansible's,
+# and the recap counts what changed and what failed on purpose.
+expect() {
+    grep -qF -- "$1" "$log" || { cat "$log" >&2; fail "the output lacks: $1"; }
+}
+expect '--- before: /etc/nix/nix.conf'
+expect '+++ after: /etc/nix/nix.conf'
+expect '-max-jobs = 4'
+expect '+max-jobs = 8'
+expect '[WARNING]: `nix.useSandbox` has been renamed to `nix.settings.sandbox`'
+recap=$(grep -E '^localhost +:' "$log") || fail "no play recap"
+echo "$recap" | grep -qE 'failed=0 ' || { cat "$log" >&2; fail "failures in the recap: $recap"; }
+echo "$recap" | grep -qE 'ignored=4 ' || { cat "$log" >&2; fail "expected 4 expected failures: $recap"; }
+tasks=$(grep -c '^TASK \[' "$log")
+echo "contrib/ansible/tests/run.sh: ok ($tasks tasks; $recap)"

@@ -19,6 +19,13 @@ fail() {
 command -v ansible-playbook >/dev/null || fail "ansible-playbook not installed (python3 -m pip install ansible-core)"
 [ -x "$binary" ] || fail "no nixconf binary at $binary (cargo build -p nixconf-cli)"
 
+# The module's documentation: it parses, and matches its argument_spec.
+python=$(ansible-playbook --version | sed -n 's/^ *python version = .*(\([^()]*\))$/\1/p')
+[ -x "$python" ] || fail "cannot tell which Python runs ansible-playbook"
+PYTHONDONTWRITEBYTECODE=1 "$python" "$here/check_docs.py" \
+    "$repo/contrib/ansible/ansible_collections/nixconf/nixconf/plugins/modules/nixconf.py" ||
+    fail "the module's documentation does not match its argument_spec"
+
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/nixconf-ansible.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
@@ -46,6 +53,10 @@ export ANSIBLE_FORCE_COLOR=0
 export ANSIBLE_RETRY_FILES_ENABLED=false
 export ANSIBLE_DEPRECATION_WARNINGS=false
 export ANSIBLE_STDOUT_CALLBACK=default
+
+ansible-doc nixconf.nixconf.nixconf >"$scratch/doc.txt" 2>&1 ||
+    { cat "$scratch/doc.txt" >&2; fail "ansible-doc cannot read the module"; }
+grep -q '^> MODULE nixconf.nixconf.nixconf' "$scratch/doc.txt" || { cat "$scratch/doc.txt" >&2; fail "ansible-doc output"; }
 
 log=$scratch/playbook.log
 status=0

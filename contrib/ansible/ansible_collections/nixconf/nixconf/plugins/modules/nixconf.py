@@ -78,6 +78,9 @@ options:
     type: str
     default: nixconf
 notes:
+  - In check mode, a host where the nixconf binary is not installed yet
+    (the install role does not copy it in check mode) is skipped with a
+    warning.
   - Supports check mode and diff mode. In diff mode each file change is
     shown with nixconf's own diff (before and after contents); the build
     users, directories and symlinks are listed as one entry.
@@ -258,16 +261,24 @@ class Runner(object):
     def find_binary(self):
         binary = self.params["binary"]
         if "/" in binary:
-            if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
-                self.module.fail_json(msg="nixconf binary %s is not an executable file" % binary)
-            return binary
+            if os.path.isfile(binary) and os.access(binary, os.X_OK):
+                return binary
+            self.missing("nixconf binary %s is not an executable file" % binary)
         found = self.module.get_bin_path(binary, required=False, opt_dirs=["/usr/local/bin"])
         if not found:
-            self.module.fail_json(
-                msg="%s not found on PATH or in /usr/local/bin: install it on the host "
+            self.missing(
+                "%s not found on PATH or in /usr/local/bin: install it on the host "
                 "(the nixconf.nixconf.install role does) or set binary" % binary
             )
         return found
+
+    def missing(self, message):
+        # In check mode, the task that installs nixconf has not run either:
+        # nothing can be planned, which is no failure.
+        if self.module.check_mode:
+            self.module.warn("%s; check mode cannot plan without it" % message)
+            self.module.exit_json(changed=False, skipped=True, actions=[], msg=message)
+        self.module.fail_json(msg=message)
 
     def run(self, args):
         cmd = [self.binary] + args

@@ -25,6 +25,10 @@ python=$(ansible-playbook --version | sed -n 's/^ *python version = .*(\([^()]*\
 PYTHONDONTWRITEBYTECODE=1 "$python" "$here/check_docs.py" \
     "$repo/contrib/ansible/ansible_collections/nixconf/nixconf/plugins/modules/nixconf.py" ||
     fail "the module's documentation does not match its argument_spec"
+# Its diff handling, unit by unit.
+PYTHONDONTWRITEBYTECODE=1 "$python" "$here/test_module.py" \
+    "$repo/contrib/ansible/ansible_collections/nixconf/nixconf/plugins/modules/nixconf.py" ||
+    fail "the module's unit tests"
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/nixconf-ansible.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT

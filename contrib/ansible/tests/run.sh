@@ -1,12 +1,27 @@
 #!/usr/bin/env bash
-# The nixconf.nixconf Ansible collection, end to end: ansible-playbook with
-# the local connection against temporary roots (tests/playbook.yml asserts
-# each step), then checks on what ansible-playbook printed.
+# The nixconf.nixconf Ansible collection, end to end. Checks, each failing
+# loudly:
+# - check_docs.py: the module's DOCUMENTATION, EXAMPLES and RETURN parse and
+#   its documented options are exactly its argument_spec; ansible-doc reads it;
+# - test_module.py: unit tests of how nixconf's diffs become Ansible's;
+# - playbook.yml, with ansible-playbook and the local connection against
+#   temporary roots (a fresh Debian root from fixtures/install/fresh-debian,
+#   and roots with nothing but root's accounts), asserting each step: the
+#   install role copies the binary with mode 0755; check mode reports what
+#   would change and leaves the tree identical; the first run changes, the
+#   second does not; diff mode gives nix.conf's before and after; only a
+#   changed setting is applied; a bad configuration (inline or a file) fails
+#   with the option paths and writes nothing; state=absent (check mode
+#   first) gives the root back identical (paths, types, modes, owners,
+#   sizes, SHA-256, link targets: tree.sh) and a second revert does nothing;
+#   warnings become Ansible warnings; hand edits need force; --generation is
+#   passed only when set; an unknown plan JSON version is refused;
+# - what ansible-playbook printed: nix.conf's diff, the warning, the recap.
 #
 # usage: contrib/ansible/tests/run.sh [NIXCONF_BINARY]
 # (default: target/debug/nixconf of this checkout). Never touches / : every
-# root is a temporary directory. Needs ansible-playbook (pip install
-# ansible-core).
+# root is a temporary directory. Needs ansible-playbook (python3 -m pip
+# install ansible-core); `cargo xtask ci` runs it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)

@@ -6,8 +6,11 @@
 //!   fixtures (never those of the vendored reference corpora).
 //! - `codegen [--check]`: regenerate the nix.conf settings schema from
 //!   `reference/*.tsv` (`--check` fails when the committed file is stale).
+//! - `ansible`: the Ansible collection's end-to-end test alone.
 //! - `ci`: everything CI checks: formatting, clippy, unit and integration
-//!   tests, docs, the fixtures, then a build of the `cargo fuzz` targets.
+//!   tests, docs, the fixtures, the Ansible collection's test
+//!   (`contrib/ansible/tests/run.sh`), then a build of the `cargo fuzz`
+//!   targets.
 
 mod codegen;
 mod fixtures;
@@ -25,6 +28,7 @@ fn main() -> ExitCode {
             &workspace_root(),
             args.get(1).is_some_and(|a| a == "--check"),
         ),
+        Some("ansible") => ansible_test(),
         Some("ci") => ci(),
         _ => {
             eprintln!(
@@ -32,7 +36,8 @@ fn main() -> ExitCode {
                  tasks:\n  \
                  test-fixtures [FILTER]  run every fixture under fixtures/ (UPDATE_EXPECT=1 rewrites our own)\n  \
                  codegen [--check]       regenerate the nix.conf settings schema from reference/*.tsv\n  \
-                 ci                      formatting, clippy, tests, docs and fixtures: what .ci/run runs"
+                 ansible                 the Ansible collection's test, contrib/ansible/tests/run.sh\n  \
+                 ci                      formatting, clippy, tests, docs, fixtures, the Ansible test: what .ci/run runs"
             );
             return ExitCode::from(2);
         }
@@ -89,7 +94,46 @@ fn ci() -> Result<(), String> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     fixtures::run(&workspace_root(), None)?;
+    ansible_test()?;
     fuzz_build()
+}
+
+/// Run the Ansible collection's end-to-end test,
+/// `contrib/ansible/tests/run.sh`, with the debug `nixconf` binary.
+/// Without ansible-playbook this fails under CI (`CI` set) and is skipped
+/// loudly elsewhere.
+fn ansible_test() -> Result<(), String> {
+    let have = Command::new("ansible-playbook")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        let message = "SKIPPED: ansible-playbook not installed, so the Ansible collection was NOT \
+                       tested (install it with `python3 -m pip install ansible-core`)";
+        if std::env::var_os("CI").is_some() {
+            return Err(message.to_owned());
+        }
+        eprintln!("\n*** xtask: {message} ***\n");
+        return Ok(());
+    }
+    cargo(&["build", "-p", "nixconf-cli"], &[])?;
+    let root = workspace_root();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|t| root.join(t))
+        .unwrap_or_else(|| root.join("target"));
+    let binary = target.join("debug").join("nixconf");
+    let script = root.join("contrib/ansible/tests/run.sh");
+    eprintln!("xtask: {} {}", script.display(), binary.display());
+    let status = Command::new(&script)
+        .arg(&binary)
+        .current_dir(&root)
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({status})", script.display()))
+    }
 }
 
 /// Build every `cargo fuzz` target (they assert that no input panics).

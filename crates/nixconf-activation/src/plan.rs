@@ -205,10 +205,33 @@ impl Plan {
         out
     }
 
-    /// The plan as pretty-printed JSON: `{"root", "up_to_date",
-    /// "actions": [{"kind", "path", "status", "summary", "diff"}]}`.
+    /// The version of the JSON [`Plan::to_json`] prints (the README's
+    /// "Plan JSON" section): bumped when a field changes meaning.
+    pub const JSON_VERSION: u32 = 1;
+
+    /// The plan as pretty-printed JSON: `{"version", "root", "up_to_date",
+    /// "actions": [{"kind", "path", "status", "summary", "diff"}],
+    /// "warnings"}`.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        self.to_json_with_warnings(&[])
+    }
+
+    /// [`Plan::to_json`] with the configuration's warnings (renamed
+    /// options and the like), one line each.
+    pub fn to_json_with_warnings(&self, warnings: &[String]) -> String {
+        #[derive(Serialize)]
+        struct Versioned<'a> {
+            version: u32,
+            #[serde(flatten)]
+            plan: &'a Plan,
+            warnings: &'a [String],
+        }
+        serde_json::to_string_pretty(&Versioned {
+            version: Plan::JSON_VERSION,
+            plan: self,
+            warnings,
+        })
+        .unwrap_or_default()
     }
 }
 

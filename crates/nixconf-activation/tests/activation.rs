@@ -582,6 +582,8 @@ fn plan_json_lists_every_action_with_its_status() {
     let root = existing_root();
     let p = plan(root.path(), &typical(NIX_CONF), &PlanOptions::default()).unwrap();
     let json: serde_json::Value = serde_json::from_str(&p.to_json()).unwrap();
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["warnings"], serde_json::json!([]));
     assert_eq!(json["up_to_date"], false);
     let actions = json["actions"].as_array().unwrap();
     assert_eq!(actions.len(), 8);

@@ -119,17 +119,61 @@ fn installation(
 }
 
 fn run_plan(args: &PlanArgs) -> Result<Outcome, String> {
-    let inst = installation(&args.config, args.module, &args.root)?;
-    let p = plan(&args.root, &inst, &PlanOptions::default()).map_err(describe)?;
-    let stdout = if args.json {
-        format!("{}\n", p.to_json())
-    } else {
-        p.describe()
-    };
-    Ok(Outcome {
-        stdout,
-        failed: false,
+    if !args.json {
+        let inst = installation(&args.config, args.module, &args.root)?;
+        let p = plan(&args.root, &inst, &PlanOptions::default()).map_err(describe)?;
+        return Ok(Outcome {
+            stdout: p.describe(),
+            failed: false,
+        });
+    }
+    // With --json, a refusal is JSON on stdout too, so that tools get the
+    // option path without parsing messages.
+    let planned = nixconf_activation::read_config_with(&args.config, args.module.eval_options())
+        .and_then(|config| {
+            let inst = config.installation(&args.root)?;
+            let p = plan(&args.root, &inst, &PlanOptions::default())?;
+            let warnings: Vec<String> = config
+                .evaluation
+                .warnings
+                .iter()
+                .map(|w| format!("`{}` has been renamed to `{}`", w.from, w.to))
+                .collect();
+            Ok(p.to_json_with_warnings(&warnings))
+        });
+    Ok(match planned {
+        Ok(json) => Outcome {
+            stdout: format!("{json}\n"),
+            failed: false,
+        },
+        Err(e) => Outcome {
+            stdout: format!("{}\n", error_json(&e)),
+            failed: true,
+        },
     })
+}
+
+/// `{"version", "error": {"option", "message"}, "errors": [...]}`: every
+/// problem (the option path is empty when the problem is not one
+/// option's), the first of them as `error`, like `eval --json`.
+fn error_json(e: &Error) -> String {
+    let one =
+        |option: &str, message: String| serde_json::json!({ "option": option, "message": message });
+    let errors: Vec<serde_json::Value> = match e {
+        Error::Options(o) if !o.option_errors().is_empty() => o
+            .option_errors()
+            .iter()
+            .map(|oe| oe.to_json()["error"].clone())
+            .collect(),
+        Error::Option { option, message } => vec![one(option, message.clone())],
+        other => vec![one("", other.to_string())],
+    };
+    serde_json::to_string_pretty(&serde_json::json!({
+        "version": nixconf_activation::Plan::JSON_VERSION,
+        "error": errors[0],
+        "errors": errors,
+    }))
+    .unwrap_or_default()
 }
 
 fn run_apply(args: &ApplyArgs) -> Result<Outcome, String> {

@@ -213,3 +213,45 @@ fn lowering_nr_build_users_removes_the_users_apply_created() {
         passwd_before
     );
 }
+
+#[test]
+fn plan_json_is_versioned_with_warnings_and_errors() {
+    let (_dir, root, config) =
+        setup("nixVersion = \"2.18.1\"\n[nix]\nnrBuildUsers = 2\nuseSandbox = true\n");
+    let out = nixconf(&["plan", "--config", &config, "--root", &root, "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["version"], 1);
+    assert_eq!(
+        json["warnings"],
+        serde_json::json!(["`nix.useSandbox` has been renamed to `nix.settings.sandbox`"])
+    );
+
+    // A refused configuration: exit 1, the option paths as JSON on stdout.
+    let (_dir, root, config) =
+        setup("nixVersion = \"2.18.1\"\n[nix]\nnrBuildUsers = \"x\"\nsettingz = 1\n");
+    let out = nixconf(&["plan", "--config", &config, "--root", &root, "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["error"]["option"], "nix.nrBuildUsers");
+    assert_eq!(json["errors"][1]["option"], "nix.settingz");
+    assert!(json["error"]["message"]
+        .as_str()
+        .unwrap()
+        .ends_with(":3:16: expected a signed integer, got the string \"x\""));
+
+    // Not one option's problem: the option path is empty.
+    let (_dir, _, config) = setup(CONFIG);
+    let out = nixconf(&[
+        "plan",
+        "--config",
+        &config,
+        "--root",
+        "/nonexistent/root",
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json["error"]["option"], "");
+}

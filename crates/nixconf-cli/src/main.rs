@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 mod conf;
 mod generation;
 mod import;
+mod lint;
 mod machines;
 mod users;
 
@@ -40,6 +41,10 @@ enum Command {
     /// what was kept outside the option tree and which settings the NixOS
     /// module sets on purpose.
     Import(import::ImportArgs),
+    /// Security and capacity findings, each with where it is and the
+    /// exact fix: for configurations (--config, many at once) or the live
+    /// installation under --root. Exit status 1 when there is an error.
+    Lint(lint::LintArgs),
     /// nix.conf as Nix reads it: `show` the effective settings, `check`
     /// a file for problems.
     #[command(subcommand)]
@@ -83,6 +88,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
             })
         }
         Command::Import(args) => import::run(args),
+        Command::Lint(args) => lint::run(args),
         Command::Machines(args) => machines::run(args),
         Command::Users(command) => users::run(command),
         Command::Options(command) => eval::run(command),

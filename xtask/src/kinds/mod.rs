@@ -9,6 +9,7 @@ mod activation;
 mod conf;
 mod import;
 mod install;
+mod lint;
 mod machines;
 mod users;
 
@@ -68,6 +69,12 @@ pub static KINDS: &[Kind] = &[
         dir: "options",
         vendored: false,
         check: options::check,
+        pending: None,
+    },
+    Kind {
+        dir: "lint",
+        vendored: false,
+        check: lint::check,
         pending: None,
     },
     Kind {

@@ -1,0 +1,148 @@
+//! What no other Nix tool tells you: security and capacity findings for a
+//! Nix installation or a nixconf configuration.
+//!
+//! The same checks run on two subjects: a configuration in the NixOS option
+//! tree ([`lint_config`], findings at option paths such as
+//! `nix.settings.trusted-users[1]`) and a live installation under a root
+//! ([`lint_root`], findings at `file:line:col` of the nix.conf line that set
+//! the value, read through its includes as the installed Nix reads it). Each
+//! [`Finding`] has a severity, where it is, what is wrong and the exact fix.
+//!
+//! ```
+//! use nixconf_lint::{lint_config, Host, Severity};
+//! use nixconf_options::{evaluate, Format};
+//!
+//! let eval = evaluate(
+//!     "nixVersion = \"2.18.1\"\n[nix.settings]\ntrusted-users = [\"root\", \"*\"]\nrequire-sigs = false\n",
+//!     Format::Toml,
+//!     "host.toml",
+//! )?;
+//! let findings = lint_config(&eval, &Host { cpus: 4, uid_min: 1000 });
+//! let everyone = findings.iter().find(|f| f.code == "trusted-everyone").unwrap();
+//! assert_eq!(everyone.at, "nix.settings.trusted-users[1]");
+//! assert_eq!(everyone.severity, Severity::Error);
+//! assert_eq!(findings[0].code, "require-sigs-off");
+//! assert_eq!(findings[0].fix, "set nix.settings.require-sigs = true");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+mod checks;
+mod live;
+mod subject;
+
+use std::fmt;
+use std::path::Path;
+
+use serde::Serialize;
+
+pub use live::lint_root;
+
+/// How bad a finding is. `nixconf lint` exits 1 when there is an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Unsafe or broken: fix it.
+    Error,
+    /// Probably not what you want.
+    Warning,
+    /// Worth knowing.
+    Info,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        })
+    }
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// How bad it is.
+    pub severity: Severity,
+    /// A stable name for the kind of finding (`trusted-everyone`).
+    pub code: &'static str,
+    /// Where: an option path (`nix.settings.trusted-users[1]`) or
+    /// `file:line:col`.
+    pub at: String,
+    /// What is wrong.
+    pub message: String,
+    /// The exact fix.
+    pub fix: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}[{}]: {}: {}\n  fix: {}",
+            self.severity, self.code, self.at, self.message, self.fix
+        )
+    }
+}
+
+/// Facts about the machine the installation runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Host {
+    /// Online CPUs (what `max-jobs = auto` and `cores = 0` mean).
+    pub cpus: usize,
+    /// The first uid of login accounts (`UID_MIN` of `login.defs`).
+    pub uid_min: u32,
+}
+
+impl Host {
+    /// This machine's CPUs and the root's `etc/login.defs` (`UID_MIN`,
+    /// 1000 when unset).
+    pub fn of_root(root: &Path) -> Host {
+        let uid_min = std::fs::read_to_string(root.join("etc/login.defs"))
+            .ok()
+            .and_then(|text| {
+                text.lines().find_map(|l| {
+                    let mut words = l.split_whitespace();
+                    (words.next() == Some("UID_MIN"))
+                        .then(|| words.next()?.parse().ok())
+                        .flatten()
+                })
+            })
+            .unwrap_or(1000);
+        Host {
+            cpus: nixconf_format::online_cpus(),
+            uid_min,
+        }
+    }
+}
+
+/// Lint an evaluated configuration. Findings are sorted by severity, then
+/// by where they are.
+pub fn lint_config(eval: &nixconf_options::Evaluation, host: &Host) -> Vec<Finding> {
+    let subject = subject::Subject::from_evaluation(eval);
+    sorted(checks::run(&subject, host))
+}
+
+/// Evaluate and lint many configuration files at once (in parallel); each
+/// file's findings, or the message of why it does not evaluate.
+pub fn lint_files(
+    paths: &[std::path::PathBuf],
+    options: nixconf_options::EvalOptions,
+    host: &Host,
+) -> Vec<Result<Vec<Finding>, String>> {
+    use rayon::prelude::*;
+    paths
+        .par_iter()
+        .map(|path| {
+            nixconf_options::evaluate_file_with(path, options)
+                .map(|eval| lint_config(&eval, host))
+                .map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+fn sorted(mut findings: Vec<Finding>) -> Vec<Finding> {
+    findings.sort_by(|a, b| a.severity.cmp(&b.severity).then_with(|| a.at.cmp(&b.at)));
+    findings
+}

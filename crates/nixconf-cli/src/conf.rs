@@ -19,15 +19,14 @@ pub enum ConfCommand {
     ///
     /// Reproduces `nix --extra-experimental-features nix-command
     /// show-config` run with NIX_CONF_DIR=DIR and no user configuration,
-    /// on a machine WITHOUT network access (or with --offline), as the
-    /// conformance corpus was recorded: such a `nix` prints substitute =
-    /// false, tarball-ttl = 4294967295, download-attempts = 0 and
-    /// connect-timeout = 1 (2.3+; also narinfo-cache-meta-ttl from 2.34)
-    /// whatever the file says. --online prints what a `nix` with network
-    /// prints. pure-eval always prints true (2.4+: the `nix` command
-    /// forces it) and experimental-features gains nix-command. Only
-    /// settings the files touch are listed. Paths in messages are
-    /// relative to DIR.
+    /// as it prints on this host with network access. With --offline, as
+    /// a `nix` WITHOUT network access prints it, which is how the
+    /// conformance corpus was recorded: substitute = false, tarball-ttl =
+    /// 4294967295, download-attempts = 0 and connect-timeout = 1 (2.3+;
+    /// also narinfo-cache-meta-ttl from 2.34) whatever the file says.
+    /// pure-eval always prints true (2.4+: the `nix` command forces it)
+    /// and experimental-features gains nix-command. Only settings the
+    /// files touch are listed. Paths in messages are relative to DIR.
     Show(ShowArgs),
     /// Report every problem in one nix.conf: syntax errors, bad values,
     /// missing includes (errors, exit status 1) and unknown or ignored
@@ -38,17 +37,21 @@ pub enum ConfCommand {
 /// Arguments of `nixconf conf show`.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// The configuration directory (Nix's NIX_CONF_DIR).
+    /// The configuration directory [default: $NIX_CONF_DIR, else /etc/nix]
     #[arg(long, value_name = "DIR")]
-    conf_dir: PathBuf,
+    conf_dir: Option<PathBuf>,
     #[command(flatten)]
     version: VersionArg,
     /// Print `{"settings": {...}, "warnings": [...]}` (or `{"error": ...}`).
     #[arg(long)]
     json: bool,
-    /// Print what a `nix` with network access prints (no offline
-    /// overrides).
-    #[arg(long)]
+    /// Print what a `nix` without network access prints (the offline
+    /// overrides above), as the conformance corpus was recorded.
+    #[arg(long, conflicts_with = "online")]
+    offline: bool,
+    /// Print what a `nix` with network access prints (the default; kept
+    /// for scripts written when --offline was the default).
+    #[arg(long, hide = true)]
     online: bool,
 }
 
@@ -88,13 +91,14 @@ pub fn run(command: ConfCommand) -> Result<Outcome, String> {
 
 fn show(args: ShowArgs) -> Result<Outcome, String> {
     let version = args.version.resolve();
-    let network = if args.online {
-        Network::Online
-    } else {
+    let network = if args.offline {
         Network::Offline
+    } else {
+        Network::Online
     };
+    let conf_dir = args.conf_dir.unwrap_or_else(default_conf_dir);
     if args.json {
-        let (value, ok) = nixconf_format::show_json(&args.conf_dir, &version, network);
+        let (value, ok) = nixconf_format::show_json(&conf_dir, &version, network);
         let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
         return Ok(Outcome {
             stdout: text + "\n",
@@ -103,7 +107,7 @@ fn show(args: ShowArgs) -> Result<Outcome, String> {
     }
     let options = ShowOptions { version, network };
     let effective =
-        nixconf_format::show(&args.conf_dir, &options).map_err(|e| as_logged(&e.to_string()))?;
+        nixconf_format::show(&conf_dir, &options).map_err(|e| as_logged(&e.to_string()))?;
     let mut stdout = String::new();
     for (name, value) in &effective.settings {
         stdout.push_str(&format!("{name} = {value}\n"));
@@ -115,6 +119,13 @@ fn show(args: ShowArgs) -> Result<Outcome, String> {
         stdout,
         failed: false,
     })
+}
+
+/// Where Nix looks for nix.conf: `$NIX_CONF_DIR`, else `/etc/nix`.
+fn default_conf_dir() -> PathBuf {
+    std::env::var_os("NIX_CONF_DIR")
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| PathBuf::from("/etc/nix"), PathBuf::from)
 }
 
 fn check(args: CheckArgs) -> Result<Outcome, String> {

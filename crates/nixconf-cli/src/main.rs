@@ -13,6 +13,7 @@ mod eval;
 use clap::{Parser, Subcommand};
 
 mod conf;
+mod import;
 mod machines;
 mod users;
 
@@ -31,6 +32,13 @@ enum Command {
     Options(eval::Command),
     #[command(flatten)]
     Activate(activate::Command),
+    /// Read the Nix installation on a root (nix.conf and what it
+    /// includes, machines, registry, build users, the daemon's
+    /// environment) as its installed Nix reads it, and print a nixconf
+    /// configuration that reproduces it; says what made the installation,
+    /// what was kept outside the option tree and which settings the NixOS
+    /// module sets on purpose.
+    Import(import::ImportArgs),
     /// nix.conf as Nix reads it: `show` the effective settings, `check`
     /// a file for problems.
     #[command(subcommand)]
@@ -73,6 +81,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
                 failed: false,
             })
         }
+        Command::Import(args) => import::run(args),
         Command::Machines(args) => machines::run(args),
         Command::Users(command) => users::run(command),
         Command::Options(command) => eval::run(command),

@@ -44,6 +44,8 @@ pub use eval::{
     apply, apply_with, show, show_with, Effective, FsSource, MemSource, Network, Settings,
     ShowOptions, Source,
 };
+pub use schema::{setting_default, setting_info, SettingKind};
 pub use show::{as_logged, newest_version, show_json};
+pub use typed::online_cpus;
 pub use value::{float_to_string, render_key, render_setting, ConfValue};
 pub use version::{compare_versions, installed_version, NixVersion, VersionError};

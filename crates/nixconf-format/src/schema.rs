@@ -647,3 +647,72 @@ mod tests {
         assert_eq!(DEFS.iter().filter(|d| d.exists_in(8)).count(), 91);
     }
 }
+
+/// What kind of value a setting holds, as far as a configuration written
+/// in the NixOS option tree cares: how to spell it there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SettingKind {
+    /// `true` or `false`.
+    Bool,
+    /// An integer.
+    Int,
+    /// An integer or `auto` (`max-jobs`).
+    IntOrAuto,
+    /// `true`, `false` or `relaxed` (`sandbox`).
+    BoolOrRelaxed,
+    /// A whitespace-separated list.
+    List,
+    /// Anything else: one string.
+    Text,
+}
+
+/// The setting a name means in a Nix version: its canonical name, and the
+/// kind of its value. `None` for a name that version does not know
+/// (aliases resolve to their setting; `extra-NAME` is not resolved).
+///
+/// ```
+/// use nixconf_format::{setting_info, SettingKind};
+/// let v = "2.8.0".parse().unwrap();
+/// assert_eq!(setting_info("build-max-jobs", &v), Some(("max-jobs", SettingKind::IntOrAuto)));
+/// assert_eq!(setting_info("trusted-users", &v), Some(("trusted-users", SettingKind::List)));
+/// assert_eq!(setting_info("no-such-setting", &v), None);
+/// ```
+pub fn setting_info(
+    name: &str,
+    version: &crate::NixVersion,
+) -> Option<(&'static str, SettingKind)> {
+    let minor = crate::eval::minor_of(version).ok()?;
+    let def = &DEFS[usize::from(resolve(name.as_bytes(), minor)?)];
+    let kind = match def.ty(minor) {
+        Ty::Bool | Ty::DeprecatedWarn => SettingKind::Bool,
+        Ty::Int(_) => SettingKind::Int,
+        Ty::MaxJobs => SettingKind::IntOrAuto,
+        Ty::Sandbox => SettingKind::BoolOrRelaxed,
+        Ty::Strings
+        | Ty::StringSet
+        | Ty::StringMap
+        | Ty::PathSet
+        | Ty::XpFeatures
+        | Ty::PluginFiles
+        | Ty::PathsInChroot
+        | Ty::StoreRefList
+        | Ty::StoreRefSet => SettingKind::List,
+        _ => SettingKind::Text,
+    };
+    Some((def.name, kind))
+}
+
+/// A setting's default as `nix show-config` prints it for a Nix version,
+/// where the reference knows it (host-dependent defaults such as
+/// `system-features` are those of the reference host).
+///
+/// ```
+/// let v = "2.8.0".parse().unwrap();
+/// assert_eq!(nixconf_format::setting_default("require-sigs", &v), Some("true"));
+/// assert_eq!(nixconf_format::setting_default("no-such-setting", &v), None);
+/// ```
+pub fn setting_default(name: &str, version: &crate::NixVersion) -> Option<&'static str> {
+    let minor = crate::eval::minor_of(version).ok()?;
+    DEFS[usize::from(resolve(name.as_bytes(), minor)?)].default_text(minor)
+}

@@ -84,11 +84,9 @@ pub(crate) fn parse(
             .ok_or_else(invalid_int),
         Ty::MaxJobs => {
             if v == b"auto" {
-                // Asking the system is slow (cgroup files); the answer
-                // does not change while nixconf runs.
+                // The answer does not change while nixconf runs.
                 static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-                let n = *CPUS
-                    .get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                let n = *CPUS.get_or_init(online_cpus);
                 return Ok(Parsed::Val(Val::Num(n.max(1) as i128)));
             }
             parse_int(v, IntKind::U32, minor, false)
@@ -493,10 +491,60 @@ pub(crate) fn print(
     String::from_utf8(out).unwrap_or_else(|e| lossy(e.as_bytes()))
 }
 
+/// The number of online CPUs, as Nix's `max-jobs = auto` counts them:
+/// `std::thread::hardware_concurrency()`, which glibc answers from
+/// `/sys/devices/system/cpu/online` (then `/proc/stat`). Unlike
+/// `available_parallelism`, a CPU-affinity mask (`taskset`) or a cgroup
+/// quota does not lower it.
+pub fn online_cpus() -> usize {
+    std::fs::read_to_string("/sys/devices/system/cpu/online")
+        .ok()
+        .and_then(|list| count_cpu_list(&list))
+        .or_else(|| {
+            let stat = std::fs::read_to_string("/proc/stat").ok()?;
+            let n = stat
+                .lines()
+                .filter(|l| {
+                    l.strip_prefix("cpu")
+                        .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+                })
+                .count();
+            (n > 0).then_some(n)
+        })
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Count the CPUs of a kernel CPU list such as `0-3,8,10-11`; `None` when
+/// it is not one.
+fn count_cpu_list(list: &str) -> Option<usize> {
+    let mut n = 0usize;
+    for part in list.trim().split(',') {
+        let (lo, hi) = match part.split_once('-') {
+            Some((lo, hi)) => (lo.parse::<usize>().ok()?, hi.parse::<usize>().ok()?),
+            None => {
+                let one = part.parse::<usize>().ok()?;
+                (one, one)
+            }
+        };
+        n += hi.checked_sub(lo)? + 1;
+    }
+    (n > 0).then_some(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::strategy::Strategy;
+
+    #[test]
+    fn cpu_lists_count_as_the_kernel_writes_them() {
+        assert_eq!(count_cpu_list("0\n"), Some(1));
+        assert_eq!(count_cpu_list("0-1\n"), Some(2));
+        assert_eq!(count_cpu_list("0-3,8,10-11\n"), Some(7));
+        assert_eq!(count_cpu_list(""), None);
+        assert_eq!(count_cpu_list("3-1"), None);
+        assert_eq!(count_cpu_list("x"), None);
+    }
 
     /// [`parse_plain_digits`] one byte at a time.
     fn plain_digits_by_byte(s: &[u8], kind: IntKind) -> Option<i128> {

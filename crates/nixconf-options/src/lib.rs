@@ -59,6 +59,7 @@ mod render;
 mod settings;
 mod suggest;
 mod tree;
+mod validate;
 
 use std::path::Path;
 
@@ -77,6 +78,18 @@ pub use tree::Format;
 /// Evaluate a configuration given as text. `file_name` names it in
 /// messages.
 pub fn evaluate(text: &str, format: Format, file_name: &str) -> Result<Evaluation, Error> {
+    let eval = evaluate_unchecked(text, format, file_name)?;
+    let unsafe_strings = validate::line_safety(&eval);
+    if unsafe_strings.is_empty() {
+        Ok(eval)
+    } else {
+        Err(Error::Invalid(unsafe_strings))
+    }
+}
+
+/// [`evaluate`] without the check that every string fits the line-based
+/// file it goes into.
+fn evaluate_unchecked(text: &str, format: Format, file_name: &str) -> Result<Evaluation, Error> {
     let source = tree::Source {
         name: file_name,
         text,

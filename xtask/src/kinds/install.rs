@@ -135,7 +135,7 @@ pub fn check(dir: &Path, update: bool) -> Result<(), String> {
 /// The installation for a configuration on `root`, or the message the
 /// CLI would print, with the case's directory taken out of it so that
 /// `error.txt` does not depend on where the repository lives.
-fn installation(config: &Path, root: &Path) -> Result<Installation, String> {
+pub(super) fn installation(config: &Path, root: &Path) -> Result<Installation, String> {
     let relative = |message: String| match config.parent() {
         Some(dir) => message.replace(&format!("{}/", dir.display()), ""),
         None => message,
@@ -208,7 +208,12 @@ fn unchanged(root: &Path, expected: &Tree, what: &str) -> Result<(), String> {
     }
 }
 
-fn revert_to(root: &Path, before: &Tree, kept_copies: bool, what: &str) -> Result<(), String> {
+pub(super) fn revert_to(
+    root: &Path,
+    before: &Tree,
+    kept_copies: bool,
+    what: &str,
+) -> Result<(), String> {
     let options = RevertOptions::default().undo(BUILD_USERS, undo_build_users);
     let report = revert_with(root, &options).map_err(|e| format!("{what}: {e}"))?;
     if !report.is_success() {

@@ -7,6 +7,7 @@ use std::path::Path;
 
 mod activation;
 mod conf;
+mod import;
 mod install;
 mod machines;
 mod users;
@@ -52,6 +53,11 @@ pub static KINDS: &[Kind] = &[
         dir: "options",
         vendored: false,
         check: options::check,
+    },
+    Kind {
+        dir: "import",
+        vendored: false,
+        check: import::check,
     },
     Kind {
         dir: "activation",

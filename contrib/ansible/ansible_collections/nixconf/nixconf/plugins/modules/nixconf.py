@@ -85,6 +85,9 @@ notes:
     shown with nixconf's own diff (before and after contents); the build
     users, directories and symlinks are listed as one entry.
   - Warnings of the configuration (renamed options) become Ansible warnings.
+  - Diff mode, the returned RV(plan) and O(config) show nix.conf as it is
+    written; set C(no_log) on tasks whose configuration holds secrets (such
+    as C(access-tokens)), or keep those in a file nix.conf includes.
   - Needs no Python library beyond the standard library.
 requirements:
   - nixconf on the managed host (see the C(nixconf.nixconf.install) role)

@@ -259,7 +259,15 @@ class Runner(object):
         self.module = module
         self.params = module.params
         self.root = self.params["root"]
-        self.binary = self.find_binary()
+        self._binary = None
+
+    @property
+    def binary(self):
+        # Looked up when first needed: reverting a root without a receipt
+        # needs no nixconf.
+        if self._binary is None:
+            self._binary = self.find_binary()
+        return self._binary
 
     def find_binary(self):
         binary = self.params["binary"]

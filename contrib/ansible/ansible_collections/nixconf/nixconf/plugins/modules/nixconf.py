@@ -62,7 +62,8 @@ options:
       - Overwrite (O(state=present)) or revert (O(state=absent)) files edited
         by hand since nixconf wrote them; nixconf keeps a copy of each under
         C(ROOT/nix/var/nixconf/edited/).
-      - Without it, a hand-edited file makes the task fail.
+      - Without it, a hand-edited file makes the task fail, in check mode too
+        (as does any action nixconf would refuse).
     type: bool
     default: false
   restart_daemon:

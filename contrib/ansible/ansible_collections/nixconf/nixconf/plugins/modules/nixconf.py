@@ -62,7 +62,8 @@ options:
       - Overwrite (O(state=present)) or revert (O(state=absent)) files edited
         by hand since nixconf wrote them; nixconf keeps a copy of each under
         C(ROOT/nix/var/nixconf/edited/).
-      - Without it, a hand-edited file makes the task fail.
+      - Without it, a hand-edited file makes the task fail, in check mode too
+        (as does any action nixconf would refuse).
     type: bool
     default: false
   restart_daemon:
@@ -85,6 +86,9 @@ notes:
     shown with nixconf's own diff (before and after contents); the build
     users, directories and symlinks are listed as one entry.
   - Warnings of the configuration (renamed options) become Ansible warnings.
+  - Diff mode, the returned RV(plan) and O(config) show nix.conf as it is
+    written; set C(no_log) on tasks whose configuration holds secrets (such
+    as C(access-tokens)), or keep those in a file nix.conf includes.
   - Needs no Python library beyond the standard library.
 requirements:
   - nixconf on the managed host (see the C(nixconf.nixconf.install) role)
@@ -256,7 +260,15 @@ class Runner(object):
         self.module = module
         self.params = module.params
         self.root = self.params["root"]
-        self.binary = self.find_binary()
+        self._binary = None
+
+    @property
+    def binary(self):
+        # Looked up when first needed: reverting a root without a receipt
+        # needs no nixconf.
+        if self._binary is None:
+            self._binary = self.find_binary()
+        return self._binary
 
     def find_binary(self):
         binary = self.params["binary"]

@@ -13,6 +13,7 @@ mod eval;
 use clap::{Parser, Subcommand};
 
 mod conf;
+mod explain;
 mod generation;
 mod import;
 mod lint;
@@ -45,6 +46,12 @@ enum Command {
     /// exact fix: for configurations (--config, many at once) or the live
     /// installation under --root. Exit status 1 when there is an error.
     Lint(lint::LintArgs),
+    /// Why a setting has its value: in a live installation, every line
+    /// that touched it in the order Nix applied them (through includes,
+    /// aliases and extra- appends) and the result; in a configuration,
+    /// your definition, renamed options leading to it, and what the NixOS
+    /// module adds.
+    Explain(explain::ExplainArgs),
     /// nix.conf as Nix reads it: `show` the effective settings, `check`
     /// a file for problems.
     #[command(subcommand)]
@@ -89,6 +96,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
         }
         Command::Import(args) => import::run(args),
         Command::Lint(args) => lint::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::Machines(args) => machines::run(args),
         Command::Users(command) => users::run(command),
         Command::Options(command) => eval::run(command),

@@ -11,6 +11,7 @@ use std::rc::Rc;
 use crate::error::{ConfError, Location};
 use crate::lex::{self, Shape};
 use crate::schema::{self, Entry, IntKind, Quick, Ty, NEWEST_MINOR};
+use crate::trace::TraceStep;
 use crate::typed::{self, Parsed, Val};
 use crate::version::NixVersion;
 use crate::xp;
@@ -145,7 +146,7 @@ pub fn apply_with(
 
 /// How to evaluate 2.16+, where experimental-feature lines apply first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     /// One pass, falling back to [`Mode::Reference`] where it cannot
     /// tell what Nix does (errors, includes in 2.16–2.19).
     Fast,
@@ -158,6 +159,9 @@ enum Mode {
     /// [`Evaluator::split_points`]).
     #[cfg(test)]
     FastSplit,
+    /// Nix's passes, recording every line that touches one setting (see
+    /// [`crate::trace`]).
+    Trace,
 }
 
 fn evaluate(
@@ -166,6 +170,17 @@ fn evaluate(
     options: &ShowOptions,
     mode: Mode,
 ) -> Result<Settings, ConfError> {
+    evaluate_tracing(source, conf_dir, options, mode, None).map(|(settings, _)| settings)
+}
+
+/// [`evaluate`], recording the lines that touch setting `traced`.
+pub(crate) fn evaluate_tracing(
+    source: &dyn Source,
+    conf_dir: &Path,
+    options: &ShowOptions,
+    mode: Mode,
+    traced: Option<u16>,
+) -> Result<(Settings, Vec<TraceStep>), ConfError> {
     let minor = minor_of(&options.version)?;
     let mut dir = conf_dir_bytes(conf_dir);
     let mut top = Vec::with_capacity(dir.len() + 9);
@@ -174,15 +189,19 @@ fn evaluate(
     if !is_reference(mode) || minor <= 15 {
         let mut eval = Evaluator::new(source, minor, dir);
         eval.split_min = split_min(mode);
+        eval.traced = traced;
         if eval.run_fast(&top)? {
-            return Ok(eval.finish(options.network));
+            let steps = std::mem::take(&mut eval.steps);
+            return Ok((eval.finish(options.network), steps));
         }
         dir = eval.conf_dir;
     }
     let mut eval = Evaluator::new(source, minor, dir);
     eval.split_min = split_min(mode);
+    eval.traced = traced;
     eval.run_reference(top)?;
-    Ok(eval.finish(options.network))
+    let steps = std::mem::take(&mut eval.steps);
+    Ok((eval.finish(options.network), steps))
 }
 
 fn is_reference(mode: Mode) -> bool {
@@ -190,8 +209,7 @@ fn is_reference(mode: Mode) -> bool {
     if mode == Mode::Reference {
         return true;
     }
-    let _ = mode;
-    false
+    mode == Mode::Trace
 }
 
 /// Files at least this large are applied in pieces on two threads at
@@ -208,6 +226,7 @@ fn split_min(mode: Mode) -> usize {
         Mode::Reference => usize::MAX,
         #[cfg(test)]
         Mode::FastSplit => 0,
+        Mode::Trace => usize::MAX,
     }
 }
 
@@ -640,6 +659,9 @@ struct Evaluator<'s> {
     deferred: Vec<Deferred>,
     /// See [`Evaluator::split_points`].
     split_min: usize,
+    /// The setting whose lines are recorded in `steps` ([`Mode::Trace`]).
+    traced: Option<u16>,
+    steps: Vec<TraceStep>,
 }
 
 /// A gated setting line left for after the one pass.
@@ -669,7 +691,45 @@ impl<'s> Evaluator<'s> {
             ordinal: 0,
             deferred: Vec::new(),
             split_min: SPLIT_MIN,
+            traced: None,
+            steps: Vec::new(),
         }
+    }
+
+    /// Record a setting line if it touches the traced setting.
+    fn record(
+        &mut self,
+        file: u32,
+        text: &[u8],
+        line: &lex::RawLine,
+        line_no: usize,
+        spans: Spans,
+    ) {
+        let Some(traced) = self.traced else {
+            return;
+        };
+        let (name, value, _) = spans;
+        let written = &text[line.start + name.0..line.start + name.1];
+        let (base, appends) = match written.strip_prefix(b"extra-") {
+            Some(base) if self.minor >= 4 && schema::resolve(written, self.minor).is_none() => {
+                (base, true)
+            }
+            _ => (written, false),
+        };
+        if schema::resolve(base, self.minor) != Some(traced) {
+            return;
+        }
+        let canonical = schema::defs()[usize::from(traced)].name;
+        self.steps.push(TraceStep {
+            location: self.location(file, line_no, line, name.0, name.1 - name.0),
+            written_name: String::from_utf8_lossy(written).into_owned(),
+            value: String::from_utf8_lossy(&lex::join_tokens(
+                &text[line.start + value.0..line.start + value.1],
+            ))
+            .into_owned(),
+            appends,
+            alias: base != canonical.as_bytes(),
+        });
     }
 
     /// Paths as our messages print them: relative to the configuration
@@ -803,6 +863,7 @@ impl<'s> Evaluator<'s> {
         line_no: usize,
         spans: Spans,
     ) -> Result<(), ConfError> {
+        self.record(file, text, line, line_no, spans);
         let (name, _, _) = spans;
         let n = &text[line.start + name.0..line.start + name.1];
         let (v, span) = value_of(file, text, line, spans);
@@ -1077,6 +1138,7 @@ impl<'s> Evaluator<'s> {
                     value_is_joined,
                 } => {
                     let spans = (name, value, value_is_joined);
+                    self.record(file, text, &line, line_no, spans);
                     if let Err(message) =
                         setting_line(&mut self.state, None, file, text, line, spans, 0)
                     {

@@ -32,6 +32,7 @@ mod schema;
 #[rustfmt::skip]
 mod schema_generated;
 mod show;
+mod trace;
 mod typed;
 mod value;
 mod version;
@@ -46,6 +47,7 @@ pub use eval::{
 };
 pub use schema::{setting_default, setting_info, SettingKind};
 pub use show::{as_logged, newest_version, show_json};
+pub use trace::{trace, Trace, TraceStep};
 pub use typed::online_cpus;
 pub use value::{float_to_string, render_key, render_setting, ConfValue};
 pub use version::{compare_versions, installed_version, NixVersion, VersionError};

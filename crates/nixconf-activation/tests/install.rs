@@ -14,6 +14,7 @@ use nixconf_activation::{
 use nixconf_options::Format;
 
 const CONFIG: &str = r#"
+generation = "2023"
 nixVersion = "2.18.1"
 
 [nix]

@@ -214,14 +214,15 @@ fn render_toml(config: &str) -> (Output, tempfile::TempDir) {
 
 #[test]
 fn render_checks_nix_conf_against_the_target_versions_schema() {
-    // An unknown setting fails the render, as the module's checkPhase does.
+    // An unknown setting fails the render, as the module's checkPhase does
+    // (the 2026 modules: extra-* settings last, so this is line 12).
     let (out, dir) =
         render_toml("nixVersion = \"2.8.0\"\n[nix.settings]\nsubstituter = [\"https://x\"]\n");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "error: the generated nix.conf fails its check (nix.checkConfig):\n\
-         warning: unknown setting 'substituter' (nix.conf line 13)\n"
+         warning: unknown setting 'substituter' (nix.conf line 12)\n"
     );
     assert!(!dir.path().join("root").exists());
 
@@ -229,7 +230,7 @@ fn render_checks_nix_conf_against_the_target_versions_schema() {
     let (out, _dir) = render_toml("nixVersion = \"2.8.0\"\n[nix.settings]\nfallback = 42\n");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("error: Boolean setting 'fallback' has invalid value '42' (nix.conf line 9)"));
+        .contains("error: Boolean setting 'fallback' has invalid value '42' (nix.conf line 8)"));
 
     // A setting that only exists from 2.12 is unknown to 2.8, known to 2.12.
     let (out, _dir) = render_toml("nixVersion = \"2.8.0\"\n[nix.settings]\nuse-cgroups = true\n");

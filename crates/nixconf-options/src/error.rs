@@ -61,7 +61,12 @@ impl fmt::Display for OptionError {
         if let Some(loc) = &self.location {
             write!(f, "{loc}: ")?;
         }
-        write!(f, "`{}`: {}", self.option, self.message)
+        if self.option.is_empty() {
+            // About no one option (a failed module assertion).
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "`{}`: {}", self.option, self.message)
+        }
     }
 }
 

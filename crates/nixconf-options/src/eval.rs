@@ -3,7 +3,6 @@
 //! module produces.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use nixconf_format::{render_key, ConfValue, NixVersion};
 use nixconf_machines::{render_module_machines, BuildMachine};
@@ -13,8 +12,7 @@ use crate::check::{join, Checker, JoinedPath};
 use crate::error::Error;
 use crate::legacy;
 use crate::output::{
-    Evaluation, FailedAssertion, ModuleGeneration, RegistryEntry, ServiceConfig, SessionValue,
-    Warning,
+    Evaluation, FailedAssertion, ModuleGeneration, ServiceConfig, SessionValue, Warning,
 };
 use crate::settings::{
     check_def, Def, Origin, SettingsDefs, ORDER_AFTER, ORDER_NORMAL, PRIO_DEFAULT, PRIO_NORMAL,
@@ -31,7 +29,8 @@ pub const DEFAULT_CHANNEL: &str = "https://nixos.org/channels/nixos-unstable";
 /// NixOS's `ids.uids.nixbld`.
 pub const DEFAULT_NIXBLD_UID: i64 = 30000;
 
-const NIX_CONF_HEADER: &str = "# WARNING: this file is generated from the nix.* options in\n\
+pub(crate) const NIX_CONF_HEADER: &str =
+    "# WARNING: this file is generated from the nix.* options in\n\
 # your NixOS configuration, typically\n\
 # /etc/nixos/configuration.nix.  Do not edit it!\n";
 
@@ -100,11 +99,11 @@ const OTHER_RENAMES: &[(&str, &str)] = &[
 ];
 
 /// Options of the 2013 module that the 2023 module no longer has.
-const ONLY_IN_2013: [&str; 2] = ["proxy", "manualNixMachines"];
+pub(crate) const ONLY_IN_2013: [&str; 2] = ["proxy", "manualNixMachines"];
 
-const REMOVED_NICE_LEVEL_NOTE: &str = "Consider nix.daemonCPUSchedPolicy instead.";
+pub(crate) const REMOVED_NICE_LEVEL_NOTE: &str = "Consider nix.daemonCPUSchedPolicy instead.";
 
-const DEFAULT_NIX_PATH: &[&str] = &[
+pub(crate) const DEFAULT_NIX_PATH: &[&str] = &[
     "nixpkgs=/nix/var/nix/profiles/per-user/root/channels/nixos",
     "nixos-config=/etc/nixos/configuration.nix",
     "/nix/var/nix/profiles/per-user/root/channels",
@@ -172,14 +171,7 @@ impl Evaluator<'_, '_> {
                 let version = legacy::target(top)?;
                 return self.run_2013(top, version);
             }
-            ModuleGeneration::Nixos2026 => {
-                self.c.error(
-                    "generation",
-                    top.get("generation"),
-                    "generation 2026 is not implemented yet: use \"2023\"",
-                );
-                return None;
-            }
+            ModuleGeneration::Nixos2026 => return self.run_2026(top),
             ModuleGeneration::Nixos2023 => {}
         }
         self.c.known_keys(
@@ -214,7 +206,7 @@ impl Evaluator<'_, '_> {
         self.later_than_2013(nix);
         self.c
             .known_keys_besides("nix", nix, NIX_OPTIONS, &ONLY_IN_2013);
-        let o = self.nix_options(nix);
+        let o = self.nix_options(nix, false);
 
         let mut version_missing = false;
         let version = match (&version_text, o.enable) {
@@ -257,7 +249,7 @@ impl Evaluator<'_, '_> {
         // The options' lists and maps move into the result from here on.
         let mut o = o;
         let machines = o.build_machines.take();
-        let registry = self.registry(nix, o.enable);
+        let registry = self.registry(nix, o.enable, true);
 
         if version_missing {
             // Reported after the options' own problems: a host fact is
@@ -352,7 +344,7 @@ impl Evaluator<'_, '_> {
 
         let machines_text =
             (!machines.is_empty()).then(|| render_module_machines(&machines, &version));
-        let registry_json = registry_json(&registry);
+        let registry_json = crate::registry::registry_json(&registry);
 
         let mut session_variables: BTreeMap<String, SessionValue> = o
             .env_vars
@@ -386,7 +378,7 @@ impl Evaluator<'_, '_> {
                 cpu_scheduling_policy: Some(o.cpu_policy.clone()),
                 io_scheduling_class: Some(o.io_class.clone()),
                 io_scheduling_priority: o.io_priority,
-                limit_nofile: 1_048_576,
+                limit_nofile: Some(1_048_576),
             }),
             service_environment: Some(service_environment),
             session_variables,
@@ -398,12 +390,16 @@ impl Evaluator<'_, '_> {
             check_config: o.check_config,
             check_all_errors: o.check_all_errors,
             distributed_builds: o.distributed_builds,
+            nixos2026: None,
         })
     }
 
     /// `nix.nrBuildUsers`' `mkDefault`: no build users with
     /// `auto-allocate-uids`, else at least 32 and at least `max-jobs`.
-    fn default_nr_build_users(&mut self, settings: &BTreeMap<String, ConfValue>) -> Option<i64> {
+    pub(crate) fn default_nr_build_users(
+        &mut self,
+        settings: &BTreeMap<String, ConfValue>,
+    ) -> Option<i64> {
         let auto_allocate = match settings.get("auto-allocate-uids") {
             None => false,
             Some(ConfValue::Bool(b)) => *b,
@@ -464,7 +460,7 @@ impl Evaluator<'_, '_> {
         let chosen = match self.generation.or(written) {
             Some(g) => g,
             None if nix_1 => ModuleGeneration::Nixos2013,
-            None => ModuleGeneration::Nixos2023,
+            None => ModuleGeneration::Nixos2026,
         };
         if chosen == ModuleGeneration::Nixos2013 && !nix_1 {
             self.c.error(
@@ -501,7 +497,10 @@ impl Evaluator<'_, '_> {
         self.opt(attrs, outer, key, |c, p, n| c.str(p, n))
     }
 
-    fn proxy_env(&mut self, top: &BTreeMap<String, Node>) -> Opt<BTreeMap<String, String>> {
+    pub(crate) fn proxy_env(
+        &mut self,
+        top: &BTreeMap<String, Node>,
+    ) -> Opt<BTreeMap<String, String>> {
         let Some(node) = top.get("networking") else {
             return Ok(None);
         };
@@ -519,7 +518,7 @@ impl Evaluator<'_, '_> {
 
     /// `boot.readOnlyNixStore`, where `nix.readOnlyStore` now goes; it
     /// changes nothing this crate produces, but its type is still checked.
-    fn boot(&mut self, top: &BTreeMap<String, Node>) {
+    pub(crate) fn boot(&mut self, top: &BTreeMap<String, Node>) {
         let Some(node) = top.get("boot") else {
             return;
         };
@@ -529,7 +528,11 @@ impl Evaluator<'_, '_> {
         }
     }
 
-    fn nix_options(&mut self, nix: &BTreeMap<String, Node>) -> NixOptions {
+    pub(crate) fn nix_options(
+        &mut self,
+        nix: &BTreeMap<String, Node>,
+        package_allowed: bool,
+    ) -> NixOptions {
         let mut o = NixOptions::default();
         let b = |s: &mut Self, key: &str, default: bool| -> bool {
             s.opt(nix, "nix", key, |c, p, n| c.bool(p, n))
@@ -541,7 +544,7 @@ impl Evaluator<'_, '_> {
         o.distributed_builds = b(self, "distributedBuilds", false);
         o.check_config = b(self, "checkConfig", true);
         o.check_all_errors = b(self, "checkAllErrors", true);
-        if let Some(node) = nix.get("package") {
+        if let Some(node) = nix.get("package").filter(|_| !package_allowed) {
             self.c.error(
                 "nix.package",
                 Some(node),
@@ -599,14 +602,14 @@ impl Evaluator<'_, '_> {
         }
         o.nice_level_set = nix.contains_key("daemonNiceLevel");
         o.build_machines = self.build_machines(nix);
-        o.warnings = rename_warnings(nix);
+        o.warnings = rename_warnings(nix, false);
         o
     }
 
     /// The 2013 module's options that did not survive into the 2023 one,
     /// refused with what took their place (the unknown-option check skips
     /// them afterwards: one message each).
-    fn later_than_2013(&mut self, nix: &BTreeMap<String, Node>) {
+    pub(crate) fn later_than_2013(&mut self, nix: &BTreeMap<String, Node>) {
         for (key, instead) in ONLY_IN_2013.iter().zip([
             "give the proxy with networking.proxy.envVars (http_proxy, https_proxy, ftp_proxy)",
             "this module writes /etc/nix/machines only from nix.buildMachines: leave that empty to write the file yourself",
@@ -652,7 +655,10 @@ impl Evaluator<'_, '_> {
         }
     }
 
-    fn build_machines(&mut self, nix: &BTreeMap<String, Node>) -> Option<Vec<BuildMachine>> {
+    pub(crate) fn build_machines(
+        &mut self,
+        nix: &BTreeMap<String, Node>,
+    ) -> Option<Vec<BuildMachine>> {
         let Some(node) = nix.get("buildMachines") else {
             return Some(Vec::new());
         };
@@ -738,149 +744,6 @@ impl Evaluator<'_, '_> {
         (self.c.errors.len() == before).then_some(m)
     }
 
-    fn registry(
-        &mut self,
-        nix: &BTreeMap<String, Node>,
-        enabled: bool,
-    ) -> Option<Vec<RegistryEntry>> {
-        let Some(node) = nix.get("registry") else {
-            return Some(Vec::new());
-        };
-        let attrs = self.c.attrs("nix.registry", node)?;
-        let before = self.c.errors.len();
-        let mut out = Vec::with_capacity(attrs.len());
-        for (name, entry) in attrs {
-            let path = join("nix.registry", name);
-            if let Some(e) = self.registry_entry(&path, name, entry, enabled) {
-                out.push(e);
-            }
-        }
-        (self.c.errors.len() == before).then_some(out)
-    }
-
-    fn registry_entry(
-        &mut self,
-        path: &str,
-        name: &str,
-        node: &Node,
-        enabled: bool,
-    ) -> Option<RegistryEntry> {
-        let attrs = self.c.attrs(path, node)?;
-        self.c
-            .known_keys(path, attrs, &["from", "to", "flake", "exact"]);
-        let exact = self
-            .opt(attrs, path, "exact", |c, p, n| c.bool(p, n))
-            .ok()
-            .flatten()
-            .unwrap_or(true);
-        let from = match attrs.get("from") {
-            Some(n) => self.reference(&join(path, "from"), n)?,
-            None => BTreeMap::from([
-                ("id".to_owned(), RefValue::Str(name.to_owned())),
-                ("type".to_owned(), RefValue::Str("indirect".to_owned())),
-            ]),
-        };
-        let flake = match attrs.get("flake") {
-            Some(n) if n.value != Value::Null => Some((n, self.c.attrs(&join(path, "flake"), n)?)),
-            _ => None,
-        };
-        let to = match (attrs.get("to"), flake) {
-            (Some(n), _) => self.reference(&join(path, "to"), n)?,
-            (None, Some((flake_node, flake))) => {
-                self.reference_from_flake(path, flake_node, flake)?
-            }
-            (None, None) => {
-                // Only the registry file reads `to`, and only an enabled
-                // module writes that file.
-                if enabled {
-                    self.c.error(
-                        &join(path, "to"),
-                        Some(node),
-                        "used but not defined: give `to` (a flake reference) or `flake`",
-                    );
-                }
-                return None;
-            }
-        };
-        Some(RegistryEntry {
-            name: name.to_owned(),
-            exact,
-            from,
-            to,
-        })
-    }
-
-    /// `to`'s default from `flake`: a path reference to the flake's
-    /// `outPath`, keeping its lock attributes.
-    fn reference_from_flake(
-        &mut self,
-        path: &str,
-        flake_node: &Node,
-        flake: &BTreeMap<String, Node>,
-    ) -> Option<BTreeMap<String, RefValue>> {
-        let Some(out_path) = flake.get("outPath") else {
-            self.c.error(
-                &join(path, "flake"),
-                Some(flake_node),
-                "the flake has no `outPath`, which `to` is made from",
-            );
-            return None;
-        };
-        let mut to = BTreeMap::new();
-        to.insert("type".to_owned(), RefValue::Str("path".to_owned()));
-        let to_path = join(path, "to");
-        let mut ok = true;
-        let mut put = |s: &mut Self, key: &str, node: &Node| match ref_value(node) {
-            Some(v) => {
-                to.insert(key.to_owned(), v);
-            }
-            None => {
-                s.c.error(
-                    &join(&to_path, key),
-                    Some(node),
-                    format!(
-                        "expected a string, integer or boolean (copied from the flake), got {}",
-                        node.describe()
-                    ),
-                );
-                ok = false;
-            }
-        };
-        put(self, "path", out_path);
-        for key in ["lastModified", "narHash", "rev", "revCount"] {
-            if let Some(n) = flake.get(key) {
-                put(self, key, n);
-            }
-        }
-        ok.then_some(to)
-    }
-
-    /// A flake reference: `attrsOf (oneOf [ str int bool path package ])`.
-    fn reference(&mut self, path: &str, node: &Node) -> Option<BTreeMap<String, RefValue>> {
-        let attrs = self.c.attrs(path, node)?;
-        let mut out = BTreeMap::new();
-        let mut ok = true;
-        for (key, value) in attrs {
-            match ref_value(value) {
-                Some(v) => {
-                    out.insert(key.clone(), v);
-                }
-                None => {
-                    self.c.error(
-                        &join(path, key),
-                        Some(value),
-                        format!(
-                            "expected a string, integer or boolean, got {}",
-                            value.describe()
-                        ),
-                    );
-                    ok = false;
-                }
-            }
-        }
-        ok.then_some(out)
-    }
-
     fn settings(
         &mut self,
         nix: &BTreeMap<String, Node>,
@@ -943,17 +806,32 @@ impl Evaluator<'_, '_> {
                 );
             }
         }
+        ok &= self.user_settings(&mut defs, nix);
+        let merged = defs.merge(self.c, true);
+        if !ok {
+            return None;
+        }
+        merged
+    }
+
+    /// The user's definitions of `nix.settings`: its keys, then the renamed
+    /// options, each forwarding its own definitions (and those renamed
+    /// into it) to the new name. Whether all fit their types.
+    pub(crate) fn user_settings<'n>(
+        &mut self,
+        defs: &mut SettingsDefs<'n>,
+        nix: &'n BTreeMap<String, Node>,
+    ) -> bool {
+        let mut ok = true;
         if let Some(node) = nix.get("settings") {
             if let Some(attrs) = self.c.attrs("nix.settings", node) {
                 for (key, value) in attrs {
-                    ok &= self.user_def(&mut defs, key, "nix.settings", key, value);
+                    ok &= self.user_def(defs, key, "nix.settings", key, value);
                 }
             } else {
                 ok = false;
             }
         }
-        // Renamed options, each forwarding its own definitions (and those
-        // renamed into it) to the new name.
         for (old, new) in LEGACY_CONF_MAPPINGS {
             let chained = match *old {
                 "useSandbox" => Some("useChroot"),
@@ -962,20 +840,16 @@ impl Evaluator<'_, '_> {
             };
             for name in std::iter::once(*old).chain(chained) {
                 if let Some(value) = nix.get(name) {
-                    ok &= self.user_def(&mut defs, new, "nix", name, value);
+                    ok &= self.user_def(defs, new, "nix", name, value);
                 }
             }
         }
-        let merged = defs.merge(self.c, true);
-        if !ok {
-            return None;
-        }
-        merged
+        ok
     }
 
     /// The user's definition of setting `key`, written as the option
     /// `parent.name`.
-    fn user_def<'n>(
+    pub(crate) fn user_def<'n>(
         &mut self,
         defs: &mut SettingsDefs<'n>,
         key: &'n str,
@@ -1006,8 +880,10 @@ impl Evaluator<'_, '_> {
 }
 
 /// The renamed-option warnings, in the order NixOS lists them (the reverse
-/// of the order the module imports its renames).
-fn rename_warnings(nix: &BTreeMap<String, Node>) -> Vec<Warning> {
+/// of the order the modules import their renames: in 2023 the one module's
+/// own renames first; in 2026 `nix.nix`'s (the chained ones, then the
+/// legacy mappings), then `nix-daemon.nix`'s).
+pub(crate) fn rename_warnings(nix: &BTreeMap<String, Node>, split_modules: bool) -> Vec<Warning> {
     let defined = |name: &str| {
         nix.contains_key(name)
             || match name {
@@ -1018,16 +894,24 @@ fn rename_warnings(nix: &BTreeMap<String, Node>) -> Vec<Warning> {
     };
     // Only the names of options that were set are built: this runs for
     // every configuration, and most set none.
-    let renames = OTHER_RENAMES
-        .iter()
-        .filter(|(from, _)| defined(from))
-        .map(|(from, to)| (*from, (*to).to_owned()))
+    let (first, last) = if split_modules {
+        OTHER_RENAMES.split_at(2)
+    } else {
+        (OTHER_RENAMES, &[][..])
+    };
+    let other = |list: &'static [(&'static str, &'static str)]| {
+        list.iter()
+            .filter(|(from, _)| defined(from))
+            .map(|(from, to)| (*from, (*to).to_owned()))
+    };
+    let renames = other(first)
         .chain(
             LEGACY_CONF_MAPPINGS
                 .iter()
                 .filter(|(from, _)| defined(from))
                 .map(|(from, to)| (*from, join("nix.settings", to))),
-        );
+        )
+        .chain(other(last));
     let mut out: Vec<Warning> = renames
         .map(|(from, to)| Warning {
             from: ["nix.", from].concat(),
@@ -1039,107 +923,24 @@ fn rename_warnings(nix: &BTreeMap<String, Node>) -> Vec<Warning> {
 }
 
 #[derive(Debug, Default)]
-struct NixOptions {
-    enable: bool,
-    distributed_builds: bool,
-    check_config: bool,
-    check_all_errors: bool,
-    cpu_policy: String,
-    io_class: String,
-    io_priority: i64,
-    nr_build_users: Option<i64>,
-    nix_path: Vec<String>,
-    env_vars: BTreeMap<String, String>,
-    extra_options: String,
-    nice_level_set: bool,
-    build_machines: Option<Vec<BuildMachine>>,
-    warnings: Vec<Warning>,
+pub(crate) struct NixOptions {
+    pub(crate) enable: bool,
+    pub(crate) distributed_builds: bool,
+    pub(crate) check_config: bool,
+    pub(crate) check_all_errors: bool,
+    pub(crate) cpu_policy: String,
+    pub(crate) io_class: String,
+    pub(crate) io_priority: i64,
+    pub(crate) nr_build_users: Option<i64>,
+    pub(crate) nix_path: Vec<String>,
+    pub(crate) env_vars: BTreeMap<String, String>,
+    pub(crate) extra_options: String,
+    pub(crate) nice_level_set: bool,
+    pub(crate) build_machines: Option<Vec<BuildMachine>>,
+    pub(crate) warnings: Vec<Warning>,
 }
 
-/// A value of a flake reference attribute.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RefValue {
-    /// A string (or a path).
-    Str(String),
-    /// An integer, such as `lastModified`.
-    Int(i64),
-    /// A boolean, such as `submodules`.
-    Bool(bool),
-}
-
-fn ref_value(node: &Node) -> Option<RefValue> {
-    match &node.value {
-        Value::Str(s) => Some(RefValue::Str(s.clone())),
-        Value::Int(i) => Some(RefValue::Int(*i)),
-        Value::Bool(b) => Some(RefValue::Bool(*b)),
-        _ => None,
-    }
-}
-
-/// `builtins.toJSON { version = 2; flakes = ...; }`: keys sorted, no
-/// spaces.
-fn registry_json(entries: &[RegistryEntry]) -> String {
-    fn attrs(out: &mut String, map: &BTreeMap<String, RefValue>) {
-        out.push('{');
-        for (i, (k, v)) in map.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_json_string(out, k);
-            out.push(':');
-            match v {
-                RefValue::Str(s) => push_json_string(out, s),
-                RefValue::Int(n) => {
-                    let _ = write!(out, "{n}");
-                }
-                RefValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            }
-        }
-        out.push('}');
-    }
-    let mut out = String::with_capacity(64 + 160 * entries.len());
-    out.push_str("{\"flakes\":[");
-    for (i, e) in entries.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str("{\"exact\":");
-        out.push_str(if e.exact { "true" } else { "false" });
-        out.push_str(",\"from\":");
-        attrs(&mut out, &e.from);
-        out.push_str(",\"to\":");
-        attrs(&mut out, &e.to);
-        out.push('}');
-    }
-    out.push_str("],\"version\":2}");
-    out
-}
-
-/// Append a string as Nix's `toJSON` writes it: `"` and `\` escaped,
-/// control characters as short escapes or `\u00XX`, everything else
-/// verbatim.
-fn push_json_string(out: &mut String, s: &str) {
-    out.reserve(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-fn describe_conf(v: &ConfValue) -> String {
+pub(crate) fn describe_conf(v: &ConfValue) -> String {
     match v {
         ConfValue::Null => "null".to_owned(),
         ConfValue::Bool(b) => format!("the boolean {b}"),
@@ -1155,19 +956,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn to_json_escapes_like_nix() {
-        let mut out = String::new();
-        push_json_string(&mut out, "a\"b\\c\nd\u{1}é");
-        assert_eq!(out, "\"a\\\"b\\\\c\\nd\\u0001é\"");
-    }
-
-    #[test]
     fn warnings_come_in_reverse_import_order() {
         let mut nix = BTreeMap::new();
         for k in ["useChroot", "maxJobs", "readOnlyStore"] {
             nix.insert(k.to_owned(), Node::new(Value::Bool(true)));
         }
-        let w: Vec<String> = rename_warnings(&nix).into_iter().map(|w| w.from).collect();
+        let w: Vec<String> = rename_warnings(&nix, false)
+            .into_iter()
+            .map(|w| w.from)
+            .collect();
         assert_eq!(
             w,
             [

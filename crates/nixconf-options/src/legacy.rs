@@ -93,24 +93,25 @@ const SETTINGS_FROM_2013: [(&str, &str); 6] = [
 ];
 
 impl ModuleGeneration {
-    /// The module generation that handles a target Nix version: the 2013
-    /// module below 2.0 (every 1.x release, and `1.12pre…` snapshots; a
-    /// `2.0pre…` snapshot already counts as 2.0), the 2023 module from
-    /// 2.2. `None` for 2.0 and 2.1: the 2023 module asserts Nix 2.2 or
-    /// later, and the 2013 module predates them.
+    /// The default module generation for a target Nix version (when the
+    /// configuration names none): the 2013 module below 2.0 (every 1.x
+    /// release, and `1.12pre…` snapshots; a `2.0pre…` snapshot already
+    /// counts as 2.0), the newest (2026) from 2.2. `None` for 2.0 and 2.1:
+    /// the later modules assert Nix 2.2 or later, and the 2013 module
+    /// predates them.
     ///
     /// ```
     /// use nixconf_options::ModuleGeneration;
     /// let of = |v: &str| ModuleGeneration::for_version(&v.parse().unwrap());
     /// assert_eq!(of("1.11.16"), Some(ModuleGeneration::Nixos2013));
     /// assert_eq!(of("2.1.3"), None);
-    /// assert_eq!(of("2.2"), Some(ModuleGeneration::Nixos2023));
+    /// assert_eq!(of("2.2"), Some(ModuleGeneration::Nixos2026));
     /// ```
     pub fn for_version(version: &NixVersion) -> Option<ModuleGeneration> {
         if !version.is_at_least("2.0pre") {
             Some(ModuleGeneration::Nixos2013)
         } else if version.is_at_least("2.2") {
-            Some(ModuleGeneration::Nixos2023)
+            Some(ModuleGeneration::Nixos2026)
         } else {
             None
         }
@@ -273,7 +274,7 @@ impl Evaluator<'_, '_> {
                 cpu_scheduling_policy: None,
                 io_scheduling_class: None,
                 io_scheduling_priority: o.io_nice,
-                limit_nofile: LIMIT_NOFILE,
+                limit_nofile: Some(LIMIT_NOFILE),
             }),
             service_environment: Some(env),
             session_variables,
@@ -287,6 +288,7 @@ impl Evaluator<'_, '_> {
             check_config: false,
             check_all_errors: false,
             distributed_builds: o.distributed_builds,
+            nixos2026: None,
         })
     }
 

@@ -52,9 +52,11 @@ mod check;
 mod error;
 mod eval;
 mod legacy;
+mod module;
 mod nixcheck;
 mod output;
 mod quick_toml;
+mod registry;
 mod render;
 mod settings;
 mod suggest;
@@ -64,14 +66,17 @@ mod validate;
 use std::path::Path;
 
 pub use error::{Error, Location, OptionError};
-pub use eval::{RefValue, CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_CHANNEL};
+pub use eval::{CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_CHANNEL};
 pub use legacy::DEFAULT_BINARY_CACHE_2013;
+pub use module::nixos2026::DEFAULT_CHANNEL_2026;
+pub use module::Nixos2026;
 pub use nixcheck::{check_config, check_with_nix, check_with_schema, CheckFinding, CheckSeverity};
 pub use output::{
     systemd_quote, BuildUser, Evaluation, FailedAssertion, ModuleGeneration, RegistryEntry,
     RenderedFile, ServiceConfig, SessionValue, Warning, WritePolicy, DROP_IN_PATH,
     PROFILE_SCRIPT_PATH,
 };
+pub use registry::RefValue;
 pub use render::render_into;
 pub use tree::Format;
 

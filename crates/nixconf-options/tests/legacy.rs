@@ -339,8 +339,9 @@ fn version_boundaries_choose_the_module() {
         let e = toml(&format!("nixVersion = \"{v}\"\n")).unwrap();
         assert_eq!(e.module, ModuleGeneration::Nixos2013, "{v}");
     }
+    // From Nix 2.2 the default is the newest generation.
     let e = toml("nixVersion = \"2.2\"\n").unwrap();
-    assert_eq!(e.module, ModuleGeneration::Nixos2023);
+    assert_eq!(e.module, ModuleGeneration::Nixos2026);
     assert!(toml("nixVersion = \"2.0pre5968_a6c0b773\"\n").is_err());
 }
 

@@ -1,0 +1,368 @@
+//! Reading the options the 2026 modules added: `nix.gc`, `nix.optimise`,
+//! `nix.sshServe`, `nix.channel`, `nix.firewall`, `nix.daemonUser` and
+//! `nix.daemonGroup`, `nix.package`, and the host facts outside `nix.*`
+//! they read (`networking.nftables`, `system.stateVersion`, ...).
+//!
+//! Each option is a row of a small declarative table ([`Spec`]): its name,
+//! type and default; [`Evaluator::read_group`] checks a whole group against
+//! its table and refuses names it does not declare.
+
+use std::collections::BTreeMap;
+
+use crate::check::{join, Checker, JoinedPath};
+use crate::eval::Evaluator;
+use crate::tree::{Node, Value};
+
+/// An option's type, as the module declares it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ty {
+    /// `types.bool`.
+    Bool,
+    /// `types.singleLineStr`: no line break but an optional final one,
+    /// which the type strips.
+    SingleLine,
+    /// `either singleLineStr (listOf str)` with `apply = toList`.
+    Dates,
+    /// `types.listOf types.str`.
+    StrList,
+    /// `types.listOf types.singleLineStr`.
+    SingleLineList,
+    /// `listOf (oneOf [ singleLineStr port ])`.
+    Ports,
+    /// `types.enum` of these strings.
+    Enum(&'static [&'static str]),
+}
+
+/// A read option value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Val {
+    Bool(bool),
+    Str(String),
+    List(Vec<String>),
+}
+
+impl Val {
+    pub fn bool(&self) -> bool {
+        matches!(self, Val::Bool(true))
+    }
+
+    pub fn str(&self) -> &str {
+        match self {
+            Val::Str(s) => s,
+            _ => "",
+        }
+    }
+
+    pub fn list(&self) -> &[String] {
+        match self {
+            Val::List(l) => l,
+            _ => &[],
+        }
+    }
+}
+
+/// One declared option: name, type, default.
+pub(crate) struct Spec {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub default: fn() -> Val,
+}
+
+macro_rules! spec {
+    ($name:literal, $ty:expr, $default:expr) => {
+        Spec {
+            name: $name,
+            ty: $ty,
+            default: || $default,
+        }
+    };
+}
+
+fn s(x: &str) -> Val {
+    Val::Str(x.to_owned())
+}
+
+fn l(xs: &[&str]) -> Val {
+    Val::List(xs.iter().map(|x| (*x).to_owned()).collect())
+}
+
+/// `nix.gc` (nix-gc.nix).
+pub(crate) const GC: &[Spec] = &[
+    spec!("automatic", Ty::Bool, Val::Bool(false)),
+    spec!("dates", Ty::Dates, l(&["03:15"])),
+    spec!("options", Ty::SingleLine, s("")),
+    spec!("persistent", Ty::Bool, Val::Bool(true)),
+    spec!("randomizedDelaySec", Ty::SingleLine, s("0")),
+];
+
+/// `nix.optimise` (nix-optimise.nix).
+pub(crate) const OPTIMISE: &[Spec] = &[
+    spec!("automatic", Ty::Bool, Val::Bool(false)),
+    spec!("dates", Ty::Dates, l(&["03:45"])),
+    spec!("persistent", Ty::Bool, Val::Bool(true)),
+    spec!("randomizedDelaySec", Ty::SingleLine, s("1800")),
+];
+
+/// `nix.sshServe` (nix-ssh-serve.nix).
+pub(crate) const SSH_SERVE: &[Spec] = &[
+    spec!("enable", Ty::Bool, Val::Bool(false)),
+    spec!("keys", Ty::StrList, l(&[])),
+    spec!("protocol", Ty::Enum(&["ssh", "ssh-ng"]), s("ssh")),
+    spec!("trusted", Ty::Bool, Val::Bool(false)),
+    spec!("write", Ty::Bool, Val::Bool(false)),
+];
+
+/// `nix.channel` (nix-channel.nix).
+pub(crate) const CHANNEL: &[Spec] = &[spec!("enable", Ty::Bool, Val::Bool(true))];
+
+/// `nix.firewall` (nix-daemon-firewall.nix). `allowLoopback` and
+/// `allowPrivateNetworks` are declared without a type; the module uses
+/// them as booleans.
+pub(crate) const FIREWALL: &[Spec] = &[
+    spec!("enable", Ty::Bool, Val::Bool(false)),
+    spec!("allowLoopback", Ty::Bool, Val::Bool(false)),
+    spec!("allowNonTCPUDP", Ty::Bool, Val::Bool(false)),
+    spec!("allowPrivateNetworks", Ty::Bool, Val::Bool(true)),
+    spec!("allowedTCPPorts", Ty::Ports, l(&[])),
+    spec!("allowedUDPPorts", Ty::Ports, l(&[])),
+    spec!("extraNftablesRules", Ty::SingleLineList, l(&[])),
+];
+
+/// `networking.nftables`, the part `nix.firewall` reads. `flushRuleset`'s
+/// default is `enable` (see [`flush_ruleset`]).
+pub(crate) const NFTABLES: &[Spec] = &[
+    spec!("enable", Ty::Bool, Val::Bool(false)),
+    spec!("flushRuleset", Ty::Bool, Val::Bool(true)),
+];
+
+/// `networking.nftables.flushRuleset`: as given, else whether nftables is
+/// enabled (NixOS flushes the whole ruleset of an nftables firewall it
+/// manages, and has none to flush otherwise).
+pub(crate) fn flush_ruleset(nftables: &Group, given: bool) -> bool {
+    if given {
+        get(nftables, "flushRuleset").bool()
+    } else {
+        get(nftables, "enable").bool()
+    }
+}
+
+/// A group of options, read: every declared name with its value.
+pub(crate) type Group = BTreeMap<&'static str, Val>;
+
+/// Look a value up in a read group (every declared name is there).
+pub(crate) fn get<'g>(group: &'g Group, name: &str) -> &'g Val {
+    static NONE: Val = Val::Bool(false);
+    group.get(name).unwrap_or(&NONE)
+}
+
+impl Evaluator<'_, '_> {
+    /// Read the attribute set at `path` (absent: every default) against
+    /// its table. `None` when something did not fit (reported).
+    pub(crate) fn read_group(
+        &mut self,
+        parent: &BTreeMap<String, Node>,
+        parent_path: &str,
+        key: &str,
+        specs: &[Spec],
+    ) -> Option<Group> {
+        let path = join(parent_path, key);
+        let empty = BTreeMap::new();
+        let attrs = match parent.get(key) {
+            Some(node) => self.c.attrs(&path, node)?,
+            None => &empty,
+        };
+        let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
+        let before = self.c.errors.len();
+        self.c.known_keys(&path, attrs, &names);
+        let mut out = Group::new();
+        for spec in specs {
+            let value = match attrs.get(spec.name) {
+                None => Some((spec.default)()),
+                Some(node) => read_value(
+                    self.c,
+                    JoinedPath::new(&path, spec.name).as_str(),
+                    node,
+                    spec.ty,
+                ),
+            };
+            if let Some(v) = value {
+                out.insert(spec.name, v);
+            }
+        }
+        (self.c.errors.len() == before).then_some(out)
+    }
+}
+
+fn single_line(c: &mut Checker<'_>, path: &str, node: &Node) -> Option<String> {
+    match &node.value {
+        Value::Str(s) => {
+            let body = s.strip_suffix('\n').unwrap_or(s);
+            if body.contains(['\n', '\r']) {
+                c.error(
+                    path,
+                    Some(node),
+                    format!(
+                        "expected a single-line string (a final newline is allowed), got {}",
+                        node.describe()
+                    ),
+                );
+                None
+            } else {
+                Some(body.to_owned())
+            }
+        }
+        _ => {
+            c.error(
+                path,
+                Some(node),
+                format!("expected a single-line string, got {}", node.describe()),
+            );
+            None
+        }
+    }
+}
+
+fn read_value(c: &mut Checker<'_>, path: &str, node: &Node, ty: Ty) -> Option<Val> {
+    match ty {
+        Ty::Bool => c.bool(path, node).map(Val::Bool),
+        Ty::SingleLine => single_line(c, path, node).map(Val::Str),
+        Ty::StrList => c.str_list(path, node).map(Val::List),
+        Ty::Enum(choices) => match &node.value {
+            Value::Str(s) if choices.contains(&s.as_str()) => Some(Val::Str(s.clone())),
+            _ => {
+                let list: Vec<String> = choices.iter().map(|c| format!("\"{c}\"")).collect();
+                c.error(
+                    path,
+                    Some(node),
+                    format!(
+                        "expected one of {}, got {}",
+                        list.join(", "),
+                        node.describe()
+                    ),
+                );
+                None
+            }
+        },
+        Ty::Dates => match &node.value {
+            Value::List(_) => c.str_list(path, node).map(Val::List),
+            Value::Str(s) if !s.strip_suffix('\n').unwrap_or(s).contains(['\n', '\r']) => {
+                single_line(c, path, node).map(|s| Val::List(vec![s]))
+            }
+            _ => {
+                c.error(
+                    path,
+                    Some(node),
+                    format!(
+                        "expected a single-line string or a list of strings, got {}",
+                        node.describe()
+                    ),
+                );
+                None
+            }
+        },
+        Ty::SingleLineList | Ty::Ports => {
+            let Value::List(items) = &node.value else {
+                c.error(
+                    path,
+                    Some(node),
+                    format!("expected a list, got {}", node.describe()),
+                );
+                return None;
+            };
+            let mut out = Vec::with_capacity(items.len());
+            let mut ok = true;
+            for (i, item) in items.iter().enumerate() {
+                let at = format!("{path}[{i}]");
+                let v = match (&item.value, ty) {
+                    (Value::Int(p), Ty::Ports) if (0..=65535).contains(p) => Some(p.to_string()),
+                    (Value::Str(_), _) => single_line(c, &at, item),
+                    _ => {
+                        let expected = if matches!(ty, Ty::Ports) {
+                            "a port (0 to 65535) or a single-line string"
+                        } else {
+                            "a single-line string"
+                        };
+                        c.error(
+                            &at,
+                            Some(item),
+                            format!("expected {expected}, got {}", item.describe()),
+                        );
+                        None
+                    }
+                };
+                match v {
+                    Some(v) => out.push(v),
+                    None => ok = false,
+                }
+            }
+            ok.then_some(Val::List(out))
+        }
+    }
+}
+
+/// `nix.package`: a store path (`/nix/store/<hash>-<name>-<version>`) or
+/// a version, optionally with its name (`lix-2.93.3`, `2.24.9`). The
+/// package's name, version and store path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Package {
+    pub pname: String,
+    pub version: String,
+    /// Given as a store path: that path.
+    pub path: Option<String>,
+}
+
+/// Read a `nix.package` value; `None` when it names no version.
+pub(crate) fn parse_package(text: &str) -> Option<Package> {
+    let (name, path) = match text.strip_prefix("/nix/store/") {
+        Some(rest) => {
+            let base = rest.split('/').next()?;
+            let (hash, name) = base.split_once('-')?;
+            if hash.len() != 32 {
+                return None;
+            }
+            (name, Some(format!("/nix/store/{base}")))
+        }
+        None => (text, None),
+    };
+    // The version starts at the first `-` followed by a digit
+    // (`builtins.parseDrvName`); a bare version has no name.
+    let bytes = name.as_bytes();
+    let split = (0..bytes.len())
+        .find(|&i| bytes[i] == b'-' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit));
+    let (pname, version) = match split {
+        Some(i) => (&name[..i], &name[i + 1..]),
+        None if bytes.first().is_some_and(u8::is_ascii_digit) => ("nix", name),
+        None => return None,
+    };
+    if pname.is_empty() || version.is_empty() {
+        return None;
+    }
+    Some(Package {
+        pname: pname.to_owned(),
+        version: version.to_owned(),
+        path,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packages_by_version_name_or_store_path() {
+        let p = parse_package("2.24.9").unwrap();
+        assert_eq!((p.pname.as_str(), p.version.as_str()), ("nix", "2.24.9"));
+        assert_eq!(p.path, None);
+        let p = parse_package("lix-2.93.3").unwrap();
+        assert_eq!((p.pname.as_str(), p.version.as_str()), ("lix", "2.93.3"));
+        let p = parse_package("/nix/store/0123456789abcdfghijklmnpqrsvwxyz-nix-2.31.2/bin/nix")
+            .unwrap();
+        assert_eq!((p.pname.as_str(), p.version.as_str()), ("nix", "2.31.2"));
+        assert_eq!(
+            p.path.as_deref(),
+            Some("/nix/store/0123456789abcdfghijklmnpqrsvwxyz-nix-2.31.2")
+        );
+        assert_eq!(parse_package("nix"), None);
+        assert_eq!(parse_package("/nix/store/short-nix-2.3"), None);
+    }
+}

@@ -206,10 +206,27 @@ pub fn import(root: &Path, options: &ImportOptions) -> Result<Import, Error> {
         },
         nix_version.1,
     )));
+    // The module generation is named, so that the file means the same
+    // when nixconf's default moves on.
+    let generation = if version.is_at_least("2.0pre") {
+        "2026"
+    } else {
+        "2013"
+    };
     doc.push_str(&format!(
-        "\nnixVersion = {}\n",
+        "\ngeneration = \"{generation}\"\nnixVersion = {}\n",
         toml::string(&version.to_string())
     ));
+    // The 2026 module puts `root` in trusted-users itself, before what
+    // the configuration lists.
+    if generation == "2026" {
+        let users = conf.settings.iter_mut().find(|(k, _)| k == "trusted-users");
+        if let Some((_, Value::List(users))) = users {
+            if users.first().map(String::as_str) == Some("root") {
+                users.remove(0);
+            }
+        }
+    }
 
     // `builders` and the machines file.
     let mut nix_top: Vec<(String, Value)> = Vec::new();

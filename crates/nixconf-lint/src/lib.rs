@@ -9,21 +9,22 @@
 //! [`Finding`] has a severity, where it is, what is wrong and the exact fix.
 //!
 //! ```
-//! use nixconf_lint::{lint_config, Host, Severity};
-//! use nixconf_options::{evaluate, Format};
+//! use nixconf_lint::{lint_source, Host, Severity};
+//! use nixconf_options::{EvalOptions, Format};
 //!
-//! let eval = evaluate(
+//! let findings = lint_source(
 //!     "nixVersion = \"2.18.1\"\n[nix.settings]\ntrusted-users = [\"root\", \"*\"]\nrequire-sigs = false\n",
 //!     Format::Toml,
 //!     "host.toml",
+//!     EvalOptions::default(),
+//!     &Host { cpus: 4, uid_min: 1000 },
 //! )?;
-//! let findings = lint_config(&eval, &Host { cpus: 4, uid_min: 1000 });
 //! let everyone = findings.iter().find(|f| f.code == "trusted-everyone").unwrap();
 //! assert_eq!(everyone.at, "nix.settings.trusted-users[1]");
 //! assert_eq!(everyone.severity, Severity::Error);
 //! assert_eq!(findings[0].code, "require-sigs-off");
 //! assert_eq!(findings[0].fix, "set nix.settings.require-sigs = true");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok::<(), String>(())
 //! ```
 #![deny(missing_docs)]
 
@@ -118,10 +119,51 @@ impl Host {
 }
 
 /// Lint an evaluated configuration. Findings are sorted by severity, then
-/// by where they are.
+/// by where they are. List elements are indexed as in the evaluated value,
+/// which may hold the module's own entries first; [`lint_source`] points
+/// at the configuration's own definitions instead.
 pub fn lint_config(eval: &nixconf_options::Evaluation, host: &Host) -> Vec<Finding> {
     let subject = subject::Subject::from_evaluation(eval);
     sorted(checks::run(&subject, host))
+}
+
+/// Evaluate a configuration's text and lint it, each finding about a
+/// setting's value pointing at the definition in the text that wrote it
+/// (`nix.settings.trusted-users[1]` is the second element of the list
+/// the file gives). `Err`: why the configuration does not evaluate.
+pub fn lint_source(
+    text: &str,
+    format: nixconf_options::Format,
+    file_name: &str,
+    options: nixconf_options::EvalOptions,
+    host: &Host,
+) -> Result<Vec<Finding>, String> {
+    let eval = nixconf_options::evaluate_with(text, format, file_name, options)
+        .map_err(|e| e.to_string())?;
+    let mut findings = lint_config(&eval, host);
+    let settings = eval.settings.unwrap_or_default();
+    for f in &mut findings {
+        let Some(rest) = f.at.strip_prefix("nix.settings.") else {
+            continue;
+        };
+        let (key, index) = match rest.split_once('[') {
+            Some((key, i)) => (key, i.trim_end_matches(']').parse::<usize>().ok()),
+            None => (rest, None),
+        };
+        let value = match (settings.get(key), index) {
+            (Some(nixconf_format::ConfValue::List(items)), Some(i)) => {
+                items.get(i).map(|v| v.render())
+            }
+            (Some(v), None) => Some(v.render()),
+            _ => None,
+        };
+        let found =
+            value.and_then(|v| nixconf_options::find_definition(text, format, file_name, key, &v));
+        if let Some((path, _)) = found {
+            f.at = path;
+        }
+    }
+    Ok(sorted(findings))
 }
 
 /// Evaluate and lint many configuration files at once (in parallel); each
@@ -135,9 +177,12 @@ pub fn lint_files(
     paths
         .par_iter()
         .map(|path| {
-            nixconf_options::evaluate_file_with(path, options)
-                .map(|eval| lint_config(&eval, host))
-                .map_err(|e| e.to_string())
+            let name = path.display().to_string();
+            let format = nixconf_options::Format::from_path(path)
+                .ok_or_else(|| format!("{name}: use a .toml or .json file"))?;
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+            lint_source(&text, format, &name, options, host)
         })
         .collect()
 }

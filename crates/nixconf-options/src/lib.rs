@@ -106,7 +106,15 @@ pub fn evaluate_with(
     if unsafe_strings.is_empty() {
         Ok(eval)
     } else {
-        Err(Error::Invalid(unsafe_strings))
+        let source = tree::Source {
+            name: file_name,
+            text,
+        };
+        Err(Error::Invalid(validate::locate(
+            unsafe_strings,
+            &source,
+            format,
+        )))
     }
 }
 
@@ -147,6 +155,34 @@ fn evaluate_unchecked(
         }
         (result, _) => result,
     }
+}
+
+/// Where a configuration defines one string of a setting's value: the
+/// option path of that definition (`nix.settings.trusted-users[1]`, or
+/// `nix.settings.extra-substituters[0]`) and, where the format gives
+/// positions, `file:line:col`. The evaluated value may hold the module's
+/// own entries before the user's, so its indices are not the file's.
+///
+/// ```
+/// use nixconf_options::{find_definition, Format};
+/// let text = "[nix.settings]\ntrusted-users = [\"root\", \"alice\"]\n";
+/// let (path, at) = find_definition(text, Format::Toml, "c.toml", "trusted-users", "alice").unwrap();
+/// assert_eq!(path, "nix.settings.trusted-users[1]");
+/// assert_eq!(at.unwrap().to_string(), "c.toml:2:26");
+/// ```
+pub fn find_definition(
+    text: &str,
+    format: Format,
+    file_name: &str,
+    setting: &str,
+    value: &str,
+) -> Option<(String, Option<Location>)> {
+    let source = tree::Source {
+        name: file_name,
+        text,
+    };
+    let root = validate::parsed(&source, format)?;
+    validate::definition(&root, &source, setting, value)
 }
 
 /// Read and evaluate a configuration file; its extension (`.toml`,

@@ -14,16 +14,27 @@ use nixconf_format::ConfValue;
 
 use crate::error::OptionError;
 use crate::output::{Evaluation, SessionValue};
+use crate::tree::{self, Format, Node, Value};
+
+/// A string that would break its file: the error, and for a setting the
+/// setting and the offending string, to find where it was written.
+pub(crate) struct Unsafe {
+    pub error: OptionError,
+    pub setting: Option<(String, String)>,
+}
 
 /// Every string of `eval` that would break the line-based file it goes
 /// into, as option errors.
-pub(crate) fn line_safety(eval: &Evaluation) -> Vec<OptionError> {
+pub(crate) fn line_safety(eval: &Evaluation) -> Vec<Unsafe> {
     let mut errors = Vec::new();
-    let mut refuse = |option: String, message: String| {
-        errors.push(OptionError {
-            option,
-            message,
-            location: None,
+    let mut refuse = |option: String, message: String, setting: Option<(String, String)>| {
+        errors.push(Unsafe {
+            error: OptionError {
+                option,
+                message,
+                location: None,
+            },
+            setting,
         });
     };
 
@@ -36,6 +47,7 @@ pub(crate) fn line_safety(eval: &Evaluation) -> Vec<OptionError> {
                 refuse(
                     path.clone(),
                     format!("a nix.conf setting name cannot hold {what}: Nix would not read it as one name"),
+                    None,
                 );
             }
             let mut check = |at: String, s: &str| {
@@ -43,6 +55,7 @@ pub(crate) fn line_safety(eval: &Evaluation) -> Vec<OptionError> {
                     refuse(
                         at,
                         format!("a nix.conf value cannot hold {what}: it would start another line of nix.conf"),
+                        Some((key.clone(), s.to_owned())),
                     );
                 }
             };
@@ -79,6 +92,7 @@ pub(crate) fn line_safety(eval: &Evaluation) -> Vec<OptionError> {
                         if what == "a comma" { "its lists" } else { "lines and columns" },
                         value.escape_debug()
                     ),
+                    None,
                 );
             }
         };
@@ -129,12 +143,14 @@ pub(crate) fn line_safety(eval: &Evaluation) -> Vec<OptionError> {
                 refuse(
                     path.clone(),
                     format!("an environment variable's name cannot hold {what}"),
+                    None,
                 );
             }
             if let Some(what) = value.and_then(|v| bad_char(v, "\0")) {
                 refuse(
                     path.clone(),
                     format!("an environment variable cannot hold {what}"),
+                    None,
                 );
             }
         }
@@ -143,6 +159,7 @@ pub(crate) fn line_safety(eval: &Evaluation) -> Vec<OptionError> {
                 refuse(
                     format!("{path}[{i}]"),
                     format!("a search-path entry cannot hold {what}"),
+                    None,
                 );
             }
         }
@@ -158,6 +175,7 @@ pub(crate) fn line_safety(eval: &Evaluation) -> Vec<OptionError> {
             refuse(
                 "system.defaultChannel".to_owned(),
                 format!("a channel URL cannot hold {what}: /root/.nix-channels is one `URL NAME` per line"),
+                None,
             );
         }
     }
@@ -167,10 +185,83 @@ pub(crate) fn line_safety(eval: &Evaluation) -> Vec<OptionError> {
             refuse(
                 "nix.extraOptions".to_owned(),
                 "nix.conf cannot hold a NUL byte".to_owned(),
+                None,
             );
         }
     }
     errors
+}
+
+/// The errors, a setting's pointing at the definition that wrote the
+/// string (the module may have merged its own values before it), with
+/// `file:line:col` where the format gives positions.
+pub(crate) fn locate(
+    found: Vec<Unsafe>,
+    source: &tree::Source<'_>,
+    format: Format,
+) -> Vec<OptionError> {
+    let root = parsed(source, format);
+    found
+        .into_iter()
+        .map(|u| {
+            let hit = match (&u.setting, &root) {
+                (Some((key, text)), Some(root)) => definition(root, source, key, text),
+                _ => None,
+            };
+            match hit {
+                Some((option, location)) => OptionError {
+                    option,
+                    location,
+                    ..u.error
+                },
+                None => u.error,
+            }
+        })
+        .collect()
+}
+
+/// The tree of a configuration, with positions.
+pub(crate) fn parsed(source: &tree::Source<'_>, format: Format) -> Option<Node> {
+    tree::parse(source, format).ok().map(|mut root| {
+        if format == Format::Json {
+            tree::locate_json(source.text, &mut root);
+        }
+        root
+    })
+}
+
+/// Where the configuration defines the string `text` of setting `key`
+/// (in `nix.settings.KEY` or `nix.settings.extra-KEY`): its option path
+/// and position.
+pub(crate) fn definition(
+    root: &Node,
+    source: &tree::Source<'_>,
+    key: &str,
+    text: &str,
+) -> Option<(String, Option<crate::Location>)> {
+    let member = |node: &Node, name: &str| match &node.value {
+        Value::Attrs(attrs) => attrs.get(name).cloned(),
+        _ => None,
+    };
+    let settings = member(root, "nix").and_then(|n| member(&n, "settings"))?;
+    for candidate in [key.to_owned(), format!("extra-{key}")] {
+        let Some(node) = member(&settings, &candidate) else {
+            continue;
+        };
+        let path = format!("nix.settings.{}", path_key(&candidate));
+        let hit = match &node.value {
+            Value::Str(s) if s == text => Some((path, node.span.clone())),
+            Value::List(items) => items
+                .iter()
+                .position(|i| matches!(&i.value, Value::Str(s) if s == text))
+                .map(|i| (format!("{path}[{i}]"), items[i].span.clone())),
+            _ => None,
+        };
+        if let Some((option, span)) = hit {
+            return Some((option, span.map(|s| source.locate(s.start as usize))));
+        }
+    }
+    None
 }
 
 const LINE_BREAKS: &str = "\n\r\0";

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use nixconf_lint::{lint_config, lint_root, Finding, Host};
+use nixconf_lint::{lint_root, lint_source, Finding, Host};
 
 use super::activation::{expect_text, materialize, read, scratch};
 
@@ -23,8 +23,14 @@ pub fn check(dir: &Path, update: bool) -> Result<(), String> {
     let mut root_text = None;
     let scratch = scratch()?;
     if config.exists() {
-        let eval = nixconf_options::evaluate_file(&config).map_err(|e| e.to_string())?;
-        findings = lint_config(&eval, &HOST);
+        let text = read(&config)?;
+        findings = lint_source(
+            &text,
+            nixconf_options::Format::Toml,
+            "config.toml",
+            Default::default(),
+            &HOST,
+        )?;
     } else {
         let root = scratch.path().join("root");
         materialize(dir, &root)?;

@@ -4,16 +4,17 @@
 //! its `undo`.
 //!
 //! Every apply that changes the accounts appends its own journal to the
-//! receipt, and revert undoes them latest first: a chain, not one record
-//! of the first original state. Each journal holds the account files as
-//! the apply found and left them, so undoing the last one gives back the
-//! files the one before left, which that one's undo checks before it
-//! restores its own starting point; through any sequence of applies (32
-//! users, then 8, then 16) the chain ends at the files before the first.
-//! A single record of the first state, restored at the end, would also
-//! silently discard whatever someone else changed in the accounts between
-//! two applies; the chain refuses instead (`undo` finds the files are not
-//! as the journal left them) and keeps the journal for another try.
+//! receipt, and revert undoes them latest first. A journal holds only the
+//! entries that apply changed (the lines it added, the fields it edited,
+//! the lines it removed), never a whole account file, another account's
+//! line or a password hash: the receipt can be read by anyone. Undoing
+//! one takes back exactly those entries on the files as they are then,
+//! so accounts added since (a `useradd dave`) survive and do not block
+//! the revert.
+//!
+//! Before the apply runs, its preview (the same journal, computed without
+//! writing) is recorded as an intent: a run killed half-way leaves it,
+//! and undoing it takes back whatever part of the apply happened.
 //!
 //! The same journals say which users nixconf created: replayed in order,
 //! each `CreateUser` step adds a name and each `RemoveUser` step takes it
@@ -21,10 +22,9 @@
 //! longer asks for them.
 
 use std::collections::BTreeSet;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use nixconf_users::{Contents, FileRecord, FileState, Journal, Method, PoolRequest, Step};
+use nixconf_users::{Journal, PoolRequest, Step};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -100,22 +100,15 @@ impl ExternalAction for BuildUsers {
     }
 
     fn intent(&self, root: &Path) -> std::result::Result<Value, String> {
-        let files: Vec<FileRecord> = self
-            .plan
-            .tracked_paths()
-            .into_iter()
-            .map(|path| {
-                let before = read_state(root, &path)?;
-                Ok(FileRecord {
-                    path,
-                    before,
-                    after: None,
-                })
-            })
-            .collect::<std::result::Result<_, String>>()?;
-        // The steps too: a run killed after creating some users leaves
-        // them, and they are ours to remove later like any other.
-        Ok(serde_json::json!({ "intent": files, "steps": self.plan.steps }))
+        // The journal the apply will return, recorded ahead: its steps
+        // (a run killed after creating some users leaves them, and they
+        // are ours to remove later like any other) and its entries.
+        let journal = nixconf_users::preview(root, &self.plan).map_err(|e| e.to_string())?;
+        let mut value = serde_json::to_value(&journal).map_err(|e| e.to_string())?;
+        if let Value::Object(map) = &mut value {
+            map.insert("intent".to_owned(), Value::Bool(true));
+        }
+        Ok(value)
     }
 
     fn execute(&self, root: &Path) -> std::result::Result<Value, String> {
@@ -177,62 +170,15 @@ pub fn managed_build_users(root: &Path) -> Result<BTreeSet<String>> {
 }
 
 /// Undo a build-users journal recorded in the receipt: a finished apply's
-/// journal through `nixconf_users::undo` (refused if the accounts changed
-/// since), or the intent of an apply killed while it worked, by putting
-/// every file it may have touched back as it was before.
+/// journal, or the intent of an apply killed while it worked (whatever
+/// part of it happened is taken back), through `nixconf_users::undo`.
 pub fn undo_build_users(root: &Path, journal: &Value) -> std::result::Result<(), String> {
-    if let Some(intent) = journal.get("intent") {
-        let before: Vec<FileRecord> =
-            serde_json::from_value(intent.clone()).map_err(|e| format!("bad intent: {e}"))?;
-        let mut files = Vec::new();
-        for r in before {
-            let now = read_state(root, &r.path)?;
-            let same = match (&now, &r.before) {
-                (None, None) => true,
-                (Some(n), Some(b)) => n == b,
-                _ => false,
-            };
-            if !same {
-                files.push(FileRecord {
-                    path: r.path,
-                    before: r.before,
-                    after: now,
-                });
-            }
-        }
-        if files.is_empty() {
-            return Ok(());
-        }
-        let journal = Journal {
-            method: Method::EditFiles,
-            steps: Vec::new(),
-            files,
-        };
-        return nixconf_users::undo(root, &journal).map_err(|e| e.to_string());
+    if journal.get("files").is_some() || journal.get("intent").is_some_and(Value::is_array) {
+        return Err("this build-users record was written by an older nixconf, which kept whole account files; it cannot be undone entry by entry (remove the build users with userdel, then remove the record from the receipt)".to_owned());
     }
     let journal: Journal =
         serde_json::from_value(journal.clone()).map_err(|e| format!("bad journal: {e}"))?;
     nixconf_users::undo(root, &journal).map_err(|e| e.to_string())
-}
-
-fn read_state(root: &Path, rel: &str) -> std::result::Result<Option<FileState>, String> {
-    let path = root.join(rel);
-    let meta = match std::fs::symlink_metadata(&path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("{}: {e}", path.display())),
-    };
-    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let contents = match String::from_utf8(bytes) {
-        Ok(s) => Contents::Text(s),
-        Err(e) => Contents::Bytes(e.into_bytes()),
-    };
-    Ok(Some(FileState {
-        contents,
-        mode: meta.mode() & 0o7777,
-        uid: meta.uid(),
-        gid: meta.gid(),
-    }))
 }
 
 #[cfg(test)]
@@ -270,12 +216,11 @@ mod tests {
     #[test]
     fn journals_replay_in_order_and_intents_only_add() {
         let root = root_with(vec![
-            serde_json::json!({"method": "shadow-tools", "files": [],
-                "steps": [create("nixbld1"), create("nixbld2"), create("nixbld3")]}),
-            serde_json::json!({"method": "shadow-tools", "files": [], "steps": [remove("nixbld3")]}),
+            serde_json::json!({"steps": [create("nixbld1"), create("nixbld2"), create("nixbld3")]}),
+            serde_json::json!({"steps": [remove("nixbld3")]}),
             // A run killed half-way: nixbld2's removal may not have
             // happened, nixbld4 may exist.
-            serde_json::json!({"intent": [], "steps": [remove("nixbld2"), create("nixbld4")]}),
+            serde_json::json!({"intent": true, "steps": [remove("nixbld2"), create("nixbld4")]}),
             // An intent from before intents carried their steps.
             serde_json::json!({"intent": []}),
         ]);
@@ -290,16 +235,14 @@ mod tests {
 
     #[test]
     fn a_journal_without_readable_steps_is_an_error_naming_the_record() {
-        let root = root_with(vec![
-            serde_json::json!({"method": "edit-files", "files": []}),
-        ]);
+        let root = root_with(vec![serde_json::json!({"entries": []})]);
         let err = managed_build_users(root.path()).unwrap_err().to_string();
         assert!(
             err.ends_with("receipt.json: record 0 (build users) has no steps"),
             "{err}"
         );
         let root = root_with(vec![
-            serde_json::json!({"steps": [{"op": "teleport-user"}], "files": []}),
+            serde_json::json!({"steps": [{"op": "teleport-user"}]}),
         ]);
         let err = managed_build_users(root.path()).unwrap_err().to_string();
         assert!(

@@ -1,5 +1,5 @@
 //! The build-user pool changed between applies (32 users, then 8, then
-//! 16) with the real shadow tools: only the users nixconf created are
+//! 16): only the users nixconf created are
 //! removed, the account files are exactly what the pool says at every
 //! step, and revert gives back the root as it was before the first apply,
 //! byte for byte.
@@ -13,7 +13,6 @@ use nixconf_activation::{
     Installation, PlanOptions, RevertOptions, Tree, BUILD_USERS,
 };
 use nixconf_options::Format;
-use nixconf_users::ShadowTools;
 
 const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\n\
                       alice:x:1000:1000::/home/alice:/bin/bash\n";
@@ -111,18 +110,6 @@ fn apply_pool(root: &Path, users: u32) -> String {
     planned.describe()
 }
 
-fn tools_or_say_so() -> bool {
-    if ShadowTools::find().is_none() {
-        eprintln!(
-            "\n*** SHADOW TOOLS MISSING: groupadd/useradd/usermod/userdel with --prefix not found; \
-             install the `passwd` package. The build users were applied with the file editor \
-             instead, and the `-` backups the tools write were not checked. ***\n"
-        );
-        return false;
-    }
-    true
-}
-
 fn build_user_journals(root: &Path) -> usize {
     let receipt: serde_json::Value =
         serde_json::from_str(&read(root, "nix/var/nixconf/receipt.json")).unwrap();
@@ -136,7 +123,6 @@ fn build_user_journals(root: &Path) -> usize {
 
 #[test]
 fn lowering_and_raising_nr_build_users_then_revert_restores_every_byte() {
-    let tools = tools_or_say_so();
     let root = debian_root("", "");
     let r = root.path();
     let before = Tree::capture(r).unwrap();
@@ -145,13 +131,9 @@ fn lowering_and_raising_nr_build_users_then_revert_restores_every_byte() {
     apply_pool(r, 32);
     assert_accounts(r, PASSWD, SHADOW, &all, &all);
     assert_eq!(managed_build_users(r).unwrap().len(), 32);
-    if tools {
-        // useradd's backup holds the accounts before the last user.
-        assert_eq!(
-            read(r, "etc/passwd-"),
-            format!("{PASSWD}{}", (1..=31).map(user_line).collect::<String>())
-        );
-    }
+    // The backup holds the accounts before the apply (one batch, as
+    // `newusers` writes it).
+    assert_eq!(read(r, "etc/passwd-"), PASSWD);
 
     let eight: Vec<u32> = (1..=8).collect();
     let described = apply_pool(r, 8);
@@ -167,17 +149,13 @@ fn lowering_and_raising_nr_build_users_then_revert_restores_every_byte() {
     let mut expected = names(&eight);
     expected.sort();
     assert_eq!(managed, expected);
-    if tools {
-        // userdel's backup holds the accounts before the last removal.
-        assert_eq!(
-            read(r, "etc/passwd-"),
-            format!(
-                "{PASSWD}{}{}",
-                (1..=8).map(user_line).collect::<String>(),
-                user_line(32)
-            )
-        );
-    }
+    assert_eq!(
+        read(r, "etc/passwd-"),
+        format!(
+            "{PASSWD}{}",
+            all.iter().copied().map(user_line).collect::<String>()
+        )
+    );
 
     let sixteen: Vec<u32> = (1..=16).collect();
     apply_pool(r, 16);
@@ -198,7 +176,6 @@ fn lowering_and_raising_nr_build_users_then_revert_restores_every_byte() {
 
 #[test]
 fn build_users_nixconf_did_not_create_stay_when_the_pool_shrinks() {
-    tools_or_say_so();
     // nixbld5 was there before nixconf: adopted (and put in the group) by
     // the first apply, but never nixconf's to remove.
     let adopted = user_line(5);
@@ -246,6 +223,57 @@ fn build_users_nixconf_did_not_create_stay_when_the_pool_shrinks() {
     )
     .unwrap();
     assert!(report.is_success(), "{}", report.describe());
+    let diffs = Tree::capture(r).unwrap().differences(&before);
+    assert!(diffs.is_empty(), "revert left differences: {diffs:?}");
+}
+
+/// The receipt (readable by anyone) holds no password hash and no other
+/// account; an account added after the apply survives the revert, which
+/// gives back everything else byte for byte.
+#[test]
+fn receipt_holds_no_hash_and_revert_keeps_accounts_added_since() {
+    let hash = "$6$8eXhTl1Q$hQ3Zb5M3yZ1QmV7y0JcH9bJ8mK2pC4dA6fE7gH8iJ9kL0mN1oP2qR3sT4uV5wX6yZ7aB8cD9eF0gH1iJ2kL3m.";
+    let root = debian_root(
+        "carol:x:1001:1001::/home/carol:/bin/bash\n",
+        &format!("carol:{hash}:19700:0:99999:7:::\n"),
+    );
+    let r = root.path();
+    let before = Tree::capture(r).unwrap();
+    apply_pool(r, 4);
+    let receipt = read(r, "nix/var/nixconf/receipt.json");
+    for secret in ["$6$", hash, "carol", "alice", "root:"] {
+        assert!(
+            !receipt.contains(secret),
+            "receipt holds {secret}:\n{receipt}"
+        );
+    }
+    // `useradd dave` after the apply.
+    let append = |rel: &str, line: &str| {
+        let mut text = read(r, rel);
+        text.push_str(line);
+        fs::write(r.join(rel), text).unwrap();
+    };
+    append("etc/passwd", "dave:x:1002:1002::/home/dave:/bin/sh\n");
+    append("etc/shadow", &format!("dave:{hash}:20000:0:99999:7:::\n"));
+    append("etc/group", "dave:x:1002:\n");
+    append("etc/gshadow", "dave:!::\n");
+    let report = revert_with(
+        r,
+        &RevertOptions::default().undo(BUILD_USERS, undo_build_users),
+    )
+    .unwrap();
+    assert!(report.is_success(), "{}", report.describe());
+    for rel in ["etc/passwd", "etc/shadow", "etc/group", "etc/gshadow"] {
+        let now = read(r, rel);
+        let dave = now.lines().filter(|l| l.starts_with("dave:")).count();
+        assert_eq!(dave, 1, "{rel}: dave is gone:\n{now}");
+        let without: String = now
+            .lines()
+            .filter(|l| !l.starts_with("dave:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        fs::write(r.join(rel), without).unwrap();
+    }
     let diffs = Tree::capture(r).unwrap().differences(&before);
     assert!(diffs.is_empty(), "revert left differences: {diffs:?}");
 }

@@ -11,6 +11,7 @@ use crate::plan::{Attribute, Step};
 pub(crate) type Fields = Vec<String>;
 
 /// The account files being edited.
+#[derive(Clone)]
 pub(crate) struct Files {
     pub passwd: Table<PasswdEntry>,
     pub group: Table<GroupEntry>,
@@ -49,7 +50,8 @@ impl Files {
                         members: Vec::new(),
                     };
                     self.group.insert(entry.to_line());
-                    if self.gshadow.exists {
+                    // A gshadow line left by a run killed half-way stays.
+                    if self.gshadow.exists && self.gshadow.find(name).is_none() {
                         let f = [name.clone(), "!".into(), String::new(), String::new()];
                         self.gshadow.insert(f.join(":"));
                     }
@@ -76,7 +78,7 @@ impl Files {
                         shell: shell.clone(),
                     };
                     self.passwd.insert(entry.to_line());
-                    if self.shadow.exists {
+                    if self.shadow.exists && self.shadow.find(name).is_none() {
                         let mut f = vec![name.clone(), "!".into(), days.to_string()];
                         f.resize(9, String::new());
                         self.shadow.insert(f.join(":"));

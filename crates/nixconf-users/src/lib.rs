@@ -3,8 +3,10 @@
 //! This crate reads `/etc/passwd`, `/etc/group`, `/etc/subuid` and
 //! `/etc/subgid` under a root directory, plans the build users and group a
 //! configuration asks for (Linux and macOS conventions), reports every
-//! clash with a fix, and applies the plan through the shadow tools or by
-//! editing the files, recording what it did so it can be undone exactly.
+//! clash with a fix, and applies the plan by editing the files as the
+//! shadow tools do (their lock protocol, `-` backups, atomic replacement)
+//! in one batch, recording the entries it changed so it can undo exactly
+//! those.
 //!
 //! ```
 //! use nixconf_users::{plan_accounts, Accounts, Platform, PoolRequest, UserAction};
@@ -41,16 +43,15 @@ mod accounts;
 mod apply;
 mod edit;
 mod error;
+mod journal;
 mod plan;
 mod ranges;
 mod request;
 
 pub use accounts::{Accounts, GroupEntry, Location, Malformed, PasswdEntry, SubIdEntry, Table};
-pub use apply::{
-    apply, apply_with, undo, ApplyOptions, Contents, FileRecord, FileState, Journal, Method,
-    ShadowTools,
-};
+pub use apply::{apply, preview, undo, Journal};
 pub use error::Error;
+pub use journal::{EntryChange, FieldEdit, Member};
 pub use plan::{
     free_range, plan, plan_accounts, plan_accounts_with_managed, plan_with_managed, Attribute,
     Change, Conflict, ConflictKind, GroupAction, GroupPlan, IdRange, Lint, LintKind, Plan, Removal,

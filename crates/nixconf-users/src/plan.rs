@@ -326,25 +326,13 @@ pub struct Plan {
 
 impl Plan {
     /// Every file (relative to the root) that applying this plan may
-    /// touch: the account files, the shadow tools' `-` backups of them,
-    /// `etc/.pwd.lock`, and the mail spools `useradd` may create for new
-    /// users. Sorted. The journal records exactly these; a caller that
-    /// snapshots them before an apply can undo one that was interrupted.
+    /// touch: the account files and their `-` backups. Sorted.
     pub fn tracked_paths(&self) -> Vec<String> {
         let mut paths: Vec<String> = crate::apply::ACCOUNT_FILES
             .iter()
             .flat_map(|f| [(*f).to_owned(), format!("{f}-")])
             .collect();
-        // lckpwdf(3)'s lock, which `usermod --root` creates in the root.
-        paths.push("etc/.pwd.lock".to_owned());
-        for s in &self.steps {
-            if let Step::CreateUser { name, .. } = s {
-                paths.push(format!("var/mail/{name}"));
-                paths.push(format!("var/spool/mail/{name}"));
-            }
-        }
         paths.sort();
-        paths.dedup();
         paths
     }
 

@@ -1,14 +1,12 @@
 //! Apply to a temporary root, read the files back, undo, and compare with
-//! the start byte for byte: with the real shadow tools and with the file
-//! editor.
+//! the start byte for byte.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
 use nixconf_users::{
-    apply_with, plan, plan_with_managed, undo, ApplyOptions, Error, LintKind, Method, Platform,
-    PoolRequest, ShadowTools, Step,
+    apply, plan, plan_with_managed, undo, Error, LintKind, Platform, PoolRequest, Step,
 };
 
 const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\n\
@@ -80,25 +78,13 @@ fn request() -> PoolRequest {
         .expect("request")
 }
 
-fn tools_or_say_so() -> bool {
-    if ShadowTools::find().is_none() {
-        eprintln!(
-            "\n*** SHADOW TOOLS MISSING: groupadd/useradd/usermod/userdel with --prefix not found; \
-             install the `passwd` package. The shadow-tools apply test did NOT run. ***\n"
-        );
-        return false;
-    }
-    true
-}
-
-fn check_apply_read_back_undo(method: Method) {
+#[test]
+fn apply_reads_back_and_undoes_byte_for_byte() {
     let root = standard_root();
     let start = tree(root.path());
     let p = plan(root.path(), &request()).expect("plan");
     assert!(p.conflicts.is_empty(), "{p}");
-    let journal =
-        apply_with(root.path(), &p, &ApplyOptions::default().method(method)).expect("apply");
-    assert_eq!(journal.method, method);
+    let journal = apply(root.path(), &p).expect("apply");
 
     assert_eq!(
         read(root.path(), "etc/passwd"),
@@ -156,33 +142,6 @@ fn check_apply_read_back_undo(method: Method) {
 }
 
 #[test]
-fn shadow_tools_apply_reads_back_and_undoes_byte_for_byte() {
-    if tools_or_say_so() {
-        check_apply_read_back_undo(Method::ShadowTools);
-    }
-}
-
-#[test]
-fn file_editor_apply_reads_back_and_undoes_byte_for_byte() {
-    check_apply_read_back_undo(Method::EditFiles);
-}
-
-#[test]
-fn both_methods_write_the_same_passwd_and_group() {
-    if !tools_or_say_so() {
-        return;
-    }
-    let mut results = Vec::new();
-    for method in [Method::ShadowTools, Method::EditFiles] {
-        let root = standard_root();
-        let p = plan(root.path(), &request()).expect("plan");
-        apply_with(root.path(), &p, &ApplyOptions::default().method(method)).expect("apply");
-        results.push(["etc/passwd", "etc/group", "etc/gshadow"].map(|f| read(root.path(), f)));
-    }
-    assert_eq!(results[0], results[1]);
-}
-
-#[test]
 fn without_shadow_files_the_password_goes_in_passwd_as_useradd_does() {
     let root = root_with(&[
         ("passwd", "root:x:0:0::/root:/bin/sh", 0o644),
@@ -193,12 +152,7 @@ fn without_shadow_files_the_password_goes_in_passwd_as_useradd_does() {
         .build()
         .expect("request");
     let p = plan(root.path(), &req).expect("plan");
-    apply_with(
-        root.path(),
-        &p,
-        &ApplyOptions::default().method(Method::EditFiles),
-    )
-    .expect("apply");
+    apply(root.path(), &p).expect("apply");
     assert_eq!(
         read(root.path(), "etc/passwd"),
         "root:x:0:0::/root:/bin/sh\nnixbld1:!:30001:30000:Nix build user 1:/var/empty:/sbin/nologin\n"
@@ -211,22 +165,64 @@ fn without_shadow_files_the_password_goes_in_passwd_as_useradd_does() {
 }
 
 #[test]
-fn undo_refuses_when_a_file_changed_after_apply() {
+fn accounts_added_after_apply_survive_undo_and_the_rest_is_as_before() {
+    let root = standard_root();
+    let start = tree(root.path());
+    let p = plan(root.path(), &request()).expect("plan");
+    let journal = apply(root.path(), &p).expect("apply");
+    // `useradd dave` after the apply, in every file it touches.
+    let add = |rel: &str, line: &str| {
+        let path = root.path().join(rel);
+        let mut text = read(root.path(), rel);
+        text.push_str(line);
+        fs::write(&path, text).expect("add dave");
+    };
+    add("etc/passwd", "dave:x:1001:1001::/home/dave:/bin/sh\n");
+    add("etc/shadow", "dave:$6$salt$hash:20000:0:99999:7:::\n");
+    add("etc/group", "dave:x:1001:\n");
+    add("etc/gshadow", "dave:!::\n");
+    undo(root.path(), &journal).expect("undo with dave added since");
+    let end = tree(root.path());
+    for (rel, dave) in [
+        ("etc/passwd", "dave:x:1001:1001::/home/dave:/bin/sh\n"),
+        ("etc/shadow", "dave:$6$salt$hash:20000:0:99999:7:::\n"),
+        ("etc/group", "dave:x:1001:\n"),
+        ("etc/gshadow", "dave:!::\n"),
+    ] {
+        let mut want = start[rel].0.clone();
+        want.extend_from_slice(dave.as_bytes());
+        assert_eq!(
+            String::from_utf8_lossy(&end[rel].0),
+            String::from_utf8_lossy(&want),
+            "{rel}"
+        );
+        assert_eq!(end[rel].1, start[rel].1, "{rel} mode");
+    }
+    // Nothing else: the backups the apply created are gone.
+    assert_eq!(
+        start.keys().collect::<Vec<_>>(),
+        end.keys().collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn undo_refuses_when_a_field_nixconf_set_was_changed_again() {
     let root = standard_root();
     let p = plan(root.path(), &request()).expect("plan");
-    let journal = apply_with(
-        root.path(),
-        &p,
-        &ApplyOptions::default().method(Method::EditFiles),
-    )
-    .expect("apply");
+    let journal = apply(root.path(), &p).expect("apply");
+    // nixbld2's shell was converged to /sbin/nologin; someone set another.
     let passwd = root.path().join("etc/passwd");
-    let mut text = read(root.path(), "etc/passwd");
-    text.push_str("bob:x:1001:1001::/home/bob:/bin/sh\n");
+    let text = read(root.path(), "etc/passwd").replace(
+        "nixbld2:x:30002:30000:Nix build user 2:/var/empty:/sbin/nologin",
+        "nixbld2:x:30002:30000:Nix build user 2:/var/empty:/bin/zsh",
+    );
     fs::write(&passwd, &text).expect("edit");
     let before_undo = tree(root.path());
     match undo(root.path(), &journal) {
-        Err(Error::ChangedSinceApply { paths }) => assert_eq!(paths, vec!["etc/passwd"]),
+        Err(e @ Error::ChangedSinceApply { .. }) => assert_eq!(
+            e.to_string(),
+            "cannot undo the build users: etc/passwd: nixbld2: shell is `/bin/zsh`, neither what nixconf set (`/sbin/nologin`) nor what it was (`/bin/bash`); nothing was changed (put those entries back as nixconf left them, or remove them, and revert again)"
+        ),
         other => panic!("expected ChangedSinceApply, got {other:?}"),
     }
     assert_eq!(
@@ -246,14 +242,9 @@ fn apply_refuses_a_stale_plan() {
     )
     .expect("edit");
     let before = tree(root.path());
-    for method in [Method::EditFiles, Method::ShadowTools] {
-        if method == Method::ShadowTools && !tools_or_say_so() {
-            continue;
-        }
-        match apply_with(root.path(), &p, &ApplyOptions::default().method(method)) {
-            Err(Error::StalePlan { path }) => assert_eq!(path, "etc/group"),
-            other => panic!("expected StalePlan, got {other:?}"),
-        }
+    match apply(root.path(), &p) {
+        Err(Error::StalePlan { path }) => assert_eq!(path, "etc/group"),
+        other => panic!("expected StalePlan, got {other:?}"),
     }
     assert_eq!(tree(root.path()), before);
 }
@@ -270,39 +261,9 @@ fn apply_refuses_a_plan_with_conflicts() {
     ]);
     let p = plan(root.path(), &request()).expect("plan");
     assert!(matches!(
-        apply_with(root.path(), &p, &ApplyOptions::default()),
+        apply(root.path(), &p),
         Err(Error::Conflicts { count: 1 })
     ));
-}
-
-#[test]
-fn a_failing_tool_rolls_every_file_back() {
-    if !tools_or_say_so() {
-        return;
-    }
-    let root = standard_root();
-    let start = tree(root.path());
-    let mut p = plan(root.path(), &request()).expect("plan");
-    // A second group with the same gid: groupadd refuses it after the
-    // users were created.
-    p.steps.push(Step::CreateGroup {
-        name: "again".into(),
-        gid: 30000,
-    });
-    match apply_with(
-        root.path(),
-        &p,
-        &ApplyOptions::default().method(Method::ShadowTools),
-    ) {
-        Err(Error::Tool {
-            command, stderr, ..
-        }) => {
-            assert!(command.contains("groupadd"), "{command}");
-            assert!(stderr.contains("30000"), "{stderr}");
-        }
-        other => panic!("expected a tool failure, got {other:?}"),
-    }
-    assert_eq!(tree(root.path()), start, "files not rolled back");
 }
 
 #[test]
@@ -311,11 +272,7 @@ fn a_live_lock_blocks_the_file_editor_and_a_stale_one_does_not() {
     let p = plan(root.path(), &request()).expect("plan");
     let lock = root.path().join("etc/group.lock");
     fs::write(&lock, std::process::id().to_string()).expect("lock");
-    match apply_with(
-        root.path(),
-        &p,
-        &ApplyOptions::default().method(Method::EditFiles),
-    ) {
+    match apply(root.path(), &p) {
         Err(Error::Locked { path, .. }) => assert_eq!(path, "etc/group"),
         other => panic!("expected Locked, got {other:?}"),
     }
@@ -324,12 +281,7 @@ fn a_live_lock_blocks_the_file_editor_and_a_stale_one_does_not() {
 
     // A pid above Linux's pid_max limit names no process.
     fs::write(&lock, "99999999").expect("stale lock");
-    apply_with(
-        root.path(),
-        &p,
-        &ApplyOptions::default().method(Method::EditFiles),
-    )
-    .expect("apply");
+    apply(root.path(), &p).expect("apply");
     assert!(!lock.exists(), "lock not released");
 }
 
@@ -337,26 +289,16 @@ fn a_live_lock_blocks_the_file_editor_and_a_stale_one_does_not() {
 fn an_up_to_date_plan_applies_as_an_empty_journal() {
     let root = standard_root();
     let p = plan(root.path(), &request()).expect("plan");
-    apply_with(
-        root.path(),
-        &p,
-        &ApplyOptions::default().method(Method::EditFiles),
-    )
-    .expect("apply");
+    apply(root.path(), &p).expect("apply");
     let again = plan(root.path(), &request()).expect("plan");
-    let journal = apply_with(root.path(), &again, &ApplyOptions::default()).expect("apply");
+    let journal = apply(root.path(), &again).expect("apply");
     assert!(journal.is_empty());
     assert!(journal.steps.is_empty());
 }
 
-/// usermod --prefix looks a new primary group up in the host's database
-/// (here the host may have its own `nixbld` with another gid): the apply
-/// must give the root's gid.
+/// A primary-group change is an edit of one field, undone as such.
 #[test]
-fn shadow_tools_primary_group_change_uses_the_roots_group_not_the_hosts() {
-    if !tools_or_say_so() {
-        return;
-    }
+fn a_primary_group_change_is_undone_field_by_field() {
     let root = root_with(&[
         (
             "passwd",
@@ -371,12 +313,7 @@ fn shadow_tools_primary_group_change_uses_the_roots_group_not_the_hosts() {
         .build()
         .expect("request");
     let p = plan(root.path(), &req).expect("plan");
-    let journal = apply_with(
-        root.path(),
-        &p,
-        &ApplyOptions::default().method(Method::ShadowTools),
-    )
-    .expect("apply");
+    let journal = apply(root.path(), &p).expect("apply");
     assert_eq!(
         read(root.path(), "etc/passwd"),
         "root:x:0:0::/root:/bin/sh\nnixbld1:x:30001:30000:Nix build user 1:/var/empty:/sbin/nologin\n"
@@ -400,12 +337,7 @@ fn a_journal_of_non_utf8_files_round_trips_and_undoes() {
         .expect("request");
     let p = plan(dir.path(), &req).expect("plan");
     assert_eq!(p.malformed.len(), 1);
-    let journal = apply_with(
-        dir.path(),
-        &p,
-        &ApplyOptions::default().method(Method::EditFiles),
-    )
-    .expect("apply");
+    let journal = apply(dir.path(), &p).expect("apply");
     let mut want = passwd.to_vec();
     want.extend_from_slice(b"nixbld1:!:30001:30000:Nix build user 1:/var/empty:/sbin/nologin\n");
     assert_eq!(fs::read(dir.path().join("etc/passwd")).expect("read"), want);
@@ -465,7 +397,8 @@ fn managed(names: &[&str]) -> BTreeSet<String> {
     names.iter().map(|n| (*n).to_owned()).collect()
 }
 
-fn check_removal(method: Method) {
+#[test]
+fn removes_users_as_userdel_does_and_undo_restores_them() {
     let root = shrinking_root();
     let start = tree(root.path());
     let request = PoolRequest::builder(Platform::Linux)
@@ -485,8 +418,7 @@ fn check_removal(method: Method) {
             }
         ]
     );
-    let journal =
-        apply_with(root.path(), &p, &ApplyOptions::default().method(method)).expect("apply");
+    let journal = apply(root.path(), &p).expect("apply");
     assert_eq!(
         read(root.path(), "etc/passwd"),
         "root:x:0:0:root:/root:/bin/bash\n\
@@ -522,18 +454,6 @@ fn check_removal(method: Method) {
 }
 
 #[test]
-fn shadow_tools_remove_users_nixconf_created_and_undo_restores_them() {
-    if tools_or_say_so() {
-        check_removal(Method::ShadowTools);
-    }
-}
-
-#[test]
-fn file_editor_removes_users_as_userdel_does_and_undo_restores_them() {
-    check_removal(Method::EditFiles);
-}
-
-#[test]
 fn removal_refuses_a_user_that_disappeared_since_the_plan() {
     let root = shrinking_root();
     let request = PoolRequest::builder(Platform::Linux)
@@ -548,12 +468,7 @@ fn removal_refuses_a_user_that_disappeared_since_the_plan() {
         name: "ghost".into(),
     });
     let start = tree(root.path());
-    let err = apply_with(
-        root.path(),
-        &p,
-        &ApplyOptions::default().method(Method::EditFiles),
-    )
-    .unwrap_err();
+    let err = apply(root.path(), &p).unwrap_err();
     assert_eq!(
         err.to_string(),
         "cannot apply the plan to the files: user ghost does not exist"
@@ -568,24 +483,53 @@ fn an_undo_run_again_after_it_finished_changes_nothing() {
     let root = standard_root();
     let start = tree(root.path());
     let p = plan(root.path(), &request()).expect("plan");
-    let journal = apply_with(
-        root.path(),
-        &p,
-        &ApplyOptions::default().method(Method::EditFiles),
-    )
-    .expect("apply");
+    let journal = apply(root.path(), &p).expect("apply");
     undo(root.path(), &journal).expect("undo");
     undo(root.path(), &journal).expect("undo again");
     assert_eq!(tree(root.path()), start);
 
     // Half undone (passwd back, group not yet): the rest is undone.
-    let journal = apply_with(
-        root.path(),
-        &p,
-        &ApplyOptions::default().method(Method::EditFiles),
-    )
-    .expect("apply");
+    let journal = apply(root.path(), &p).expect("apply");
     fs::write(root.path().join("etc/passwd"), PASSWD).expect("restore passwd by hand");
     undo(root.path(), &journal).expect("undo of the rest");
     assert_eq!(tree(root.path()), start);
+}
+
+/// The journal (stored in a world-readable receipt) holds nixconf's own
+/// entries only: no password hash, no other account.
+#[test]
+fn the_journal_holds_no_hash_and_no_other_account() {
+    let hash = "$6$rounds=5000$saltsalt$3hq0VhRWlJuv0PlsfXmQkYrXlnIb0bp7dN8.Ht2sHp6V6L4C1rXQ8tEo9Wb9ABd9cT3o0vQPZzJ4b6b5JYB0n/";
+    let root = root_with(&[
+        (
+            "passwd",
+            &format!("{PASSWD}carol:x:1002:1002:Carol:/home/carol:/bin/bash\n"),
+            0o644,
+        ),
+        (
+            "shadow",
+            &format!("{SHADOW}carol:{hash}:19000:0:99999:7:::\n"),
+            0o640,
+        ),
+        ("group", &format!("{GROUP}carol:x:1002:\n"), 0o644),
+        ("gshadow", &format!("{GSHADOW}carol:{hash}::\n"), 0o640),
+    ]);
+    // Three users, one of them (nixbld2) converged, plus the group's members.
+    let p = plan(root.path(), &request()).expect("plan");
+    let preview = nixconf_users::preview(root.path(), &p).expect("preview");
+    let journal = apply(root.path(), &p).expect("apply");
+    assert_eq!(preview, journal, "the preview is the journal");
+    let json = serde_json::to_string(&journal).expect("serialize");
+    for secret in ["$6$", "$y$", "hash", "carol", "alice", "daemon", "root"] {
+        assert!(!json.contains(secret), "journal holds {secret}: {json}");
+    }
+    // Build users' own shadow lines: recorded as created, without their
+    // password field.
+    assert!(
+        json.contains(r#""file":"etc/shadow","name":"nixbld1","line":"nixbld1::"#),
+        "{json}"
+    );
+    // An apply of the same pool again changes nothing and records nothing.
+    let again = plan(root.path(), &request()).expect("plan");
+    assert!(apply(root.path(), &again).expect("apply").is_empty());
 }

@@ -108,6 +108,39 @@ impl Files {
                 }
                 Step::AddMember { group, user } => self.add_member(group, user)?,
                 Step::RemoveUser { name } => self.remove_user(name)?,
+                Step::RepairShadow { name } => {
+                    if self.shadow.exists && self.shadow.find(name).is_none() {
+                        let mut f = vec![name.clone(), "!".into(), days.to_string()];
+                        f.resize(9, String::new());
+                        self.shadow.insert(f.join(":"));
+                    }
+                }
+                Step::RepairGshadow { name, members } => {
+                    if !self.gshadow.exists {
+                        continue;
+                    }
+                    match self.gshadow.find(name) {
+                        None => {
+                            let f = [name.clone(), "!".into(), String::new(), members.join(",")];
+                            self.gshadow.insert(f.join(":"));
+                        }
+                        Some((i, mut f)) => {
+                            f.resize(f.len().max(4), String::new());
+                            let mut list: Vec<&str> =
+                                f[3].split(',').filter(|m| !m.is_empty()).collect();
+                            let before = list.len();
+                            for m in members {
+                                if !list.contains(&m.as_str()) {
+                                    list.push(m);
+                                }
+                            }
+                            if list.len() != before {
+                                f[3] = list.join(",");
+                                self.gshadow.replace(i, f.join(":"));
+                            }
+                        }
+                    }
+                }
             }
         }
         Ok(())

@@ -180,6 +180,22 @@ pub enum Step {
         /// User name.
         name: String,
     },
+    /// Add the `etc/shadow` entry (`NAME:!:DAY::::::`, as `useradd`
+    /// writes it) a build user lacks: a run killed between writing
+    /// passwd and shadow leaves one.
+    RepairShadow {
+        /// User name.
+        name: String,
+    },
+    /// Give the group the `etc/gshadow` entry it lacks (`NAME:!::MEMBERS`),
+    /// or add to its gshadow member list the build users `etc/group`
+    /// names as members.
+    RepairGshadow {
+        /// Group name.
+        name: String,
+        /// The members to add (all of them when the entry is created).
+        members: Vec<String>,
+    },
 }
 
 impl fmt::Display for Step {
@@ -201,6 +217,16 @@ impl fmt::Display for Step {
             }
             Step::AddMember { group, user } => write!(f, "add {user} to group {group}"),
             Step::RemoveUser { name } => write!(f, "remove user {name}"),
+            Step::RepairShadow { name } => {
+                write!(f, "add the etc/shadow entry user {name} lacks")
+            }
+            Step::RepairGshadow { name, members } => {
+                write!(f, "add group {name}'s etc/gshadow entry")?;
+                if !members.is_empty() {
+                    write!(f, " members {}", members.join(","))?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -377,7 +403,83 @@ pub fn plan_with_managed(
     let accounts = Accounts::from_vecs(files);
     let mut plan = plan_accounts_with_managed(&accounts, request, managed);
     plan.inputs = inputs;
+    // The shadow files are checked too (a user without its shadow line is
+    // not up to date), but never kept: they hold hashes. One that cannot
+    // be read (not root) is not checked.
+    let unreadable_is_none = |rel: &str| match read_optional(&root.join(rel)) {
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::PermissionDenied => {
+            Ok(None)
+        }
+        other => other,
+    };
+    let shadow = unreadable_is_none("etc/shadow")?;
+    let gshadow = unreadable_is_none("etc/gshadow")?;
+    add_repairs(&mut plan, &accounts, shadow, gshadow);
     Ok(plan)
+}
+
+/// The steps that make `etc/shadow` and `etc/gshadow` agree with passwd
+/// and group for the pool (pwck and grpck clean), inserted before the
+/// users are created or changed (whose memberships go to gshadow too).
+fn add_repairs(
+    plan: &mut Plan,
+    accounts: &Accounts,
+    shadow: Option<Vec<u8>>,
+    gshadow: Option<Vec<u8>>,
+) {
+    let mut repairs = Vec::new();
+    if let Some(bytes) = shadow {
+        let t: Table<Vec<String>> = Table::from_vec("etc/shadow", Some(bytes));
+        let names: HashSet<&str> = t.first_entries().into_iter().map(|(_, n, _)| n).collect();
+        for u in &plan.users {
+            if u.action != UserAction::Create && !names.contains(u.name.as_str()) {
+                repairs.push(Step::RepairShadow {
+                    name: u.name.clone(),
+                });
+            }
+        }
+    }
+    if let (Some(bytes), true) = (gshadow, plan.group.action != GroupAction::Create) {
+        let t: Table<Vec<String>> = Table::from_vec("etc/gshadow", Some(bytes));
+        let group = &plan.group.name;
+        let in_group: Vec<String> = accounts
+            .group
+            .find(group)
+            .map(|(_, g)| g.members)
+            .unwrap_or_default();
+        match t.find(group) {
+            None => repairs.push(Step::RepairGshadow {
+                name: group.clone(),
+                members: in_group,
+            }),
+            Some((_, f)) => {
+                let have: HashSet<&str> = f
+                    .get(3)
+                    .map(|m| m.split(',').filter(|m| !m.is_empty()).collect())
+                    .unwrap_or_default();
+                let pool: HashSet<&str> = plan.users.iter().map(|u| u.name.as_str()).collect();
+                let missing: Vec<String> = in_group
+                    .into_iter()
+                    .filter(|m| pool.contains(m.as_str()) && !have.contains(m.as_str()))
+                    .collect();
+                if !missing.is_empty() {
+                    repairs.push(Step::RepairGshadow {
+                        name: group.clone(),
+                        members: missing,
+                    });
+                }
+            }
+        }
+    }
+    if repairs.is_empty() {
+        return;
+    }
+    let at = plan
+        .steps
+        .iter()
+        .position(|s| !matches!(s, Step::RemoveUser { .. } | Step::CreateGroup { .. }))
+        .unwrap_or(plan.steps.len());
+    plan.steps.splice(at..at, repairs);
 }
 
 /// FNV-1a, 64 bits: enough to notice that a file changed under us.

@@ -533,3 +533,201 @@ fn the_journal_holds_no_hash_and_no_other_account() {
     let again = plan(root.path(), &request()).expect("plan");
     assert!(apply(root.path(), &again).expect("apply").is_empty());
 }
+
+fn tool(name: &str) -> Option<std::path::PathBuf> {
+    ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+        .iter()
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.exists())
+}
+
+/// `pwck -r -R ROOT` and `grpck -r -R ROOT` (the real shadow tools, when
+/// installed) find nothing to say. Homes and shells exist in the root
+/// so only the account files are judged.
+fn assert_shadow_tools_clean(root: &Path) {
+    let (Some(pwck), Some(grpck)) = (tool("pwck"), tool("grpck")) else {
+        eprintln!("*** pwck/grpck not installed (the `passwd` package): not checked ***");
+        return;
+    };
+    for d in ["root", "var/empty", "home/alice", "usr/sbin", "sbin", "bin"] {
+        fs::create_dir_all(root.join(d)).expect("dir");
+    }
+    for sh in ["bin/bash", "bin/sh", "sbin/nologin", "usr/sbin/nologin"] {
+        fs::write(root.join(sh), "").expect("shell");
+    }
+    for t in [pwck, grpck] {
+        let out = std::process::Command::new(&t)
+            .arg("-r")
+            .arg("-R")
+            .arg(root)
+            .output()
+            .expect("run");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let complaints: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.ends_with("no changes") && !l.contains("/home/alice"))
+            .collect();
+        assert!(complaints.is_empty(), "{} complains:\n{text}", t.display());
+    }
+}
+
+/// A run killed after writing passwd but not shadow left `nixbld1`
+/// without its shadow line and out of gshadow's member list: the plan is
+/// not up to date, and its apply makes pwck and grpck clean.
+#[test]
+fn a_user_without_its_shadow_line_is_pending_and_apply_repairs_it() {
+    let root = root_with(&[
+        (
+            "passwd",
+            "root:x:0:0:root:/root:/bin/bash\nnixbld1:x:30001:30000:Nix build user 1:/var/empty:/sbin/nologin\n",
+            0o644,
+        ),
+        ("shadow", "root:*:19000:0:99999:7:::\n", 0o640),
+        ("group", "root:x:0:\nnixbld:x:30000:nixbld1\n", 0o644),
+        ("gshadow", "root:*::\nnixbld:!::\n", 0o640),
+    ]);
+    let start = tree(root.path());
+    let req = PoolRequest::builder(Platform::Linux)
+        .count(1)
+        .build()
+        .expect("request");
+    let p = plan(root.path(), &req).expect("plan");
+    assert_eq!(
+        p.steps,
+        vec![
+            Step::RepairShadow {
+                name: "nixbld1".into()
+            },
+            Step::RepairGshadow {
+                name: "nixbld".into(),
+                members: vec!["nixbld1".into()]
+            }
+        ],
+        "{p}"
+    );
+    assert!(!p.is_up_to_date());
+    let journal = apply(root.path(), &p).expect("apply");
+    assert!(plan(root.path(), &req).expect("plan").is_up_to_date());
+    assert!(read(root.path(), "etc/gshadow").ends_with("nixbld:!::nixbld1\n"));
+    undo(root.path(), &journal).expect("undo");
+    assert_eq!(tree(root.path()), start);
+    let journal = apply(root.path(), &p).expect("apply");
+    assert_shadow_tools_clean(root.path());
+    drop(journal);
+
+    // The group's gshadow entry missing altogether.
+    let root = root_with(&[
+        ("passwd", "root:x:0:0:root:/root:/bin/bash\n", 0o644),
+        ("shadow", "root:*:19000:0:99999:7:::\n", 0o640),
+        ("group", "root:x:0:\nnixbld:x:30000:\n", 0o644),
+        ("gshadow", "root:*::\n", 0o640),
+    ]);
+    let p = plan(root.path(), &req).expect("plan");
+    apply(root.path(), &p).expect("apply");
+    assert_eq!(
+        read(root.path(), "etc/gshadow"),
+        "root:*::\nnixbld:!::nixbld1\n"
+    );
+    assert!(plan(root.path(), &req).expect("plan").is_up_to_date());
+    assert_shadow_tools_clean(root.path());
+}
+
+/// What the batch writes is what `groupadd` and `useradd --prefix` write,
+/// line for line (and for one user, their `-` backups too).
+#[test]
+fn the_files_match_what_useradd_writes() {
+    let (Some(groupadd), Some(useradd)) = (tool("groupadd"), tool("useradd")) else {
+        eprintln!("*** groupadd/useradd not installed (the `passwd` package): not compared ***");
+        return;
+    };
+    for count in [1u32, 3] {
+        let ours = standard_root();
+        let theirs = standard_root();
+        // nixbld2 of the standard root has the wrong shell: leave it out.
+        for r in [&ours, &theirs] {
+            let p = r.path().join("etc/passwd");
+            let text = read(r.path(), "etc/passwd").replace(
+                "nixbld2:x:30002:30000:Nix build user 2:/var/empty:/bin/bash\n",
+                "",
+            );
+            fs::write(&p, text).expect("write");
+            let s = r.path().join("etc/shadow");
+            fs::write(
+                &s,
+                read(r.path(), "etc/shadow").replace("nixbld2:!:19000::::::\n", ""),
+            )
+            .expect("write");
+        }
+        let run = |cmd: &Path, args: Vec<String>| {
+            let out = std::process::Command::new(cmd)
+                .arg("--prefix")
+                .arg(theirs.path())
+                .args(&args)
+                .output()
+                .expect("run");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let req = PoolRequest::builder(Platform::Linux)
+            .count(count)
+            .build()
+            .expect("request");
+        let p = plan(ours.path(), &req).expect("plan");
+        apply(ours.path(), &p).expect("apply");
+        // The group exists (gid 30000) in the standard root.
+        let _ = &groupadd;
+        for i in 1..=count {
+            run(
+                &useradd,
+                [
+                    "--uid",
+                    &(30000 + i).to_string(),
+                    "--gid",
+                    "30000",
+                    "--groups",
+                    "30000",
+                    "--no-user-group",
+                    "--system",
+                    "--no-create-home",
+                    "--home-dir",
+                    "/var/empty",
+                    "--shell",
+                    "/sbin/nologin",
+                    "--comment",
+                    &format!("Nix build user {i}"),
+                    "--password",
+                    "!",
+                    &format!("nixbld{i}"),
+                ]
+                .map(str::to_owned)
+                .to_vec(),
+            );
+        }
+        let mut files = vec!["etc/passwd", "etc/shadow", "etc/group", "etc/gshadow"];
+        if count == 1 {
+            files.extend(["etc/passwd-", "etc/shadow-", "etc/group-", "etc/gshadow-"]);
+        }
+        for f in files {
+            assert_eq!(
+                read(ours.path(), f),
+                read(theirs.path(), f),
+                "{f} ({count} users)"
+            );
+        }
+        let (a, b) = (tree(ours.path()), tree(theirs.path()));
+        for (k, (_, mode)) in &b {
+            assert_eq!(
+                a.get(k).map(|v| v.1),
+                Some(*mode),
+                "{k}: mode ({count} users)"
+            );
+        }
+    }
+}

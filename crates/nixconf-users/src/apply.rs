@@ -555,3 +555,38 @@ pub(crate) fn lock_holder(lock: &Path) -> LockHolder {
         LockHolder::Dead(pid)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_pids_as_shadow_and_others_write_them() {
+        assert_eq!(lock_pid(b"1234\0"), Some(1234));
+        assert_eq!(lock_pid(b"1234"), Some(1234));
+        assert_eq!(lock_pid(b"1234\n"), Some(1234));
+        assert_eq!(lock_pid(b"1234\0\n"), Some(1234));
+        assert_eq!(lock_pid(b"1234\0junk"), Some(1234));
+        assert_eq!(lock_pid(b""), None);
+        assert_eq!(lock_pid(b"\0"), None);
+        assert_eq!(lock_pid(b"0\0"), None);
+        assert_eq!(lock_pid(b"-5"), None);
+        assert_eq!(lock_pid(b"12ab"), None);
+        assert_eq!(lock_pid(b"99999999999"), None);
+    }
+
+    #[test]
+    fn a_lock_of_a_dead_process_is_stale_and_a_live_ones_is_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join("passwd.lock");
+        // Above Linux's largest pid_max (2^22): never a running process.
+        for text in [&b"99999999\0"[..], b"99999999", b"99999999\n"] {
+            fs::write(&lock, text).unwrap();
+            assert_eq!(lock_holder(&lock), LockHolder::Dead(99_999_999));
+        }
+        fs::write(&lock, format!("{}\0", std::process::id())).unwrap();
+        assert_eq!(lock_holder(&lock), LockHolder::Alive(std::process::id()));
+        fs::write(&lock, "not a pid").unwrap();
+        assert_eq!(lock_holder(&lock), LockHolder::Unknown);
+    }
+}

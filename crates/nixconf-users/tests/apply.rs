@@ -267,22 +267,46 @@ fn apply_refuses_a_plan_with_conflicts() {
 }
 
 #[test]
-fn a_live_lock_blocks_the_file_editor_and_a_stale_one_does_not() {
+fn a_live_lock_blocks_apply_and_undo_and_a_stale_one_does_not() {
     let root = standard_root();
     let p = plan(root.path(), &request()).expect("plan");
     let lock = root.path().join("etc/group.lock");
-    fs::write(&lock, std::process::id().to_string()).expect("lock");
+    let me = std::process::id();
+    fs::write(&lock, format!("{me}\0")).expect("lock");
     match apply(root.path(), &p) {
-        Err(Error::Locked { path, .. }) => assert_eq!(path, "etc/group"),
+        Err(e @ Error::Locked { .. }) => assert_eq!(
+            e.to_string(),
+            format!("etc/group is locked (etc/group.lock exists, held by running process {me}): another program is editing the accounts; try again when it has finished")
+        ),
         other => panic!("expected Locked, got {other:?}"),
     }
     assert!(!root.path().join("etc/passwd.lock").exists(), "lock leaked");
     assert_eq!(read(root.path(), "etc/passwd"), PASSWD);
 
-    // A pid above Linux's pid_max limit names no process.
-    fs::write(&lock, "99999999").expect("stale lock");
-    apply(root.path(), &p).expect("apply");
-    assert!(!lock.exists(), "lock not released");
+    // What useradd leaves when killed: `PID\0` of a process that is gone
+    // (a pid above Linux's largest pid_max names none); and the same
+    // written by hand, with or without a newline.
+    fs::write(&lock, "99999999\0").expect("stale lock");
+    fs::write(root.path().join("etc/passwd.lock"), "99999999").expect("stale lock");
+    fs::write(root.path().join("etc/shadow.lock"), "99999999\n").expect("stale lock");
+    let journal = apply(root.path(), &p).expect("apply");
+    for f in ["passwd", "shadow", "group", "gshadow"] {
+        assert!(
+            !root.path().join(format!("etc/{f}.lock")).exists(),
+            "{f} lock not released"
+        );
+    }
+
+    // Undo (revert) too.
+    fs::write(&lock, format!("{me}")).expect("lock");
+    assert!(matches!(
+        undo(root.path(), &journal),
+        Err(Error::Locked { holder: Some(pid), .. }) if pid == me
+    ));
+    fs::write(&lock, "99999999\0").expect("stale lock");
+    undo(root.path(), &journal).expect("undo past a stale lock");
+    assert!(!lock.exists());
+    assert_eq!(read(root.path(), "etc/passwd"), PASSWD);
 }
 
 #[test]

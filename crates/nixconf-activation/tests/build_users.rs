@@ -277,3 +277,44 @@ fn receipt_holds_no_hash_and_revert_keeps_accounts_added_since() {
     let diffs = Tree::capture(r).unwrap().differences(&before);
     assert!(diffs.is_empty(), "revert left differences: {diffs:?}");
 }
+
+/// Passwd fields with a line break, NUL or `:` are refused at their
+/// option path before anything is written.
+#[test]
+fn bad_passwd_fields_are_refused_at_their_option_path() {
+    let root = debian_root("", "");
+    let r = root.path();
+    let before = Tree::capture(r).unwrap();
+    for (table, want) in [
+        (
+            "[users]\nhome = \"/var/em\\u0000pty\"\n",
+            "`users.home`: home directory `/var/em\\0pty` holds a NUL byte",
+        ),
+        (
+            "[users]\nshell = \"/bin/sh\\nx\"\n",
+            "`users.shell`: shell `/bin/sh\\nx` holds a line break",
+        ),
+        (
+            "[users]\nnamePrefix = \"nix:bld\"\n",
+            "`users.namePrefix`: user-name prefix `nix:bld` is not a valid account name",
+        ),
+        (
+            "[nix.settings]\nbuild-users-group = \"nix\\nbld\"\n",
+            "`nix.settings.build-users-group`: group name `nix\\nbld` is not a valid account name",
+        ),
+        (
+            "[nix]\nnrBuildUsers = 20000\n",
+            "`nix.nrBuildUsers`: 20000 build users is more than 10000",
+        ),
+    ] {
+        let config = format!("nixVersion = \"2.18.1\"\n{table}");
+        let err = match parse_config(&config, Format::Toml, "config.toml")
+            .and_then(|c| c.installation(r))
+        {
+            Ok(_) => panic!("accepted: {table}"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains(want), "{table}: {err}");
+    }
+    assert!(Tree::capture(r).unwrap().differences(&before).is_empty());
+}

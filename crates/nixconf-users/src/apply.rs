@@ -80,6 +80,17 @@ fn read_files(root: &Path) -> Result<Vec<OnDisk>, Error> {
         Ok(m) if m.file_type().is_symlink() => return Err(Error::Symlink { path: etc }),
         _ => {}
     }
+    // The backups a rewrite replaces, and the temporary files it writes,
+    // must not be links either: replacing one would leave a file where
+    // the link was, and a tool following it would write outside.
+    for rel in ACCOUNT_FILES {
+        for extra in ["-", ".nixconf-new"] {
+            let path = root.join(format!("{rel}{extra}"));
+            if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(Error::Symlink { path });
+            }
+        }
+    }
     ACCOUNT_FILES
         .iter()
         .map(|rel| {

@@ -19,6 +19,15 @@ pub enum Error {
     /// uids run past the largest uid, ...).
     #[error("invalid build-user request: {0}")]
     InvalidRequest(String),
+    /// A setting of the request is unusable; refused before anything is
+    /// written.
+    #[error("`{option}`: {message}")]
+    InvalidOption {
+        /// The configuration option it comes from (`users.home`).
+        option: String,
+        /// What is wrong, and the fix.
+        message: String,
+    },
     /// `apply` was handed a plan that still has conflicts.
     #[error("the pool cannot be placed: {count} conflict(s); run the plan to see them")]
     Conflicts {

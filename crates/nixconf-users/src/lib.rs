@@ -57,4 +57,4 @@ pub use plan::{
     Change, Conflict, ConflictKind, GroupAction, GroupPlan, IdRange, Lint, LintKind, Plan, Removal,
     Step, UserAction, UserPlan,
 };
-pub use request::{MaxJobs, Platform, PoolRequest, PoolRequestBuilder};
+pub use request::{MaxJobs, Platform, PoolRequest, PoolRequestBuilder, MAX_BUILD_USERS};

@@ -395,6 +395,7 @@ pub fn plan_with_managed(
 ) -> Result<Plan, Error> {
     let [passwd, group, subuid, subgid] = INPUT_FILES.map(|f| read_optional(&root.join(f)));
     let files = [passwd?, group?, subuid?, subgid?];
+
     let inputs = INPUT_FILES
         .iter()
         .zip(&files)

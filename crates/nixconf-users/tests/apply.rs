@@ -755,3 +755,46 @@ fn the_files_match_what_useradd_writes() {
         }
     }
 }
+
+#[test]
+fn a_root_without_passwd_is_refused_not_given_one_without_root() {
+    let root = root_with(&[("group", "root:x:0:\n", 0o644)]);
+    let start = tree(root.path());
+    let p = plan(root.path(), &request()).expect("plan");
+    let canonical = fs::canonicalize(root.path()).expect("canonical");
+    for e in [
+        apply(root.path(), &p).unwrap_err(),
+        nixconf_users::preview(root.path(), &p).unwrap_err(),
+    ] {
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}/etc/passwd: no such file; is this a Linux root?",
+                canonical.display()
+            )
+        );
+    }
+    assert_eq!(tree(root.path()), start);
+}
+
+#[test]
+fn account_files_that_are_symlinks_are_refused() {
+    let root = standard_root();
+    let outside = tempfile::tempdir().expect("outside");
+    let target = outside.path().join("passwd-");
+    fs::write(&target, "sentinel\n").expect("sentinel");
+    std::os::unix::fs::symlink(&target, root.path().join("etc/passwd-")).expect("link");
+    let p = plan(root.path(), &request()).expect("plan");
+    // The backup a rewrite makes is checked before anything is written.
+    let e = apply(root.path(), &p).unwrap_err();
+    assert!(
+        e.to_string().ends_with("/etc/passwd- is a symbolic link; nixconf edits account files only in place (replace the link with the file it points to)"),
+        "{e}"
+    );
+    assert!(fs::symlink_metadata(root.path().join("etc/passwd-"))
+        .expect("link")
+        .file_type()
+        .is_symlink());
+    assert_eq!(fs::read_to_string(&target).expect("read"), "sentinel\n");
+    assert_eq!(read(root.path(), "etc/passwd"), PASSWD);
+}

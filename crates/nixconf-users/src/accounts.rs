@@ -560,13 +560,6 @@ impl<T: Record> Table<T> {
         });
     }
 
-    /// Remove the line at 0-based `index`.
-    pub(crate) fn remove(&mut self, index: usize) {
-        if index < self.lines.len() {
-            self.lines.remove(index);
-        }
-    }
-
     /// Replace the line at 0-based `index`, keeping its terminator.
     pub(crate) fn replace(&mut self, index: usize, text: String) {
         let old = self.raw(index);

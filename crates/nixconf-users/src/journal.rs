@@ -337,17 +337,25 @@ pub(crate) fn undo<T: Record>(
         }
     }
     table.remove_lines(&drop);
-    // 2. Fields nixconf edited go back.
+    // 2. Fields nixconf edited go back (replacing a line keeps every
+    // line's number, so one index serves them all).
+    let at: std::collections::HashMap<String, usize> = if changes
+        .iter()
+        .any(|c| matches!(c, EntryChange::Edited { .. }))
+    {
+        table
+            .first_entries()
+            .into_iter()
+            .map(|(i, n, _)| (n.to_owned(), i))
+            .collect()
+    } else {
+        std::collections::HashMap::new()
+    };
     for c in changes {
         let EntryChange::Edited { name, fields, .. } = c else {
             continue;
         };
-        let Some((i, text)) = table
-            .first_entries()
-            .into_iter()
-            .find(|(_, n, _)| n == name)
-            .map(|(i, _, t)| (i, utf8(t).to_owned()))
-        else {
+        let Some((i, text)) = at.get(name).map(|i| (*i, utf8(table.text(*i)).to_owned())) else {
             conflicts.push(format!("{file}: {name} was removed after the apply"));
             continue;
         };

@@ -608,6 +608,9 @@ struct Planner<'a> {
     surplus_names: HashSet<&'a str>,
     conflicts: Vec<Conflict>,
     lints: Vec<Lint>,
+    /// The group's members (parsed once: a pool of thousands would
+    /// otherwise parse the group's long line once per user).
+    group_members: HashSet<String>,
 }
 
 impl<'a> Planner<'a> {
@@ -626,6 +629,7 @@ impl<'a> Planner<'a> {
             surplus_names: HashSet::new(),
             conflicts: Vec::new(),
             lints: Vec::new(),
+            group_members: HashSet::new(),
         };
         let first = u64::from(req.base_uid()) + 1;
         let pool = first..first + u64::from(req.count());
@@ -740,6 +744,10 @@ impl<'a> Planner<'a> {
     fn run(mut self) -> Plan {
         let req = self.req;
         let (group, group_line) = self.plan_group();
+        self.group_members = group_line
+            .and_then(|l| self.acc.group.entry(l))
+            .map(|g| g.members.into_iter().collect())
+            .unwrap_or_default();
         let mut users = Vec::new();
         let mut uid_conflict = false;
         // uid -> the pool user that holds it now and moves away.
@@ -1050,9 +1058,7 @@ impl<'a> Planner<'a> {
         );
         change(Attribute::Home, e.home.clone(), req.home().to_owned());
         change(Attribute::Shell, e.shell.clone(), req.shell().to_owned());
-        let member = group_line
-            .and_then(|l| self.acc.group.entry(l))
-            .is_some_and(|g| g.members.contains(&name));
+        let member = group_line.is_some() && self.group_members.contains(&name);
         if !member {
             changes.push(Change {
                 attribute: Attribute::Membership,

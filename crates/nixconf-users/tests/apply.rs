@@ -836,3 +836,78 @@ fn five_thousand_users_apply_and_undo_in_one_batch() {
     );
     assert_eq!(tree(root.path()), start);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::{FileFailurePersistence, RngAlgorithm, RngSeed};
+
+    /// As in `tests/plan.rs`: a fixed seed unless `PROPTEST_RNG_SEED`
+    /// names another, failures kept in `tests/apply.proptest-regressions`.
+    fn prop_config() -> ProptestConfig {
+        let seed = std::env::var("PROPTEST_RNG_SEED")
+            .ok()
+            .map_or(0x6e69_7862_6c64, |s| {
+                s.trim()
+                    .parse()
+                    .expect("PROPTEST_RNG_SEED must be a number")
+            });
+        ProptestConfig {
+            cases: 48,
+            failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+                "proptest-regressions",
+            ))),
+            rng_algorithm: RngAlgorithm::ChaCha,
+            rng_seed: RngSeed::Fixed(seed),
+            ..ProptestConfig::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(prop_config())]
+        /// Whatever pool is applied and whatever accounts are added
+        /// afterwards, the journal holds no hash and no other account,
+        /// and undo leaves exactly the start plus the added accounts.
+        #[test]
+        fn undo_keeps_accounts_added_later_and_the_journal_keeps_no_secret(
+            count in 0u32..6,
+            later in prop::collection::btree_set("[a-m]{2,7}", 0..5),
+        ) {
+            let root = standard_root();
+            let start = tree(root.path());
+            let req = PoolRequest::builder(Platform::Linux).count(count).build().expect("request");
+            let p = plan(root.path(), &req).expect("plan");
+            let journal = apply(root.path(), &p).expect("apply");
+            let json = serde_json::to_string(&journal).expect("json");
+            for secret in ["$y$", "hash", "alice", "daemon", "root"] {
+                prop_assert!(!json.contains(secret), "{}", json);
+            }
+            let mut added: BTreeMap<&str, String> = BTreeMap::new();
+            for (i, name) in later.iter().enumerate() {
+                let uid = 2000 + i;
+                for (rel, line) in [
+                    ("etc/passwd", format!("{name}:x:{uid}:{uid}::/home/{name}:/bin/sh\n")),
+                    ("etc/shadow", format!("{name}:$6$s$h{i}:20000:0:99999:7:::\n")),
+                    ("etc/group", format!("{name}:x:{uid}:\n")),
+                    ("etc/gshadow", format!("{name}:!::\n")),
+                ] {
+                    added.entry(rel).or_default().push_str(&line);
+                }
+            }
+            for (rel, lines) in &added {
+                let path = root.path().join(rel);
+                let mut text = read(root.path(), rel);
+                text.push_str(lines);
+                fs::write(&path, text).expect("add");
+            }
+            undo(root.path(), &journal).expect("undo");
+            let end = tree(root.path());
+            prop_assert_eq!(start.keys().collect::<Vec<_>>(), end.keys().collect::<Vec<_>>());
+            for (rel, (bytes, _)) in &start {
+                let mut want = bytes.clone();
+                want.extend_from_slice(added.get(rel.as_str()).map_or(&b""[..], |s| s.as_bytes()));
+                prop_assert_eq!(String::from_utf8_lossy(&end[rel].0), String::from_utf8_lossy(&want), "{}", rel);
+            }
+        }
+    }
+}

@@ -911,3 +911,72 @@ mod properties {
         }
     }
 }
+
+/// A run killed at any durable point of the apply (after any number of
+/// the `-` backups and file replacements, which are each atomic) leaves
+/// a root that a fresh plan does not call up to date, that the next
+/// apply converges from, and that the preview recorded before the run
+/// undoes byte for byte.
+#[test]
+fn a_kill_at_every_write_converges_and_the_recorded_preview_undoes_it() {
+    let req = request();
+    let probe = standard_root();
+    let p = plan(probe.path(), &req).expect("plan");
+    apply(probe.path(), &p).expect("apply");
+    let done = tree(probe.path());
+    // The order apply writes in: each file's backup, then the file.
+    let mut writes: Vec<String> = Vec::new();
+    for f in ["etc/gshadow", "etc/group", "etc/shadow", "etc/passwd"] {
+        writes.push(format!("{f}-"));
+        writes.push(f.to_owned());
+    }
+    for k in 0..=writes.len() {
+        let root = standard_root();
+        let start = tree(root.path());
+        let p = plan(root.path(), &req).expect("plan");
+        let intent = nixconf_users::preview(root.path(), &p).expect("preview");
+        for w in &writes[..k] {
+            let path = root.path().join(w);
+            fs::write(&path, &done[w].0).expect("partial write");
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(done[w].1)).expect("mode");
+        }
+        let after_kill = tree(root.path());
+        let again = plan(root.path(), &req).expect("plan after kill");
+        let files_written = writes[..k].iter().filter(|w| !w.ends_with('-')).count();
+        assert_eq!(
+            again.is_up_to_date(),
+            files_written == 4,
+            "killed after {k} writes: {again}"
+        );
+        // Revert of the recorded intent gives the start back.
+        undo(root.path(), &intent).expect("undo the intent");
+        assert_eq!(
+            tree(root.path()),
+            start,
+            "undo after a kill after {k} writes"
+        );
+        // Apply from the killed state converges.
+        for (rel, (bytes, _)) in &after_kill {
+            fs::write(root.path().join(rel), bytes).expect("back to the killed state");
+        }
+        let again = plan(root.path(), &req).expect("plan");
+        let journal = apply(root.path(), &again).expect("converge");
+        assert!(plan(root.path(), &req).expect("plan").is_up_to_date());
+        for rel in ["etc/passwd", "etc/shadow", "etc/group", "etc/gshadow"] {
+            assert_eq!(
+                read(root.path(), rel),
+                String::from_utf8_lossy(&done[rel].0),
+                "{rel} after converging from a kill after {k} writes"
+            );
+        }
+        // And both journals together undo it all (latest first).
+        undo(root.path(), &journal).expect("undo the converging apply");
+        undo(root.path(), &intent).expect("undo the intent");
+        assert_eq!(
+            tree(root.path()),
+            start,
+            "after undoing both (kill after {k})"
+        );
+    }
+}

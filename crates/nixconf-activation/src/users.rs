@@ -174,11 +174,132 @@ pub fn managed_build_users(root: &Path) -> Result<BTreeSet<String>> {
 /// part of it happened is taken back), through `nixconf_users::undo`.
 pub fn undo_build_users(root: &Path, journal: &Value) -> std::result::Result<(), String> {
     if journal.get("files").is_some() || journal.get("intent").is_some_and(Value::is_array) {
-        return Err("this build-users record was written by an older nixconf, which kept whole account files; it cannot be undone entry by entry (remove the build users with userdel, then remove the record from the receipt)".to_owned());
+        return undo_whole_files(root, journal);
     }
     let journal: Journal =
         serde_json::from_value(journal.clone()).map_err(|e| format!("bad journal: {e}"))?;
     nixconf_users::undo(root, &journal).map_err(|e| e.to_string())
+}
+
+/// A file as an older nixconf recorded it: bytes, mode, uid, gid.
+type WholeFile = (Vec<u8>, u32, u32, u32);
+
+/// Undo a record of an older nixconf, which kept every account file
+/// whole before (and after) its apply: each file still as that apply
+/// left it (or, for the intent of a run killed half-way, in any state)
+/// is put back as it was before; one changed since is refused, changing
+/// nothing. Such records hold copies of the shadow files; once undone,
+/// they leave the receipt with the rest of it.
+fn undo_whole_files(root: &Path, journal: &Value) -> std::result::Result<(), String> {
+    let intent = journal.get("files").is_none();
+    let records = journal
+        .get("files")
+        .or_else(|| journal.get("intent"))
+        .and_then(Value::as_array)
+        .ok_or("bad journal: `files` is not a list")?;
+    let contents = |state: &Value| -> std::result::Result<Option<WholeFile>, String> {
+        if state.is_null() {
+            return Ok(None);
+        }
+        let bytes = match &state["contents"] {
+            Value::String(s) => s.as_bytes().to_vec(),
+            Value::Array(a) => a
+                .iter()
+                .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+                .collect::<Option<Vec<u8>>>()
+                .ok_or("bad journal: contents are not bytes")?,
+            _ => return Err("bad journal: a file state has no contents".to_owned()),
+        };
+        let num = |k: &str| {
+            state[k]
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| format!("bad journal: a file state has no {k}"))
+        };
+        Ok(Some((bytes, num("mode")?, num("uid")?, num("gid")?)))
+    };
+    let mut todo = Vec::new();
+    let mut changed = Vec::new();
+    for r in records {
+        let rel = r["path"]
+            .as_str()
+            .ok_or("bad journal: a file has no path")?;
+        let safe = !rel.is_empty()
+            && !rel.starts_with('/')
+            && rel
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..")
+            && (rel.starts_with("etc/")
+                || rel.starts_with("var/mail/")
+                || rel.starts_with("var/spool/mail/"));
+        if !safe {
+            return Err(format!("bad journal: {rel} is not an account file"));
+        }
+        let path = root.join(rel);
+        let now = match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(format!("{}: a symbolic link; not restored", path.display()))
+            }
+            Ok(_) => Some(std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let before = contents(&r["before"])?;
+        let after = contents(&r["after"])?;
+        if now.as_deref() == before.as_ref().map(|b| b.0.as_slice()) {
+            continue;
+        }
+        if !intent && now.as_deref() != after.as_ref().map(|a| a.0.as_slice()) {
+            changed.push(rel.to_owned());
+            continue;
+        }
+        todo.push((path, before));
+    }
+    if !changed.is_empty() {
+        return Err(format!(
+            "cannot undo: {} changed after the apply (a record of an older nixconf, which can only put whole files back); undoing would discard those changes",
+            changed.join(", ")
+        ));
+    }
+    for (path, before) in todo {
+        match before {
+            None => std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+            Some((bytes, mode, uid, gid)) => {
+                write_whole(&path, &bytes, mode, uid, gid)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Replace `path` atomically with `bytes`, owned `uid:gid`, mode `mode`.
+fn write_whole(path: &Path, bytes: &[u8], mode: u32, uid: u32, gid: u32) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".nixconf-new");
+    let tmp = std::path::PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        let meta = f.metadata()?;
+        if meta.uid() != uid || meta.gid() != gid {
+            std::os::unix::fs::fchown(&f, Some(uid), Some(gid))?;
+        }
+        f.set_permissions(std::fs::Permissions::from_mode(mode & 0o7777))?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 #[cfg(test)]
@@ -251,5 +372,52 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    /// A record of an older nixconf (whole files before and after) is
+    /// still undone, and refused when the file changed since.
+    #[test]
+    fn records_of_older_versions_are_undone_whole() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::create_dir_all(r.join("etc")).unwrap();
+        let before = "root:x:0:0::/root:/bin/sh\n";
+        let after = "root:x:0:0::/root:/bin/sh\nnixbld1:x:30001:30000::/var/empty:/sbin/nologin\n";
+        std::fs::write(r.join("etc/passwd"), after).unwrap();
+        std::fs::write(r.join("etc/passwd-"), before).unwrap();
+        let state = |c: &str| serde_json::json!({"contents": c, "mode": 0o644, "uid": 0, "gid": 0});
+        let journal = serde_json::json!({"method": "shadow-tools", "steps": [create("nixbld1")],
+        "files": [
+            {"path": "etc/passwd", "before": state(before), "after": state(after)},
+            {"path": "etc/passwd-", "before": null, "after": state(before)},
+        ]});
+        std::fs::write(
+            r.join("etc/passwd"),
+            format!("{after}dave:x:1:1::/:/bin/sh\n"),
+        )
+        .unwrap();
+        let err = undo_build_users(r, &journal).unwrap_err();
+        assert!(
+            err.starts_with("cannot undo: etc/passwd changed after the apply"),
+            "{err}"
+        );
+        assert!(
+            r.join("etc/passwd-").exists(),
+            "a refused undo changed files"
+        );
+        std::fs::write(r.join("etc/passwd"), after).unwrap();
+        undo_build_users(r, &journal).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(r.join("etc/passwd")).unwrap(),
+            before
+        );
+        assert!(!r.join("etc/passwd-").exists());
+        // Run again: already undone.
+        undo_build_users(r, &journal).unwrap();
+        let bad =
+            serde_json::json!({"files": [{"path": "../outside", "before": null, "after": null}]});
+        assert!(undo_build_users(r, &bad)
+            .unwrap_err()
+            .contains("not an account file"));
     }
 }

@@ -318,3 +318,52 @@ fn bad_passwd_fields_are_refused_at_their_option_path() {
     }
     assert!(Tree::capture(r).unwrap().differences(&before).is_empty());
 }
+
+/// The same with the real `useradd --prefix` (when installed), which
+/// also rewrites the `-` backups: revert keeps dave and his hash, and
+/// gives back every other line.
+#[test]
+fn revert_after_a_real_useradd_keeps_the_new_account() {
+    let Some(useradd) = ["/usr/sbin/useradd", "/sbin/useradd"]
+        .iter()
+        .find(|p| Path::new(p).exists())
+    else {
+        eprintln!("*** useradd not installed (the `passwd` package): not checked ***");
+        return;
+    };
+    let root = debian_root("", "");
+    let r = root.path();
+    apply_pool(r, 3);
+    let hash = "$6$abcdefgh$0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghij";
+    let out = std::process::Command::new(useradd)
+        .arg("--prefix")
+        .arg(r)
+        .args(["--uid", "1001", "--user-group", "--shell", "/bin/sh"])
+        .args(["--home-dir", "/home/dave", "--password", hash, "dave"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = revert_with(
+        r,
+        &RevertOptions::default().undo(BUILD_USERS, undo_build_users),
+    )
+    .unwrap();
+    assert!(report.is_success(), "{}", report.describe());
+    assert_eq!(
+        read(r, "etc/passwd"),
+        format!("{PASSWD}dave:x:1001:1001::/home/dave:/bin/sh\n")
+    );
+    let shadow = read(r, "etc/shadow");
+    assert!(shadow.starts_with(SHADOW), "{shadow}");
+    assert!(shadow.contains(&format!("\ndave:{hash}:")), "{shadow}");
+    assert_eq!(
+        read(r, "etc/group"),
+        "root:x:0:\nalice:x:1000:\ndave:x:1001:\n"
+    );
+    assert_eq!(read(r, "etc/gshadow"), "root:*::\nalice:!::\ndave:!::\n");
+    assert!(!read(r, "etc/passwd").contains("nixbld"));
+}

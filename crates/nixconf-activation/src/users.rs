@@ -39,6 +39,9 @@ pub const BUILD_USERS: &str = "build users";
 #[derive(Debug)]
 pub struct BuildUsers {
     plan: nixconf_users::Plan,
+    /// `ROOT/etc/passwd` when the root has none: not a Linux root, and
+    /// users created there would live in a passwd without `root`.
+    missing_passwd: Option<std::path::PathBuf>,
 }
 
 impl BuildUsers {
@@ -53,7 +56,14 @@ impl BuildUsers {
                 message: e.to_string(),
             }
         })?;
-        Ok(BuildUsers { plan })
+        let passwd = root.join("etc/passwd");
+        let missing_passwd = std::fs::symlink_metadata(&passwd)
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+            .then_some(passwd);
+        Ok(BuildUsers {
+            plan,
+            missing_passwd,
+        })
     }
 
     /// The users crate's plan.
@@ -83,10 +93,19 @@ impl ExternalAction for BuildUsers {
     }
 
     fn problems(&self) -> Vec<String> {
-        self.plan
-            .conflicts
-            .iter()
-            .map(|c| {
+        let missing = self
+            .missing_passwd
+            .as_ref()
+            .filter(|_| !self.plan.steps.is_empty())
+            .map(|p| {
+                format!(
+                    "build users: {}: no such file; is this a Linux root?",
+                    p.display()
+                )
+            });
+        missing
+            .into_iter()
+            .chain(self.plan.conflicts.iter().map(|c| {
                 let mut line = format!("build users: {}", c.message);
                 if let Some(l) = &c.location {
                     line.push_str(&format!(" ({l})"));
@@ -95,7 +114,7 @@ impl ExternalAction for BuildUsers {
                     line.push_str(&format!("; fix: {fix}"));
                 }
                 line
-            })
+            }))
             .collect()
     }
 

@@ -367,3 +367,27 @@ fn revert_after_a_real_useradd_keeps_the_new_account() {
     assert_eq!(read(r, "etc/gshadow"), "root:*::\nalice:!::\ndave:!::\n");
     assert!(!read(r, "etc/passwd").contains("nixbld"));
 }
+
+/// A root without `etc/passwd` is not a Linux root: the apply is refused
+/// before anything is written, never given a passwd without `root`.
+#[test]
+fn a_root_without_passwd_is_refused_before_anything_is_written() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    fs::create_dir_all(r.join("etc")).unwrap();
+    fs::write(r.join("etc/group"), "root:x:0:\n").unwrap();
+    let before = Tree::capture(r).unwrap();
+    let inst = installation(r, 2);
+    let planned = plan(r, &inst, &PlanOptions::default()).unwrap();
+    let want = format!(
+        "build users: {}/etc/passwd: no such file; is this a Linux root?",
+        r.display()
+    );
+    assert!(
+        planned.problems(false).contains(&want),
+        "{:?}",
+        planned.problems(false)
+    );
+    assert!(apply(r, &inst, &ApplyOptions::default()).is_err());
+    assert!(Tree::capture(r).unwrap().differences(&before).is_empty());
+}

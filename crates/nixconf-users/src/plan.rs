@@ -220,13 +220,14 @@ impl fmt::Display for Step {
             Step::RepairShadow { name } => {
                 write!(f, "add the etc/shadow entry user {name} lacks")
             }
-            Step::RepairGshadow { name, members } => {
-                write!(f, "add group {name}'s etc/gshadow entry")?;
-                if !members.is_empty() {
-                    write!(f, " members {}", members.join(","))?;
-                }
-                Ok(())
+            Step::RepairGshadow { name, members } if members.is_empty() => {
+                write!(f, "add group {name}'s etc/gshadow entry")
             }
+            Step::RepairGshadow { name, members } => write!(
+                f,
+                "list {} in group {name}'s etc/gshadow entry",
+                members.join(",")
+            ),
         }
     }
 }
@@ -1666,6 +1667,12 @@ impl fmt::Display for Plan {
             }
             writeln!(f, " (nixconf created {it}; no longer configured)")?;
             i = j + 1;
+        }
+        // What shadow and gshadow lack (a run killed half-way).
+        for s in &self.steps {
+            if matches!(s, Step::RepairShadow { .. } | Step::RepairGshadow { .. }) {
+                writeln!(f, "repair: {s}")?;
+            }
         }
         if let Some(r) = self.auto_allocate {
             writeln!(

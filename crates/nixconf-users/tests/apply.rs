@@ -634,6 +634,14 @@ fn a_user_without_its_shadow_line_is_pending_and_apply_repairs_it() {
         "{p}"
     );
     assert!(!p.is_up_to_date());
+    assert_eq!(
+        p.to_string(),
+        "group nixbld (gid 30000): up to date\n\
+         user nixbld1 (uid 30001): up to date\n\
+         repair: add the etc/shadow entry user nixbld1 lacks\n\
+         repair: list nixbld1 in group nixbld's etc/gshadow entry\n\
+         2 step(s) to apply\n"
+    );
     let journal = apply(root.path(), &p).expect("apply");
     assert!(plan(root.path(), &req).expect("plan").is_up_to_date());
     assert!(read(root.path(), "etc/gshadow").ends_with("nixbld:!::nixbld1\n"));

@@ -871,6 +871,78 @@ mod properties {
         }
     }
 
+    /// Append `name`'s lines (as `useradd` would) to every account file.
+    fn add_account(root: &Path, name: &str, uid: usize, added: &mut BTreeMap<String, String>) {
+        for (rel, line) in [
+            (
+                "etc/passwd",
+                format!("{name}:x:{uid}:{uid}::/home/{name}:/bin/sh\n"),
+            ),
+            (
+                "etc/shadow",
+                format!("{name}:$6$s$h{uid}:20000:0:99999:7:::\n"),
+            ),
+            ("etc/group", format!("{name}:x:{uid}:\n")),
+            ("etc/gshadow", format!("{name}:!::\n")),
+        ] {
+            let path = root.join(rel);
+            let mut text = read(root, rel);
+            text.push_str(&line);
+            fs::write(&path, text).expect("add");
+            added.entry(rel.to_owned()).or_default().push_str(&line);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(prop_config())]
+        /// Pools grown and shrunk over several applies, with accounts
+        /// added between them: undoing the journals latest first leaves
+        /// the start plus those accounts, byte for byte.
+        #[test]
+        fn a_chain_of_applies_with_accounts_added_between_undoes_to_the_start(
+            counts in prop::collection::vec(0u32..7, 1..4),
+            between in prop::collection::vec(prop::option::of("[a-m]{2,6}"), 3),
+        ) {
+            let root = standard_root();
+            let start = tree(root.path());
+            let mut managed: BTreeSet<String> = BTreeSet::new();
+            let mut journals = Vec::new();
+            let mut added: BTreeMap<String, String> = BTreeMap::new();
+            let mut names: BTreeSet<String> = BTreeSet::new();
+            for (k, count) in counts.iter().enumerate() {
+                let req = PoolRequest::builder(Platform::Linux).count(*count).build().expect("request");
+                let p = plan_with_managed(root.path(), &req, &managed).expect("plan");
+                prop_assert!(!p.has_conflicts(), "{}", p);
+                let j = apply(root.path(), &p).expect("apply");
+                for s in &j.steps {
+                    match s {
+                        Step::CreateUser { name, .. } => { managed.insert(name.clone()); }
+                        Step::RemoveUser { name } => { managed.remove(name); }
+                        _ => {}
+                    }
+                }
+                prop_assert!(plan_with_managed(root.path(), &req, &managed).expect("plan").is_up_to_date());
+                journals.push(j);
+                if let Some(Some(name)) = between.get(k) {
+                    if names.insert(name.clone()) {
+                        add_account(root.path(), name, 2000 + k, &mut added);
+                    }
+                }
+            }
+            for j in journals.iter().rev() {
+                undo(root.path(), j).expect("undo");
+            }
+            let end = tree(root.path());
+            prop_assert_eq!(start.keys().collect::<Vec<_>>(), end.keys().collect::<Vec<_>>());
+            for (rel, (bytes, mode)) in &start {
+                let mut want = bytes.clone();
+                want.extend_from_slice(added.get(rel.as_str()).map_or(&b""[..], |s| s.as_bytes()));
+                prop_assert_eq!(String::from_utf8_lossy(&end[rel].0), String::from_utf8_lossy(&want), "{}", rel);
+                prop_assert_eq!(end[rel].1, *mode, "{} mode", rel);
+            }
+        }
+    }
+
     proptest! {
         #![proptest_config(prop_config())]
         /// Whatever pool is applied and whatever accounts are added

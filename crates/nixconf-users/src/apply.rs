@@ -110,9 +110,13 @@ fn read_files(root: &Path) -> Result<Vec<OnDisk>, Error> {
                 return Err(Error::Symlink { path });
             }
             let mut bytes = Vec::with_capacity(meta.len() as usize);
-            fs::File::open(&path)
-                .and_then(|mut f| f.read_to_end(&mut bytes))
-                .map_err(|e| Error::io(&path, e))?;
+            let mut f = fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+            // Opened what was checked, not a link swapped in since.
+            let opened = f.metadata().map_err(|e| Error::io(&path, e))?;
+            if (opened.dev(), opened.ino()) != (meta.dev(), meta.ino()) {
+                return Err(Error::Symlink { path });
+            }
+            f.read_to_end(&mut bytes).map_err(|e| Error::io(&path, e))?;
             Ok(OnDisk {
                 rel,
                 bytes: Some(bytes),

@@ -481,8 +481,73 @@ impl Drop for Lock {
     }
 }
 
-/// Lock every account file that exists, in the shadow tools' order.
-fn lock_files(root: &Path) -> Result<Vec<Lock>, Error> {
+/// The locks an edit holds: glibc's `lckpwdf` lock (on `/` only) and
+/// each file's shadow-style lock.
+#[derive(Debug)]
+struct Locks {
+    _pwd: Option<fs::File>,
+    _files: Vec<Lock>,
+}
+
+/// How long to wait for `lckpwdf`'s lock, as glibc does.
+const PWD_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// On the machine itself (`root` is `/`) the shadow tools, PAM and every
+/// other account editor first take glibc's `lckpwdf(3)` lock: a write
+/// record lock on the whole of `/etc/.pwd.lock`. With `--prefix` they do
+/// not, and neither does nixconf for any other root.
+fn lock_pwdf(root: &Path) -> Result<Option<fs::File>, Error> {
+    if root != Path::new("/") {
+        return Ok(None);
+    }
+    Ok(Some(lock_pwd_file(
+        &root.join("etc/.pwd.lock"),
+        PWD_LOCK_WAIT,
+    )?))
+}
+
+/// Take a write record lock on all of `path` (created 0600 if missing,
+/// never through a link), waiting up to `wait`.
+fn lock_pwd_file(path: &Path, wait: std::time::Duration) -> Result<fs::File, Error> {
+    use rustix::fs::{FlockOperation, Mode, OFlags};
+    let fd = rustix::fs::open(
+        path,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::RUSR | Mode::WUSR,
+    )
+    .map_err(|e| Error::io(path, e.into()))?;
+    let file = fs::File::from(fd);
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match rustix::fs::fcntl_lock(&file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(file),
+            Err(e) if e == rustix::io::Errno::AGAIN || e == rustix::io::Errno::ACCESS => {
+                if std::time::Instant::now() >= deadline {
+                    let rel = path.strip_prefix("/").unwrap_or(path).display().to_string();
+                    return Err(Error::Locked {
+                        lock: rel.clone(),
+                        path: rel,
+                        holder: None,
+                    });
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => return Err(Error::io(path, e.into())),
+        }
+    }
+}
+
+/// Lock every account file that exists, in the shadow tools' order,
+/// after `lckpwdf`'s lock on `/`.
+fn lock_files(root: &Path) -> Result<Locks, Error> {
+    let pwd = lock_pwdf(root)?;
+    Ok(Locks {
+        _pwd: pwd,
+        _files: lock_each(root)?,
+    })
+}
+
+fn lock_each(root: &Path) -> Result<Vec<Lock>, Error> {
     let mut locks = Vec::new();
     for rel in ACCOUNT_FILES {
         if fs::symlink_metadata(root.join(rel)).is_err() {
@@ -588,6 +653,50 @@ mod tests {
         assert_eq!(lock_pid(b"-5"), None);
         assert_eq!(lock_pid(b"12ab"), None);
         assert_eq!(lock_pid(b"99999999999"), None);
+    }
+
+    /// `lckpwdf`'s lock is an fcntl record lock, which another process
+    /// (here `python3`'s `fcntl.lockf`, when installed) can hold.
+    #[test]
+    fn the_pwd_lock_waits_for_another_process_then_says_it_is_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".pwd.lock");
+        let f = lock_pwd_file(&path, std::time::Duration::ZERO).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        drop(f);
+        let script = format!(
+            "import fcntl,sys,time\nf=open({:?},'w')\nfcntl.lockf(f,fcntl.LOCK_EX)\nprint('locked',flush=True)\ntime.sleep(5)\n",
+            path.display().to_string()
+        );
+        let Ok(mut child) = std::process::Command::new("python3")
+            .args(["-c", &script])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+        else {
+            return;
+        };
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        assert_eq!(line.trim(), "locked");
+        let t = std::time::Instant::now();
+        let e = lock_pwd_file(&path, std::time::Duration::from_millis(300)).unwrap_err();
+        assert!(t.elapsed() >= std::time::Duration::from_millis(300));
+        assert!(matches!(e, Error::Locked { .. }), "{e:?}");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        lock_pwd_file(&path, std::time::Duration::from_secs(5)).unwrap();
+        // Never through a link.
+        let link = dir.path().join("link.lock");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        assert!(lock_pwd_file(&link, std::time::Duration::ZERO).is_err());
     }
 
     #[test]

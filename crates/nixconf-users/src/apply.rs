@@ -257,6 +257,7 @@ pub fn apply(root: &Path, plan: &Plan) -> Result<Journal, Error> {
     let (new, mut journal) = compute(&files, plan)?;
     backups_present(&root, &mut journal);
     write_all(&root, &files, &new, true)?;
+    remove_leftovers(&root)?;
     Ok(journal)
 }
 
@@ -377,6 +378,7 @@ pub fn undo(root: &Path, journal: &Journal) -> Result<(), Error> {
         return Err(Error::ChangedSinceApply { entries: conflicts });
     }
     write_all(&root, &files, &new, false)?;
+    remove_leftovers(&root)?;
     for b in &journal.backups {
         if !b.ends_with('-') || !ACCOUNT_FILES.iter().any(|f| b.strip_suffix('-') == Some(f)) {
             continue;
@@ -387,6 +389,24 @@ pub fn undo(root: &Path, journal: &Journal) -> Result<(), Error> {
                 fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
             }
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Remove the temporary files a run killed while writing left beside
+/// the account files (`etc/passwd.nixconf-new`, ...): nixconf's by their
+/// name, and never anything else.
+fn remove_leftovers(root: &Path) -> Result<(), Error> {
+    for rel in ACCOUNT_FILES {
+        for tmp in [format!("{rel}.nixconf-new"), format!("{rel}-.nixconf-new")] {
+            let path = root.join(tmp);
+            match fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_file() => {
+                    fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+                }
+                _ => {}
+            }
         }
     }
     Ok(())

@@ -1060,3 +1060,22 @@ fn a_kill_at_every_write_converges_and_the_recorded_preview_undoes_it() {
         );
     }
 }
+
+/// A run killed while writing leaves `FILE.nixconf-new` beside the file:
+/// the next apply or undo removes it.
+#[test]
+fn temporary_files_of_a_killed_run_are_removed() {
+    let root = standard_root();
+    let start = tree(root.path());
+    let p = plan(root.path(), &request()).expect("plan");
+    let leftover = root.path().join("etc/passwd.nixconf-new");
+    let backup_leftover = root.path().join("etc/gshadow-.nixconf-new");
+    fs::write(&leftover, "half a passwd").expect("leftover");
+    fs::write(&backup_leftover, "half a backup").expect("leftover");
+    let journal = apply(root.path(), &p).expect("apply");
+    assert!(!leftover.exists() && !backup_leftover.exists());
+    fs::write(&leftover, "half a passwd").expect("leftover");
+    undo(root.path(), &journal).expect("undo");
+    assert!(!leftover.exists());
+    assert_eq!(tree(root.path()), start);
+}

@@ -283,7 +283,7 @@ fn write_all(
             if let (Some(old), Some(meta)) = (&f.bytes, &f.meta) {
                 let b = PathBuf::from(format!("{}-", path.display()));
                 let existed = fs::symlink_metadata(&b).is_ok();
-                if let Err(e) = write_atomic(&b, old, Some(meta), true) {
+                if let Err(e) = write_atomic(&b, old, Some((meta, &path)), true) {
                     result = Err(e);
                     break;
                 }
@@ -292,7 +292,12 @@ fn write_all(
                 }
             }
         }
-        if let Err(e) = write_atomic(&path, bytes, f.meta.as_ref(), false) {
+        if let Err(e) = write_atomic(
+            &path,
+            bytes,
+            f.meta.as_ref().map(|m| (m, path.as_path())),
+            false,
+        ) {
             result = Err(e);
             break;
         }
@@ -304,7 +309,12 @@ fn write_all(
             let path = root.join(f.rel);
             match &f.bytes {
                 Some(old) => {
-                    let _ = write_atomic(&path, old, f.meta.as_ref(), false);
+                    let _ = write_atomic(
+                        &path,
+                        old,
+                        f.meta.as_ref().map(|m| (m, path.as_path())),
+                        false,
+                    );
                 }
                 None => {
                     let _ = fs::remove_file(&path);
@@ -435,13 +445,14 @@ fn check_inputs(root: &Path, plan: &Plan) -> Result<(), Error> {
 
 /// Write `path` by writing a temporary file beside it (created anew,
 /// never through a link) and renaming it over: readers see the old file
-/// or the new one, never half of one. The new file gets `like`'s mode and
-/// owner (0644 and ours without it), and its times too when `times`
-/// (the shadow tools' backups keep the original's).
+/// or the new one, never half of one. The new file gets the mode, owner
+/// and SELinux label of `like` (metadata of a file, and the file; 0644
+/// and ours without it), and its times too when `times` (the shadow
+/// tools' backups keep the original's).
 fn write_atomic(
     path: &Path,
     bytes: &[u8],
-    like: Option<&fs::Metadata>,
+    like: Option<(&fs::Metadata, &Path)>,
     times: bool,
 ) -> Result<(), Error> {
     let mut tmp = path.as_os_str().to_owned();
@@ -460,8 +471,9 @@ fn write_atomic(
             .mode(0o600)
             .open(&tmp)?;
         f.write_all(bytes)?;
-        let mode = like.map_or(0o644, |m| m.mode() & 0o7777);
-        if let Some(m) = like {
+        let mode = like.map_or(0o644, |(m, _)| m.mode() & 0o7777);
+        if let Some((m, from)) = like {
+            copy_label(from, &f);
             let meta = f.metadata()?;
             if meta.uid() != m.uid() || meta.gid() != m.gid() {
                 std::os::unix::fs::fchown(&f, Some(m.uid()), Some(m.gid()))?;
@@ -486,6 +498,22 @@ fn write_atomic(
         let _ = fs::remove_file(&tmp);
         Error::io(path, e)
     })
+}
+
+/// Give `to` the SELinux label of `from` (as the shadow tools do, so a
+/// rewritten `/etc/shadow` keeps `shadow_t`). Best effort: without
+/// SELinux there is no label to copy, and a label that cannot be set
+/// leaves the file as a new one would be.
+fn copy_label(from: &Path, to: &fs::File) {
+    let mut label = [0u8; 1024];
+    if let Ok(n) = rustix::fs::lgetxattr(from, "security.selinux", &mut label[..]) {
+        let _ = rustix::fs::fsetxattr(
+            to,
+            "security.selinux",
+            &label[..n],
+            rustix::fs::XattrFlags::empty(),
+        );
+    }
 }
 
 /// A lock held the shadow tools' way: `FILE.lock`, hard-linked from a

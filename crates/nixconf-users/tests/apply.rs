@@ -1079,3 +1079,60 @@ fn temporary_files_of_a_killed_run_are_removed() {
     assert!(!leftover.exists());
     assert_eq!(tree(root.path()), start);
 }
+
+/// The rewritten files and their backups keep the original's SELinux
+/// label (where the file system lets a label be set at all).
+#[test]
+fn selinux_labels_are_kept() {
+    let root = standard_root();
+    let shadow = root.path().join("etc/shadow");
+    let label = b"system_u:object_r:shadow_t:s0\0";
+    if xattr_set(&shadow, label).is_err() {
+        eprintln!("*** cannot set security.selinux here: not checked ***");
+        return;
+    }
+    let p = plan(root.path(), &request()).expect("plan");
+    let journal = apply(root.path(), &p).expect("apply");
+    for f in ["etc/shadow", "etc/shadow-"] {
+        assert_eq!(
+            xattr_get(&root.path().join(f)).as_deref(),
+            Some(&label[..]),
+            "{f}"
+        );
+    }
+    undo(root.path(), &journal).expect("undo");
+    assert_eq!(xattr_get(&shadow).as_deref(), Some(&label[..]));
+}
+
+fn xattr_set(path: &Path, value: &[u8]) -> std::io::Result<()> {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import os,sys; os.setxattr(sys.argv[1], 'security.selinux', bytes.fromhex(sys.argv[2]))",
+        ])
+        .arg(path)
+        .arg(value.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        .output()?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other("setxattr failed"))
+    }
+}
+
+fn xattr_get(path: &Path) -> Option<Vec<u8>> {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import os,sys; print(os.getxattr(sys.argv[1], 'security.selinux').hex())",
+        ])
+        .arg(path)
+        .output()
+        .ok()?;
+    let hex = String::from_utf8(out.stdout).ok()?;
+    let hex = hex.trim();
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
+}

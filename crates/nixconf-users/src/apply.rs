@@ -12,13 +12,16 @@
 
 use std::fs;
 use std::io::{Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+
+use rustix::fs::FileType;
 
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{Accounts, Table};
 use crate::edit::Files;
+use crate::etcdir::Etc;
 use crate::journal::{self, EntryChange};
 use crate::plan::{fingerprint, Plan, Step};
 use crate::request::Platform;
@@ -64,77 +67,76 @@ pub(crate) const ACCOUNT_FILES: [&str; 6] = [
 const WRITE_ORDER: [usize; 6] = [3, 2, 1, 0, 4, 5];
 
 /// A file as read: its bytes and what a rewrite must keep.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct OnDisk {
     rel: &'static str,
     bytes: Option<Vec<u8>>,
     meta: Option<fs::Metadata>,
+    /// Its SELinux label, kept on rewrite as the shadow tools do.
+    label: Option<Vec<u8>>,
 }
 
-/// Read every account file under `root`, refusing symbolic links (a
-/// rewrite would replace the link, and following it could write outside
-/// the root).
-fn read_files(root: &Path) -> Result<Vec<OnDisk>, Error> {
-    let etc = root.join("etc");
-    match fs::symlink_metadata(&etc) {
-        Ok(m) if m.file_type().is_symlink() => return Err(Error::Symlink { path: etc }),
-        _ => {}
-    }
-    // The backups a rewrite replaces, and the temporary files it writes,
-    // must not be links either: replacing one would leave a file where
-    // the link was, and a tool following it would write outside.
+/// The file name of an account file within `etc` (`etc/passwd` ->
+/// `passwd`).
+fn name(rel: &str) -> &str {
+    rel.strip_prefix("etc/").unwrap_or(rel)
+}
+
+/// Read every account file, refusing symbolic links (a rewrite would
+/// replace the link, and following it could read or write outside the
+/// root); their backups and nixconf's temporary files must not be links
+/// either.
+fn read_files(etc: &Etc) -> Result<Vec<OnDisk>, Error> {
     for rel in ACCOUNT_FILES {
-        for extra in ["-", ".nixconf-new"] {
-            let path = root.join(format!("{rel}{extra}"));
-            if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-                return Err(Error::Symlink { path });
+        for extra in ["-", ".nixconf-new", "-.nixconf-new"] {
+            let n = format!("{}{extra}", name(rel));
+            if etc.kind(&n)? == Some(FileType::Symlink) {
+                return Err(Error::Symlink { path: etc.path(&n) });
             }
         }
     }
     ACCOUNT_FILES
         .iter()
         .map(|rel| {
-            let path = root.join(rel);
-            let meta = match fs::symlink_metadata(&path) {
-                Ok(m) => m,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Ok(OnDisk {
-                        rel,
-                        bytes: None,
-                        meta: None,
-                    })
-                }
-                Err(e) => return Err(Error::io(path, e)),
+            let n = name(rel);
+            let Some(mut f) = etc.open_read(n)? else {
+                return Ok(OnDisk {
+                    rel,
+                    bytes: None,
+                    meta: None,
+                    label: None,
+                });
             };
-            if meta.file_type().is_symlink() {
-                return Err(Error::Symlink { path });
-            }
+            let meta = f.metadata().map_err(|e| Error::io(etc.path(n), e))?;
             let mut bytes = Vec::with_capacity(meta.len() as usize);
-            let mut f = fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
-            // Opened what was checked, not a link swapped in since.
-            let opened = f.metadata().map_err(|e| Error::io(&path, e))?;
-            if (opened.dev(), opened.ino()) != (meta.dev(), meta.ino()) {
-                return Err(Error::Symlink { path });
-            }
-            f.read_to_end(&mut bytes).map_err(|e| Error::io(&path, e))?;
+            f.read_to_end(&mut bytes)
+                .map_err(|e| Error::io(etc.path(n), e))?;
+            let mut label = [0u8; 1024];
+            let label = rustix::fs::fgetxattr(&f, "security.selinux", &mut label[..])
+                .ok()
+                .map(|len| label[..len].to_vec());
             Ok(OnDisk {
                 rel,
                 bytes: Some(bytes),
                 meta: Some(meta),
+                label,
             })
         })
         .collect()
 }
 
-/// A root whose `etc/passwd` is missing is not a Linux root: creating a
-/// passwd without `root` would lock everyone out.
-fn require_passwd(root: &Path) -> Result<(), Error> {
-    let path = root.join("etc/passwd");
-    match fs::symlink_metadata(&path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::NoPasswd { path }),
-        Err(e) => Err(Error::io(path, e)),
+/// `ROOT/etc`, which must hold `passwd`: a root without one is not a
+/// Linux root, and creating a passwd without `root` would lock everyone
+/// out.
+fn open_etc(root: &Path) -> Result<Etc, Error> {
+    let missing = || Error::NoPasswd {
+        path: root.join("etc/passwd"),
+    };
+    let etc = Etc::open(root)?.ok_or_else(missing)?;
+    if etc.kind("passwd")?.is_none() {
+        return Err(missing());
     }
+    Ok(etc)
 }
 
 /// Today in days since the epoch, as the shadow tools write it (they
@@ -191,15 +193,20 @@ fn compute(files: &[OnDisk], plan: &Plan) -> Result<(NewContents, Journal), Erro
     ))
 }
 
-/// Drop from `journal.backups` those that exist already under `root`
-/// (only backups this apply creates are its to remove).
-fn backups_present(root: &Path, journal: &mut Journal) {
-    journal
-        .backups
-        .retain(|b| fs::symlink_metadata(root.join(b)).is_err());
+/// Drop from `journal.backups` those that exist already (only backups
+/// this apply creates are its to remove).
+fn backups_present(etc: &Etc, journal: &mut Journal) -> Result<(), Error> {
+    let mut kept = Vec::new();
+    for b in journal.backups.drain(..) {
+        if etc.kind(name(&b))?.is_none() {
+            kept.push(b);
+        }
+    }
+    journal.backups = kept;
+    Ok(())
 }
 
-fn check_plan(root: &Path, plan: &Plan) -> Result<PathBuf, Error> {
+fn check_plan(root: &Path, plan: &Plan) -> Result<(PathBuf, Etc), Error> {
     if plan.has_conflicts() {
         return Err(Error::Conflicts {
             count: plan.conflicts.len(),
@@ -211,8 +218,16 @@ fn check_plan(root: &Path, plan: &Plan) -> Result<PathBuf, Error> {
             "on macOS the accounts live in Directory Services, not /etc/passwd; nixconf applies macOS pools only to a root directory (use dscl or nix-installer on the machine itself)".to_owned(),
         ));
     }
-    require_passwd(&root)?;
-    Ok(root)
+    let etc = open_etc(&root)?;
+    Ok((root, etc))
+}
+
+fn empty_journal() -> Journal {
+    Journal {
+        steps: Vec::new(),
+        entries: Vec::new(),
+        backups: Vec::new(),
+    }
 }
 
 /// The journal [`apply`] would return for `plan` on `root` as it is now,
@@ -220,17 +235,13 @@ fn check_plan(root: &Path, plan: &Plan) -> Result<PathBuf, Error> {
 /// a run killed half-way can still be undone (undo takes back whatever
 /// part of it happened).
 pub fn preview(root: &Path, plan: &Plan) -> Result<Journal, Error> {
-    let root = check_plan(root, plan)?;
+    let (_, etc) = check_plan(root, plan)?;
     if plan.steps.is_empty() {
-        return Ok(Journal {
-            steps: Vec::new(),
-            entries: Vec::new(),
-            backups: Vec::new(),
-        });
+        return Ok(empty_journal());
     }
-    let files = read_files(&root)?;
+    let files = read_files(&etc)?;
     let (_, mut journal) = compute(&files, plan)?;
-    backups_present(&root, &mut journal);
+    backups_present(&etc, &mut journal)?;
     Ok(journal)
 }
 
@@ -239,25 +250,22 @@ pub fn preview(root: &Path, plan: &Plan) -> Result<Journal, Error> {
 /// Refuses a plan with conflicts, a plan whose input files changed since
 /// it was made (a plan from [`crate::plan`] records them; one from
 /// [`crate::plan_accounts`] has no inputs to check), a root without
-/// `etc/passwd`, and account files that are symbolic links. On failure
-/// every file is put back as it was.
+/// `etc/passwd`, and an `etc` or account files that are symbolic links.
+/// Every file is reached through a handle on `ROOT/etc`, never through a
+/// link. On failure every file is put back as it was.
 pub fn apply(root: &Path, plan: &Plan) -> Result<Journal, Error> {
-    let root = check_plan(root, plan)?;
+    let (root, etc) = check_plan(root, plan)?;
     if plan.steps.is_empty() {
-        check_inputs(&root, plan)?;
-        return Ok(Journal {
-            steps: Vec::new(),
-            entries: Vec::new(),
-            backups: Vec::new(),
-        });
+        check_inputs(&etc, plan)?;
+        return Ok(empty_journal());
     }
-    let _locks = lock_files(&root)?;
-    check_inputs(&root, plan)?;
-    let files = read_files(&root)?;
+    let _locks = lock_files(&root, &etc)?;
+    check_inputs(&etc, plan)?;
+    let files = read_files(&etc)?;
     let (new, mut journal) = compute(&files, plan)?;
-    backups_present(&root, &mut journal);
-    write_all(&root, &files, &new, true)?;
-    remove_leftovers(&root)?;
+    backups_present(&etc, &mut journal)?;
+    write_all(&etc, &files, &new, true)?;
+    remove_leftovers(&etc)?;
     Ok(journal)
 }
 
@@ -265,25 +273,25 @@ pub fn apply(root: &Path, plan: &Plan) -> Result<Journal, Error> {
 /// each after its `-` backup (when `backup`); on failure put back those
 /// already written.
 fn write_all(
-    root: &Path,
+    etc: &Etc,
     files: &[OnDisk],
     new: &[Option<Vec<u8>>],
     backup: bool,
 ) -> Result<(), Error> {
     let mut written: Vec<usize> = Vec::new();
-    let mut made_backups: Vec<PathBuf> = Vec::new();
+    let mut made_backups: Vec<String> = Vec::new();
     let mut result = Ok(());
     for i in WRITE_ORDER {
         let Some(bytes) = &new[i] else {
             continue;
         };
         let f = &files[i];
-        let path = root.join(f.rel);
+        let n = name(f.rel);
         if backup {
             if let (Some(old), Some(meta)) = (&f.bytes, &f.meta) {
-                let b = PathBuf::from(format!("{}-", path.display()));
-                let existed = fs::symlink_metadata(&b).is_ok();
-                if let Err(e) = write_atomic(&b, old, Some((meta, &path)), true) {
+                let b = format!("{n}-");
+                let existed = etc.kind(&b)?.is_some();
+                if let Err(e) = write_atomic(etc, &b, old, Some((meta, f.label.as_deref())), true) {
                     result = Err(e);
                     break;
                 }
@@ -292,12 +300,8 @@ fn write_all(
                 }
             }
         }
-        if let Err(e) = write_atomic(
-            &path,
-            bytes,
-            f.meta.as_ref().map(|m| (m, path.as_path())),
-            false,
-        ) {
+        let like = f.meta.as_ref().map(|m| (m, f.label.as_deref()));
+        if let Err(e) = write_atomic(etc, n, bytes, like, false) {
             result = Err(e);
             break;
         }
@@ -306,29 +310,23 @@ fn write_all(
     if result.is_err() {
         for i in written {
             let f = &files[i];
-            let path = root.join(f.rel);
+            let n = name(f.rel);
             match &f.bytes {
                 Some(old) => {
-                    let _ = write_atomic(
-                        &path,
-                        old,
-                        f.meta.as_ref().map(|m| (m, path.as_path())),
-                        false,
-                    );
+                    let like = f.meta.as_ref().map(|m| (m, f.label.as_deref()));
+                    let _ = write_atomic(etc, n, old, like, false);
                 }
                 None => {
-                    let _ = fs::remove_file(&path);
+                    let _ = etc.remove(n);
                 }
             }
         }
         for b in made_backups {
-            let _ = fs::remove_file(b);
+            let _ = etc.remove(&b);
         }
         return result;
     }
-    if let Ok(dir) = fs::File::open(root.join("etc")) {
-        let _ = dir.sync_all();
-    }
+    let _ = etc.sync();
     Ok(())
 }
 
@@ -346,8 +344,16 @@ pub fn undo(root: &Path, journal: &Journal) -> Result<(), Error> {
     if journal.is_empty() {
         return Ok(());
     }
-    let _locks = lock_files(&root)?;
-    let files = read_files(&root)?;
+    let Some(etc) = Etc::open(&root)? else {
+        return Err(Error::ChangedSinceApply {
+            entries: vec![format!(
+                "{} was removed after the apply",
+                root.join("etc").display()
+            )],
+        });
+    };
+    let _locks = lock_files(&root, &etc)?;
+    let files = read_files(&etc)?;
     let mut new: Vec<Option<Vec<u8>>> = vec![None; files.len()];
     let mut conflicts = Vec::new();
     for (i, f) in files.iter().enumerate() {
@@ -387,35 +393,34 @@ pub fn undo(root: &Path, journal: &Journal) -> Result<(), Error> {
     if !conflicts.is_empty() {
         return Err(Error::ChangedSinceApply { entries: conflicts });
     }
-    write_all(&root, &files, &new, false)?;
-    remove_leftovers(&root)?;
+    write_all(&etc, &files, &new, false)?;
     for b in &journal.backups {
-        if !b.ends_with('-') || !ACCOUNT_FILES.iter().any(|f| b.strip_suffix('-') == Some(f)) {
+        let Some(file) = b.strip_suffix('-') else {
+            continue;
+        };
+        if !ACCOUNT_FILES.contains(&file) {
             continue;
         }
-        let path = root.join(b);
-        match fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_file() => {
-                fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-            }
-            _ => {}
+        let n = name(b);
+        if etc.kind(n)? == Some(FileType::RegularFile) {
+            etc.remove(n).map_err(|e| Error::io(etc.path(n), e))?;
         }
     }
+    remove_leftovers(&etc)?;
     Ok(())
 }
 
 /// Remove the temporary files a run killed while writing left beside
 /// the account files (`etc/passwd.nixconf-new`, ...): nixconf's by their
 /// name, and never anything else.
-fn remove_leftovers(root: &Path) -> Result<(), Error> {
+fn remove_leftovers(etc: &Etc) -> Result<(), Error> {
     for rel in ACCOUNT_FILES {
-        for tmp in [format!("{rel}.nixconf-new"), format!("{rel}-.nixconf-new")] {
-            let path = root.join(tmp);
-            match fs::symlink_metadata(&path) {
-                Ok(m) if m.file_type().is_file() => {
-                    fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-                }
-                _ => {}
+        for tmp in [
+            format!("{}.nixconf-new", name(rel)),
+            format!("{}-.nixconf-new", name(rel)),
+        ] {
+            if etc.kind(&tmp)? == Some(FileType::RegularFile) {
+                etc.remove(&tmp).map_err(|e| Error::io(etc.path(&tmp), e))?;
             }
         }
     }
@@ -433,9 +438,9 @@ fn undo_table<T: crate::accounts::Record>(
     table.to_bytes()
 }
 
-fn check_inputs(root: &Path, plan: &Plan) -> Result<(), Error> {
+fn check_inputs(etc: &Etc, plan: &Plan) -> Result<(), Error> {
     for (file, want) in &plan.inputs {
-        let now = crate::accounts::read_optional(&root.join(file))?;
+        let now = etc.read(name(file))?;
         if now.as_deref().map(fingerprint) != *want {
             return Err(Error::StalePlan { path: file.clone() });
         }
@@ -443,37 +448,38 @@ fn check_inputs(root: &Path, plan: &Plan) -> Result<(), Error> {
     Ok(())
 }
 
-/// Write `path` by writing a temporary file beside it (created anew,
+/// Write `etc/NAME` by writing a temporary file beside it (created anew,
 /// never through a link) and renaming it over: readers see the old file
 /// or the new one, never half of one. The new file gets the mode, owner
-/// and SELinux label of `like` (metadata of a file, and the file; 0644
-/// and ours without it), and its times too when `times` (the shadow
-/// tools' backups keep the original's).
+/// and SELinux label of `like` (0644 and ours without it), and its times
+/// too when `times` (the shadow tools' backups keep the original's).
 fn write_atomic(
-    path: &Path,
+    etc: &Etc,
+    n: &str,
     bytes: &[u8],
-    like: Option<(&fs::Metadata, &Path)>,
+    like: Option<(&fs::Metadata, Option<&[u8]>)>,
     times: bool,
 ) -> Result<(), Error> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".nixconf-new");
-    let tmp = PathBuf::from(tmp);
+    let tmp = format!("{n}.nixconf-new");
     // A leftover of a run killed while writing: ours by its name.
-    match fs::symlink_metadata(&tmp) {
-        Ok(_) => fs::remove_file(&tmp).map_err(|e| Error::io(&tmp, e))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io(&tmp, e)),
+    if etc.kind(&tmp)?.is_some() {
+        etc.remove(&tmp).map_err(|e| Error::io(etc.path(&tmp), e))?;
     }
     let result = (|| -> std::io::Result<()> {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
+        let mut f = etc.create_new(&tmp, 0o600)?;
         f.write_all(bytes)?;
         let mode = like.map_or(0o644, |(m, _)| m.mode() & 0o7777);
-        if let Some((m, from)) = like {
-            copy_label(from, &f);
+        if let Some((m, label)) = like {
+            if let Some(label) = label {
+                // Best effort: a label that cannot be set leaves the file
+                // as a new one would be.
+                let _ = rustix::fs::fsetxattr(
+                    &f,
+                    "security.selinux",
+                    label,
+                    rustix::fs::XattrFlags::empty(),
+                );
+            }
             let meta = f.metadata()?;
             if meta.uid() != m.uid() || meta.gid() != m.gid() {
                 std::os::unix::fs::fchown(&f, Some(m.uid()), Some(m.gid()))?;
@@ -492,40 +498,25 @@ fn write_atomic(
         // After the chown, which clears set-id bits.
         f.set_permissions(fs::Permissions::from_mode(mode))?;
         f.sync_all()?;
-        fs::rename(&tmp, path)
+        etc.rename(&tmp, n)
     })();
     result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::io(path, e)
+        let _ = etc.remove(&tmp);
+        Error::io(etc.path(n), e)
     })
 }
 
-/// Give `to` the SELinux label of `from` (as the shadow tools do, so a
-/// rewritten `/etc/shadow` keeps `shadow_t`). Best effort: without
-/// SELinux there is no label to copy, and a label that cannot be set
-/// leaves the file as a new one would be.
-fn copy_label(from: &Path, to: &fs::File) {
-    let mut label = [0u8; 1024];
-    if let Ok(n) = rustix::fs::lgetxattr(from, "security.selinux", &mut label[..]) {
-        let _ = rustix::fs::fsetxattr(
-            to,
-            "security.selinux",
-            &label[..n],
-            rustix::fs::XattrFlags::empty(),
-        );
-    }
-}
-
-/// A lock held the shadow tools' way: `FILE.lock`, hard-linked from a
-/// file holding our pid, removed on drop.
+/// A lock held the shadow tools' way: `etc/FILE.lock`, hard-linked from
+/// a file holding our pid, removed on drop.
 #[derive(Debug)]
 struct Lock {
-    path: PathBuf,
+    etc: Etc,
+    name: String,
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+        let _ = self.etc.remove(&self.name);
     }
 }
 
@@ -540,105 +531,89 @@ struct Locks {
 /// How long to wait for `lckpwdf`'s lock, as glibc does.
 const PWD_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
+/// Lock every account file that exists, in the shadow tools' order.
 /// On the machine itself (`root` is `/`) the shadow tools, PAM and every
-/// other account editor first take glibc's `lckpwdf(3)` lock: a write
-/// record lock on the whole of `/etc/.pwd.lock`. With `--prefix` they do
-/// not, and neither does nixconf for any other root.
-fn lock_pwdf(root: &Path) -> Result<Option<fs::File>, Error> {
-    if root != Path::new("/") {
-        return Ok(None);
+/// other account editor first take glibc's `lckpwdf(3)` lock, a write
+/// record lock on the whole of `/etc/.pwd.lock`, and so does nixconf;
+/// with `--prefix` they do not, and neither does nixconf for any other
+/// root.
+fn lock_files(root: &Path, etc: &Etc) -> Result<Locks, Error> {
+    let pwd = if root == Path::new("/") {
+        Some(lock_pwd_file(etc, ".pwd.lock", PWD_LOCK_WAIT)?)
+    } else {
+        None
+    };
+    let mut files = Vec::new();
+    for rel in ACCOUNT_FILES {
+        if etc.kind(name(rel))?.is_none() {
+            continue;
+        }
+        files.push(lock_one(etc, rel)?);
     }
-    Ok(Some(lock_pwd_file(
-        &root.join("etc/.pwd.lock"),
-        PWD_LOCK_WAIT,
-    )?))
+    Ok(Locks {
+        _pwd: pwd,
+        _files: files,
+    })
 }
 
-/// Take a write record lock on all of `path` (created 0600 if missing,
-/// never through a link), waiting up to `wait`.
-fn lock_pwd_file(path: &Path, wait: std::time::Duration) -> Result<fs::File, Error> {
-    use rustix::fs::{FlockOperation, Mode, OFlags};
-    let fd = rustix::fs::open(
-        path,
-        OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::RUSR | Mode::WUSR,
-    )
-    .map_err(|e| Error::io(path, e.into()))?;
-    let file = fs::File::from(fd);
+/// Take a write record lock on all of `etc/NAME` (created 0600 if
+/// missing, never through a link), waiting up to `wait`.
+fn lock_pwd_file(etc: &Etc, n: &str, wait: std::time::Duration) -> Result<fs::File, Error> {
+    use rustix::fs::FlockOperation;
+    let file = etc
+        .open_or_create(n, 0o600)
+        .map_err(|e| Error::io(etc.path(n), e))?;
     let deadline = std::time::Instant::now() + wait;
     loop {
         match rustix::fs::fcntl_lock(&file, FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => return Ok(file),
             Err(e) if e == rustix::io::Errno::AGAIN || e == rustix::io::Errno::ACCESS => {
                 if std::time::Instant::now() >= deadline {
-                    let rel = path.strip_prefix("/").unwrap_or(path).display().to_string();
                     return Err(Error::Locked {
-                        lock: rel.clone(),
-                        path: rel,
+                        path: format!("etc/{n}"),
+                        lock: format!("etc/{n}"),
                         holder: None,
                     });
                 }
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
-            Err(e) => return Err(Error::io(path, e.into())),
+            Err(e) => return Err(Error::io(etc.path(n), e.into())),
         }
     }
 }
 
-/// Lock every account file that exists, in the shadow tools' order,
-/// after `lckpwdf`'s lock on `/`.
-fn lock_files(root: &Path) -> Result<Locks, Error> {
-    let pwd = lock_pwdf(root)?;
-    Ok(Locks {
-        _pwd: pwd,
-        _files: lock_each(root)?,
-    })
-}
-
-fn lock_each(root: &Path) -> Result<Vec<Lock>, Error> {
-    let mut locks = Vec::new();
-    for rel in ACCOUNT_FILES {
-        if fs::symlink_metadata(root.join(rel)).is_err() {
-            continue;
-        }
-        locks.push(lock_one(root, rel)?);
-    }
-    Ok(locks)
-}
-
-fn lock_one(root: &Path, rel: &str) -> Result<Lock, Error> {
+fn lock_one(etc: &Etc, rel: &str) -> Result<Lock, Error> {
     let pid = std::process::id();
-    let file = root.join(rel);
-    let lock = PathBuf::from(format!("{}.lock", file.display()));
-    let tmp = PathBuf::from(format!("{}.{pid}", file.display()));
+    let n = name(rel);
+    let lock = format!("{n}.lock");
+    let tmp = format!("{n}.{pid}");
     // What shadow's commonio writes: the pid and its terminating NUL.
-    let _ = fs::remove_file(&tmp);
-    fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
+    let _ = etc.remove(&tmp);
+    etc.create_new(&tmp, 0o600)
         .and_then(|mut f| f.write_all(format!("{pid}\0").as_bytes()))
-        .map_err(|e| Error::io(&tmp, e))?;
-    let mut result = fs::hard_link(&tmp, &lock);
+        .map_err(|e| Error::io(etc.path(&tmp), e))?;
+    let mut result = etc.link(&tmp, &lock);
     if matches!(&result, Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists) {
-        if let LockHolder::Dead(_) = lock_holder(&lock) {
-            let _ = fs::remove_file(&lock);
-            result = fs::hard_link(&tmp, &lock);
+        if let LockHolder::Dead(_) = lock_holder(etc, &lock) {
+            let _ = etc.remove(&lock);
+            result = etc.link(&tmp, &lock);
         }
     }
-    let _ = fs::remove_file(&tmp);
+    let _ = etc.remove(&tmp);
     match result {
-        Ok(()) => Ok(Lock { path: lock }),
+        Ok(()) => Ok(Lock {
+            etc: etc.try_clone()?,
+            name: lock,
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Locked {
             path: rel.to_owned(),
             lock: format!("{rel}.lock"),
-            holder: match lock_holder(&lock) {
+            holder: match lock_holder(etc, &lock) {
                 LockHolder::Alive(pid) => Some(pid),
                 _ => None,
             },
         }),
-        Err(e) => Err(Error::io(lock, e)),
+        Err(e) => Err(Error::io(etc.path(&lock), e)),
     }
 }
 
@@ -667,8 +642,9 @@ pub(crate) fn lock_pid(contents: &[u8]) -> Option<u32> {
     text.parse::<u32>().ok().filter(|p| *p > 0)
 }
 
-pub(crate) fn lock_holder(lock: &Path) -> LockHolder {
-    let Ok(bytes) = fs::read(lock) else {
+/// Who holds the lock file `etc/NAME` (read without following a link).
+pub(crate) fn lock_holder(etc: &Etc, n: &str) -> LockHolder {
+    let Ok(Some(bytes)) = etc.read(n) else {
         return LockHolder::Unknown;
     };
     let Some(pid) = lock_pid(&bytes) else {
@@ -708,8 +684,10 @@ mod tests {
     #[test]
     fn the_pwd_lock_waits_for_another_process_then_says_it_is_locked() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(".pwd.lock");
-        let f = lock_pwd_file(&path, std::time::Duration::ZERO).unwrap();
+        fs::create_dir(dir.path().join("etc")).unwrap();
+        let etc = Etc::open(dir.path()).unwrap().unwrap();
+        let path = dir.path().join("etc/.pwd.lock");
+        let f = lock_pwd_file(&etc, ".pwd.lock", std::time::Duration::ZERO).unwrap();
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(
             fs::metadata(&path).unwrap().permissions().mode() & 0o777,
@@ -735,30 +713,39 @@ mod tests {
         .unwrap();
         assert_eq!(line.trim(), "locked");
         let t = std::time::Instant::now();
-        let e = lock_pwd_file(&path, std::time::Duration::from_millis(300)).unwrap_err();
+        let e =
+            lock_pwd_file(&etc, ".pwd.lock", std::time::Duration::from_millis(300)).unwrap_err();
         assert!(t.elapsed() >= std::time::Duration::from_millis(300));
         assert!(matches!(e, Error::Locked { .. }), "{e:?}");
         child.kill().unwrap();
         child.wait().unwrap();
-        lock_pwd_file(&path, std::time::Duration::from_secs(5)).unwrap();
+        lock_pwd_file(&etc, ".pwd.lock", std::time::Duration::from_secs(5)).unwrap();
         // Never through a link.
-        let link = dir.path().join("link.lock");
+        let link = dir.path().join("etc/link.lock");
         std::os::unix::fs::symlink(&path, &link).unwrap();
-        assert!(lock_pwd_file(&link, std::time::Duration::ZERO).is_err());
+        assert!(lock_pwd_file(&etc, "link.lock", std::time::Duration::ZERO).is_err());
     }
 
     #[test]
     fn a_lock_of_a_dead_process_is_stale_and_a_live_ones_is_held() {
         let dir = tempfile::tempdir().unwrap();
-        let lock = dir.path().join("passwd.lock");
+        fs::create_dir(dir.path().join("etc")).unwrap();
+        let etc = Etc::open(dir.path()).unwrap().unwrap();
+        let lock = dir.path().join("etc/passwd.lock");
         // Above Linux's largest pid_max (2^22): never a running process.
         for text in [&b"99999999\0"[..], b"99999999", b"99999999\n"] {
             fs::write(&lock, text).unwrap();
-            assert_eq!(lock_holder(&lock), LockHolder::Dead(99_999_999));
+            assert_eq!(
+                lock_holder(&etc, "passwd.lock"),
+                LockHolder::Dead(99_999_999)
+            );
         }
         fs::write(&lock, format!("{}\0", std::process::id())).unwrap();
-        assert_eq!(lock_holder(&lock), LockHolder::Alive(std::process::id()));
+        assert_eq!(
+            lock_holder(&etc, "passwd.lock"),
+            LockHolder::Alive(std::process::id())
+        );
         fs::write(&lock, "not a pid").unwrap();
-        assert_eq!(lock_holder(&lock), LockHolder::Unknown);
+        assert_eq!(lock_holder(&etc, "passwd.lock"), LockHolder::Unknown);
     }
 }

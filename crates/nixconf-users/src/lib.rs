@@ -49,6 +49,7 @@ mod accounts;
 mod apply;
 mod edit;
 mod error;
+mod etcdir;
 mod journal;
 mod plan;
 mod ranges;

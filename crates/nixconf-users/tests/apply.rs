@@ -1136,3 +1136,33 @@ fn xattr_get(path: &Path) -> Option<Vec<u8>> {
         .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
         .collect()
 }
+
+/// `etc` a link out of the root, or an account file a link: refused,
+/// and nothing outside is read into the journal or written.
+#[test]
+fn links_out_of_the_root_are_refused_and_nothing_outside_changes() {
+    let outside = standard_root();
+    let before_outside = tree(outside.path());
+    let root = tempfile::tempdir().expect("root");
+    std::os::unix::fs::symlink(outside.path().join("etc"), root.path().join("etc")).expect("link");
+    let p = plan(root.path(), &request()).expect("plan follows the link: it only reads");
+    for e in [
+        apply(root.path(), &p).unwrap_err(),
+        nixconf_users::preview(root.path(), &p).unwrap_err(),
+    ] {
+        assert!(matches!(e, Error::Symlink { .. }), "{e:?}");
+    }
+    assert_eq!(tree(outside.path()), before_outside);
+
+    let root = standard_root();
+    fs::remove_file(root.path().join("etc/shadow")).expect("rm");
+    std::os::unix::fs::symlink(
+        outside.path().join("etc/shadow"),
+        root.path().join("etc/shadow"),
+    )
+    .expect("link");
+    let p = plan(root.path(), &request()).expect("plan");
+    let e = apply(root.path(), &p).unwrap_err();
+    assert!(e.to_string().ends_with("/etc/shadow is a symbolic link; nixconf edits account files only in place (replace the link with the file it points to)"), "{e}");
+    assert_eq!(tree(outside.path()), before_outside);
+}

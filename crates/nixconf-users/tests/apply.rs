@@ -1166,3 +1166,44 @@ fn links_out_of_the_root_are_refused_and_nothing_outside_changes() {
     assert!(e.to_string().ends_with("/etc/shadow is a symbolic link; nixconf edits account files only in place (replace the link with the file it points to)"), "{e}");
     assert_eq!(tree(outside.path()), before_outside);
 }
+
+/// Another process swaps `etc` for a link out of the root, again and
+/// again, while apply and undo run: whatever they manage or refuse,
+/// nothing outside the root ever changes.
+#[test]
+fn a_swap_race_on_etc_never_touches_anything_outside() {
+    let outside = standard_root();
+    let before_outside = tree(outside.path());
+    let root = standard_root();
+    let etc = root.path().join("etc");
+    let real = root.path().join("etc.real");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swapper = {
+        let (etc, real, target) = (etc.clone(), real.clone(), outside.path().join("etc"));
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if fs::rename(&etc, &real).is_ok() {
+                    let _ = std::os::unix::fs::symlink(&target, &etc);
+                    std::thread::yield_now();
+                    let _ = fs::remove_file(&etc);
+                    let _ = fs::rename(&real, &etc);
+                }
+                std::thread::yield_now();
+            }
+        })
+    };
+    let mut applied = 0;
+    for _ in 0..200 {
+        let Ok(p) = plan(root.path(), &request()) else {
+            continue;
+        };
+        if let Ok(j) = apply(root.path(), &p) {
+            applied += 1;
+            let _ = undo(root.path(), &j);
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    swapper.join().expect("swapper");
+    assert_eq!(tree(outside.path()), before_outside, "{applied} applies");
+}

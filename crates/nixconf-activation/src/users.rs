@@ -4,16 +4,17 @@
 //! its `undo`.
 //!
 //! Every apply that changes the accounts appends its own journal to the
-//! receipt, and revert undoes them latest first: a chain, not one record
-//! of the first original state. Each journal holds the account files as
-//! the apply found and left them, so undoing the last one gives back the
-//! files the one before left, which that one's undo checks before it
-//! restores its own starting point; through any sequence of applies (32
-//! users, then 8, then 16) the chain ends at the files before the first.
-//! A single record of the first state, restored at the end, would also
-//! silently discard whatever someone else changed in the accounts between
-//! two applies; the chain refuses instead (`undo` finds the files are not
-//! as the journal left them) and keeps the journal for another try.
+//! receipt, and revert undoes them latest first. A journal holds only the
+//! entries that apply changed (the lines it added, the fields it edited,
+//! the lines it removed), never a whole account file, another account's
+//! line or a password hash: the receipt can be read by anyone. Undoing
+//! one takes back exactly those entries on the files as they are then,
+//! so accounts added since (a `useradd dave`) survive and do not block
+//! the revert.
+//!
+//! Before the apply runs, its preview (the same journal, computed without
+//! writing) is recorded as an intent: a run killed half-way leaves it,
+//! and undoing it takes back whatever part of the apply happened.
 //!
 //! The same journals say which users nixconf created: replayed in order,
 //! each `CreateUser` step adds a name and each `RemoveUser` step takes it
@@ -21,10 +22,9 @@
 //! longer asks for them.
 
 use std::collections::BTreeSet;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use nixconf_users::{Contents, FileRecord, FileState, Journal, Method, PoolRequest, Step};
+use nixconf_users::{Journal, PoolRequest, Step};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -39,6 +39,9 @@ pub const BUILD_USERS: &str = "build users";
 #[derive(Debug)]
 pub struct BuildUsers {
     plan: nixconf_users::Plan,
+    /// `ROOT/etc/passwd` when the root has none: not a Linux root, and
+    /// users created there would live in a passwd without `root`.
+    missing_passwd: Option<std::path::PathBuf>,
 }
 
 impl BuildUsers {
@@ -53,7 +56,14 @@ impl BuildUsers {
                 message: e.to_string(),
             }
         })?;
-        Ok(BuildUsers { plan })
+        let passwd = root.join("etc/passwd");
+        let missing_passwd = std::fs::symlink_metadata(&passwd)
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+            .then_some(passwd);
+        Ok(BuildUsers {
+            plan,
+            missing_passwd,
+        })
     }
 
     /// The users crate's plan.
@@ -83,10 +93,19 @@ impl ExternalAction for BuildUsers {
     }
 
     fn problems(&self) -> Vec<String> {
-        self.plan
-            .conflicts
-            .iter()
-            .map(|c| {
+        let missing = self
+            .missing_passwd
+            .as_ref()
+            .filter(|_| !self.plan.steps.is_empty())
+            .map(|p| {
+                format!(
+                    "build users: {}: no such file; is this a Linux root?",
+                    p.display()
+                )
+            });
+        missing
+            .into_iter()
+            .chain(self.plan.conflicts.iter().map(|c| {
                 let mut line = format!("build users: {}", c.message);
                 if let Some(l) = &c.location {
                     line.push_str(&format!(" ({l})"));
@@ -95,27 +114,20 @@ impl ExternalAction for BuildUsers {
                     line.push_str(&format!("; fix: {fix}"));
                 }
                 line
-            })
+            }))
             .collect()
     }
 
     fn intent(&self, root: &Path) -> std::result::Result<Value, String> {
-        let files: Vec<FileRecord> = self
-            .plan
-            .tracked_paths()
-            .into_iter()
-            .map(|path| {
-                let before = read_state(root, &path)?;
-                Ok(FileRecord {
-                    path,
-                    before,
-                    after: None,
-                })
-            })
-            .collect::<std::result::Result<_, String>>()?;
-        // The steps too: a run killed after creating some users leaves
-        // them, and they are ours to remove later like any other.
-        Ok(serde_json::json!({ "intent": files, "steps": self.plan.steps }))
+        // The journal the apply will return, recorded ahead: its steps
+        // (a run killed after creating some users leaves them, and they
+        // are ours to remove later like any other) and its entries.
+        let journal = nixconf_users::preview(root, &self.plan).map_err(|e| e.to_string())?;
+        let mut value = serde_json::to_value(&journal).map_err(|e| e.to_string())?;
+        if let Value::Object(map) = &mut value {
+            map.insert("intent".to_owned(), Value::Bool(true));
+        }
+        Ok(value)
     }
 
     fn execute(&self, root: &Path) -> std::result::Result<Value, String> {
@@ -177,62 +189,136 @@ pub fn managed_build_users(root: &Path) -> Result<BTreeSet<String>> {
 }
 
 /// Undo a build-users journal recorded in the receipt: a finished apply's
-/// journal through `nixconf_users::undo` (refused if the accounts changed
-/// since), or the intent of an apply killed while it worked, by putting
-/// every file it may have touched back as it was before.
+/// journal, or the intent of an apply killed while it worked (whatever
+/// part of it happened is taken back), through `nixconf_users::undo`.
 pub fn undo_build_users(root: &Path, journal: &Value) -> std::result::Result<(), String> {
-    if let Some(intent) = journal.get("intent") {
-        let before: Vec<FileRecord> =
-            serde_json::from_value(intent.clone()).map_err(|e| format!("bad intent: {e}"))?;
-        let mut files = Vec::new();
-        for r in before {
-            let now = read_state(root, &r.path)?;
-            let same = match (&now, &r.before) {
-                (None, None) => true,
-                (Some(n), Some(b)) => n == b,
-                _ => false,
-            };
-            if !same {
-                files.push(FileRecord {
-                    path: r.path,
-                    before: r.before,
-                    after: now,
-                });
-            }
-        }
-        if files.is_empty() {
-            return Ok(());
-        }
-        let journal = Journal {
-            method: Method::EditFiles,
-            steps: Vec::new(),
-            files,
-        };
-        return nixconf_users::undo(root, &journal).map_err(|e| e.to_string());
+    if journal.get("files").is_some() || journal.get("intent").is_some_and(Value::is_array) {
+        return undo_whole_files(root, journal);
     }
     let journal: Journal =
         serde_json::from_value(journal.clone()).map_err(|e| format!("bad journal: {e}"))?;
     nixconf_users::undo(root, &journal).map_err(|e| e.to_string())
 }
 
-fn read_state(root: &Path, rel: &str) -> std::result::Result<Option<FileState>, String> {
-    let path = root.join(rel);
-    let meta = match std::fs::symlink_metadata(&path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("{}: {e}", path.display())),
+/// A file as an older nixconf recorded it: bytes, mode, uid, gid.
+type WholeFile = (Vec<u8>, u32, u32, u32);
+
+/// Undo a record of an older nixconf, which kept every account file
+/// whole before (and after) its apply: each file still as that apply
+/// left it (or, for the intent of a run killed half-way, in any state)
+/// is put back as it was before; one changed since is refused, changing
+/// nothing. Such records hold copies of the shadow files; once undone,
+/// they leave the receipt with the rest of it.
+fn undo_whole_files(root: &Path, journal: &Value) -> std::result::Result<(), String> {
+    let intent = journal.get("files").is_none();
+    let records = journal
+        .get("files")
+        .or_else(|| journal.get("intent"))
+        .and_then(Value::as_array)
+        .ok_or("bad journal: `files` is not a list")?;
+    let contents = |state: &Value| -> std::result::Result<Option<WholeFile>, String> {
+        if state.is_null() {
+            return Ok(None);
+        }
+        let bytes = match &state["contents"] {
+            Value::String(s) => s.as_bytes().to_vec(),
+            Value::Array(a) => a
+                .iter()
+                .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+                .collect::<Option<Vec<u8>>>()
+                .ok_or("bad journal: contents are not bytes")?,
+            _ => return Err("bad journal: a file state has no contents".to_owned()),
+        };
+        let num = |k: &str| {
+            state[k]
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| format!("bad journal: a file state has no {k}"))
+        };
+        Ok(Some((bytes, num("mode")?, num("uid")?, num("gid")?)))
     };
-    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let contents = match String::from_utf8(bytes) {
-        Ok(s) => Contents::Text(s),
-        Err(e) => Contents::Bytes(e.into_bytes()),
-    };
-    Ok(Some(FileState {
-        contents,
-        mode: meta.mode() & 0o7777,
-        uid: meta.uid(),
-        gid: meta.gid(),
-    }))
+    let mut todo = Vec::new();
+    let mut changed = Vec::new();
+    for r in records {
+        let rel = r["path"]
+            .as_str()
+            .ok_or("bad journal: a file has no path")?;
+        let safe = !rel.is_empty()
+            && !rel.starts_with('/')
+            && rel
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..")
+            && (rel.starts_with("etc/")
+                || rel.starts_with("var/mail/")
+                || rel.starts_with("var/spool/mail/"));
+        if !safe {
+            return Err(format!("bad journal: {rel} is not an account file"));
+        }
+        let path = root.join(rel);
+        let now = match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(format!("{}: a symbolic link; not restored", path.display()))
+            }
+            Ok(_) => Some(std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let before = contents(&r["before"])?;
+        let after = contents(&r["after"])?;
+        if now.as_deref() == before.as_ref().map(|b| b.0.as_slice()) {
+            continue;
+        }
+        if !intent && now.as_deref() != after.as_ref().map(|a| a.0.as_slice()) {
+            changed.push(rel.to_owned());
+            continue;
+        }
+        todo.push((path, before));
+    }
+    if !changed.is_empty() {
+        return Err(format!(
+            "cannot undo: {} changed after the apply (a record of an older nixconf, which can only put whole files back); undoing would discard those changes",
+            changed.join(", ")
+        ));
+    }
+    for (path, before) in todo {
+        match before {
+            None => std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+            Some((bytes, mode, uid, gid)) => {
+                write_whole(&path, &bytes, mode, uid, gid)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Replace `path` atomically with `bytes`, owned `uid:gid`, mode `mode`.
+fn write_whole(path: &Path, bytes: &[u8], mode: u32, uid: u32, gid: u32) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".nixconf-new");
+    let tmp = std::path::PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        let meta = f.metadata()?;
+        if meta.uid() != uid || meta.gid() != gid {
+            std::os::unix::fs::fchown(&f, Some(uid), Some(gid))?;
+        }
+        f.set_permissions(std::fs::Permissions::from_mode(mode & 0o7777))?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 #[cfg(test)]
@@ -270,12 +356,11 @@ mod tests {
     #[test]
     fn journals_replay_in_order_and_intents_only_add() {
         let root = root_with(vec![
-            serde_json::json!({"method": "shadow-tools", "files": [],
-                "steps": [create("nixbld1"), create("nixbld2"), create("nixbld3")]}),
-            serde_json::json!({"method": "shadow-tools", "files": [], "steps": [remove("nixbld3")]}),
+            serde_json::json!({"steps": [create("nixbld1"), create("nixbld2"), create("nixbld3")]}),
+            serde_json::json!({"steps": [remove("nixbld3")]}),
             // A run killed half-way: nixbld2's removal may not have
             // happened, nixbld4 may exist.
-            serde_json::json!({"intent": [], "steps": [remove("nixbld2"), create("nixbld4")]}),
+            serde_json::json!({"intent": true, "steps": [remove("nixbld2"), create("nixbld4")]}),
             // An intent from before intents carried their steps.
             serde_json::json!({"intent": []}),
         ]);
@@ -290,16 +375,14 @@ mod tests {
 
     #[test]
     fn a_journal_without_readable_steps_is_an_error_naming_the_record() {
-        let root = root_with(vec![
-            serde_json::json!({"method": "edit-files", "files": []}),
-        ]);
+        let root = root_with(vec![serde_json::json!({"entries": []})]);
         let err = managed_build_users(root.path()).unwrap_err().to_string();
         assert!(
             err.ends_with("receipt.json: record 0 (build users) has no steps"),
             "{err}"
         );
         let root = root_with(vec![
-            serde_json::json!({"steps": [{"op": "teleport-user"}], "files": []}),
+            serde_json::json!({"steps": [{"op": "teleport-user"}]}),
         ]);
         let err = managed_build_users(root.path()).unwrap_err().to_string();
         assert!(
@@ -308,5 +391,52 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    /// A record of an older nixconf (whole files before and after) is
+    /// still undone, and refused when the file changed since.
+    #[test]
+    fn records_of_older_versions_are_undone_whole() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::create_dir_all(r.join("etc")).unwrap();
+        let before = "root:x:0:0::/root:/bin/sh\n";
+        let after = "root:x:0:0::/root:/bin/sh\nnixbld1:x:30001:30000::/var/empty:/sbin/nologin\n";
+        std::fs::write(r.join("etc/passwd"), after).unwrap();
+        std::fs::write(r.join("etc/passwd-"), before).unwrap();
+        let state = |c: &str| serde_json::json!({"contents": c, "mode": 0o644, "uid": 0, "gid": 0});
+        let journal = serde_json::json!({"method": "shadow-tools", "steps": [create("nixbld1")],
+        "files": [
+            {"path": "etc/passwd", "before": state(before), "after": state(after)},
+            {"path": "etc/passwd-", "before": null, "after": state(before)},
+        ]});
+        std::fs::write(
+            r.join("etc/passwd"),
+            format!("{after}dave:x:1:1::/:/bin/sh\n"),
+        )
+        .unwrap();
+        let err = undo_build_users(r, &journal).unwrap_err();
+        assert!(
+            err.starts_with("cannot undo: etc/passwd changed after the apply"),
+            "{err}"
+        );
+        assert!(
+            r.join("etc/passwd-").exists(),
+            "a refused undo changed files"
+        );
+        std::fs::write(r.join("etc/passwd"), after).unwrap();
+        undo_build_users(r, &journal).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(r.join("etc/passwd")).unwrap(),
+            before
+        );
+        assert!(!r.join("etc/passwd-").exists());
+        // Run again: already undone.
+        undo_build_users(r, &journal).unwrap();
+        let bad =
+            serde_json::json!({"files": [{"path": "../outside", "before": null, "after": null}]});
+        assert!(undo_build_users(r, &bad)
+            .unwrap_err()
+            .contains("not an account file"));
     }
 }

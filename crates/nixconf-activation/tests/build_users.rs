@@ -1,5 +1,5 @@
 //! The build-user pool changed between applies (32 users, then 8, then
-//! 16) with the real shadow tools: only the users nixconf created are
+//! 16): only the users nixconf created are
 //! removed, the account files are exactly what the pool says at every
 //! step, and revert gives back the root as it was before the first apply,
 //! byte for byte.
@@ -13,7 +13,6 @@ use nixconf_activation::{
     Installation, PlanOptions, RevertOptions, Tree, BUILD_USERS,
 };
 use nixconf_options::Format;
-use nixconf_users::ShadowTools;
 
 const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\n\
                       alice:x:1000:1000::/home/alice:/bin/bash\n";
@@ -111,18 +110,6 @@ fn apply_pool(root: &Path, users: u32) -> String {
     planned.describe()
 }
 
-fn tools_or_say_so() -> bool {
-    if ShadowTools::find().is_none() {
-        eprintln!(
-            "\n*** SHADOW TOOLS MISSING: groupadd/useradd/usermod/userdel with --prefix not found; \
-             install the `passwd` package. The build users were applied with the file editor \
-             instead, and the `-` backups the tools write were not checked. ***\n"
-        );
-        return false;
-    }
-    true
-}
-
 fn build_user_journals(root: &Path) -> usize {
     let receipt: serde_json::Value =
         serde_json::from_str(&read(root, "nix/var/nixconf/receipt.json")).unwrap();
@@ -136,7 +123,6 @@ fn build_user_journals(root: &Path) -> usize {
 
 #[test]
 fn lowering_and_raising_nr_build_users_then_revert_restores_every_byte() {
-    let tools = tools_or_say_so();
     let root = debian_root("", "");
     let r = root.path();
     let before = Tree::capture(r).unwrap();
@@ -145,13 +131,9 @@ fn lowering_and_raising_nr_build_users_then_revert_restores_every_byte() {
     apply_pool(r, 32);
     assert_accounts(r, PASSWD, SHADOW, &all, &all);
     assert_eq!(managed_build_users(r).unwrap().len(), 32);
-    if tools {
-        // useradd's backup holds the accounts before the last user.
-        assert_eq!(
-            read(r, "etc/passwd-"),
-            format!("{PASSWD}{}", (1..=31).map(user_line).collect::<String>())
-        );
-    }
+    // The backup holds the accounts before the apply (one batch, as
+    // `newusers` writes it).
+    assert_eq!(read(r, "etc/passwd-"), PASSWD);
 
     let eight: Vec<u32> = (1..=8).collect();
     let described = apply_pool(r, 8);
@@ -167,17 +149,13 @@ fn lowering_and_raising_nr_build_users_then_revert_restores_every_byte() {
     let mut expected = names(&eight);
     expected.sort();
     assert_eq!(managed, expected);
-    if tools {
-        // userdel's backup holds the accounts before the last removal.
-        assert_eq!(
-            read(r, "etc/passwd-"),
-            format!(
-                "{PASSWD}{}{}",
-                (1..=8).map(user_line).collect::<String>(),
-                user_line(32)
-            )
-        );
-    }
+    assert_eq!(
+        read(r, "etc/passwd-"),
+        format!(
+            "{PASSWD}{}",
+            all.iter().copied().map(user_line).collect::<String>()
+        )
+    );
 
     let sixteen: Vec<u32> = (1..=16).collect();
     apply_pool(r, 16);
@@ -198,7 +176,6 @@ fn lowering_and_raising_nr_build_users_then_revert_restores_every_byte() {
 
 #[test]
 fn build_users_nixconf_did_not_create_stay_when_the_pool_shrinks() {
-    tools_or_say_so();
     // nixbld5 was there before nixconf: adopted (and put in the group) by
     // the first apply, but never nixconf's to remove.
     let adopted = user_line(5);
@@ -248,4 +225,169 @@ fn build_users_nixconf_did_not_create_stay_when_the_pool_shrinks() {
     assert!(report.is_success(), "{}", report.describe());
     let diffs = Tree::capture(r).unwrap().differences(&before);
     assert!(diffs.is_empty(), "revert left differences: {diffs:?}");
+}
+
+/// The receipt (readable by anyone) holds no password hash and no other
+/// account; an account added after the apply survives the revert, which
+/// gives back everything else byte for byte.
+#[test]
+fn receipt_holds_no_hash_and_revert_keeps_accounts_added_since() {
+    let hash = "$6$8eXhTl1Q$hQ3Zb5M3yZ1QmV7y0JcH9bJ8mK2pC4dA6fE7gH8iJ9kL0mN1oP2qR3sT4uV5wX6yZ7aB8cD9eF0gH1iJ2kL3m.";
+    let root = debian_root(
+        "carol:x:1001:1001::/home/carol:/bin/bash\n",
+        &format!("carol:{hash}:19700:0:99999:7:::\n"),
+    );
+    let r = root.path();
+    let before = Tree::capture(r).unwrap();
+    apply_pool(r, 4);
+    let receipt = read(r, "nix/var/nixconf/receipt.json");
+    for secret in ["$6$", hash, "carol", "alice", "root:"] {
+        assert!(
+            !receipt.contains(secret),
+            "receipt holds {secret}:\n{receipt}"
+        );
+    }
+    // `useradd dave` after the apply.
+    let append = |rel: &str, line: &str| {
+        let mut text = read(r, rel);
+        text.push_str(line);
+        fs::write(r.join(rel), text).unwrap();
+    };
+    append("etc/passwd", "dave:x:1002:1002::/home/dave:/bin/sh\n");
+    append("etc/shadow", &format!("dave:{hash}:20000:0:99999:7:::\n"));
+    append("etc/group", "dave:x:1002:\n");
+    append("etc/gshadow", "dave:!::\n");
+    let report = revert_with(
+        r,
+        &RevertOptions::default().undo(BUILD_USERS, undo_build_users),
+    )
+    .unwrap();
+    assert!(report.is_success(), "{}", report.describe());
+    for rel in ["etc/passwd", "etc/shadow", "etc/group", "etc/gshadow"] {
+        let now = read(r, rel);
+        let dave = now.lines().filter(|l| l.starts_with("dave:")).count();
+        assert_eq!(dave, 1, "{rel}: dave is gone:\n{now}");
+        let without: String = now
+            .lines()
+            .filter(|l| !l.starts_with("dave:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        fs::write(r.join(rel), without).unwrap();
+    }
+    let diffs = Tree::capture(r).unwrap().differences(&before);
+    assert!(diffs.is_empty(), "revert left differences: {diffs:?}");
+}
+
+/// Passwd fields with a line break, NUL or `:` are refused at their
+/// option path before anything is written.
+#[test]
+fn bad_passwd_fields_are_refused_at_their_option_path() {
+    let root = debian_root("", "");
+    let r = root.path();
+    let before = Tree::capture(r).unwrap();
+    for (table, want) in [
+        (
+            "[users]\nhome = \"/var/em\\u0000pty\"\n",
+            "`users.home`: home directory `/var/em\\0pty` holds a NUL byte",
+        ),
+        (
+            "[users]\nshell = \"/bin/sh\\nx\"\n",
+            "`users.shell`: shell `/bin/sh\\nx` holds a line break",
+        ),
+        (
+            "[users]\nnamePrefix = \"nix:bld\"\n",
+            "`users.namePrefix`: user-name prefix `nix:bld` is not a valid account name",
+        ),
+        (
+            "[nix.settings]\nbuild-users-group = \"nix\\nbld\"\n",
+            "`nix.settings.build-users-group`: group name `nix\\nbld` is not a valid account name",
+        ),
+        (
+            "[nix]\nnrBuildUsers = 20000\n",
+            "`nix.nrBuildUsers`: 20000 build users is more than 10000",
+        ),
+    ] {
+        let config = format!("nixVersion = \"2.18.1\"\n{table}");
+        let err = match parse_config(&config, Format::Toml, "config.toml")
+            .and_then(|c| c.installation(r))
+        {
+            Ok(_) => panic!("accepted: {table}"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains(want), "{table}: {err}");
+    }
+    assert!(Tree::capture(r).unwrap().differences(&before).is_empty());
+}
+
+/// The same with the real `useradd --prefix` (when installed), which
+/// also rewrites the `-` backups: revert keeps dave and his hash, and
+/// gives back every other line.
+#[test]
+fn revert_after_a_real_useradd_keeps_the_new_account() {
+    let Some(useradd) = ["/usr/sbin/useradd", "/sbin/useradd"]
+        .iter()
+        .find(|p| Path::new(p).exists())
+    else {
+        eprintln!("*** useradd not installed (the `passwd` package): not checked ***");
+        return;
+    };
+    let root = debian_root("", "");
+    let r = root.path();
+    apply_pool(r, 3);
+    let hash = "$6$abcdefgh$0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghij";
+    let out = std::process::Command::new(useradd)
+        .arg("--prefix")
+        .arg(r)
+        .args(["--uid", "1001", "--user-group", "--shell", "/bin/sh"])
+        .args(["--home-dir", "/home/dave", "--password", hash, "dave"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = revert_with(
+        r,
+        &RevertOptions::default().undo(BUILD_USERS, undo_build_users),
+    )
+    .unwrap();
+    assert!(report.is_success(), "{}", report.describe());
+    assert_eq!(
+        read(r, "etc/passwd"),
+        format!("{PASSWD}dave:x:1001:1001::/home/dave:/bin/sh\n")
+    );
+    let shadow = read(r, "etc/shadow");
+    assert!(shadow.starts_with(SHADOW), "{shadow}");
+    assert!(shadow.contains(&format!("\ndave:{hash}:")), "{shadow}");
+    assert_eq!(
+        read(r, "etc/group"),
+        "root:x:0:\nalice:x:1000:\ndave:x:1001:\n"
+    );
+    assert_eq!(read(r, "etc/gshadow"), "root:*::\nalice:!::\ndave:!::\n");
+    assert!(!read(r, "etc/passwd").contains("nixbld"));
+}
+
+/// A root without `etc/passwd` is not a Linux root: the apply is refused
+/// before anything is written, never given a passwd without `root`.
+#[test]
+fn a_root_without_passwd_is_refused_before_anything_is_written() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    fs::create_dir_all(r.join("etc")).unwrap();
+    fs::write(r.join("etc/group"), "root:x:0:\n").unwrap();
+    let before = Tree::capture(r).unwrap();
+    let inst = installation(r, 2);
+    let planned = plan(r, &inst, &PlanOptions::default()).unwrap();
+    let want = format!(
+        "build users: {}/etc/passwd: no such file; is this a Linux root?",
+        r.display()
+    );
+    assert!(
+        planned.problems(false).contains(&want),
+        "{:?}",
+        planned.problems(false)
+    );
+    assert!(apply(r, &inst, &ApplyOptions::default()).is_err());
+    assert!(Tree::capture(r).unwrap().differences(&before).is_empty());
 }

@@ -497,11 +497,67 @@ impl<T: Record> Table<T> {
         self.exists = true;
     }
 
-    /// Remove the line at 0-based `index`.
-    pub(crate) fn remove(&mut self, index: usize) {
-        if index < self.lines.len() {
-            self.lines.remove(index);
+    /// The valid entries, first of each name only (as `getpwnam` sees
+    /// them): 0-based line, name, and text without terminator.
+    pub(crate) fn first_entries(&self) -> Vec<(usize, &str, &[u8])> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for i in 0..self.lines.len() {
+            if let Some((Some(name), _, true)) = self.holder(i) {
+                if seen.insert(name) {
+                    out.push((i, name, self.text(i)));
+                }
+            }
         }
+        out
+    }
+
+    /// Whether 0-based line `i` is the last and has no newline.
+    pub(crate) fn is_unterminated(&self, i: usize) -> bool {
+        i + 1 == self.lines.len() && !self.raw(i).ends_with(b"\n")
+    }
+
+    /// Put an entry line (`text` without terminator) back at 0-based
+    /// `index` (at the end when the file is shorter now), without a
+    /// newline when `unterminated` and it goes at the end.
+    pub(crate) fn insert_at(&mut self, index: usize, text: String, unterminated: bool) {
+        let at = index.min(self.lines.len());
+        if at == self.lines.len() && at > 0 {
+            let last = at - 1;
+            if !self.raw(last).ends_with(b"\n") {
+                let mut v = self.raw(last).to_vec();
+                v.push(b'\n');
+                if let Some(l) = self.lines.get_mut(last) {
+                    l.text = Text::New(v);
+                }
+            }
+        }
+        let kind = classify::<T>(text.as_bytes());
+        let mut raw = text.into_bytes();
+        if !(unterminated && at == self.lines.len()) {
+            raw.push(b'\n');
+        }
+        self.lines.insert(
+            at,
+            Line {
+                text: Text::New(raw),
+                kind,
+            },
+        );
+        self.exists = true;
+    }
+
+    /// Remove the lines at these 0-based indices, in one pass.
+    pub(crate) fn remove_lines(&mut self, drop: &std::collections::HashSet<usize>) {
+        if drop.is_empty() {
+            return;
+        }
+        let mut i = 0;
+        self.lines.retain(|_| {
+            let keep = !drop.contains(&i);
+            i += 1;
+            keep
+        });
     }
 
     /// Replace the line at 0-based `index`, keeping its terminator.

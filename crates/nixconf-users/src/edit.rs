@@ -2,7 +2,7 @@
 //! would: new entries before the first NIS line, every other line kept
 //! byte for byte.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::accounts::{Accounts, GroupEntry, PasswdEntry, SubIdEntry, Table};
 use crate::plan::{Attribute, Step};
@@ -11,6 +11,7 @@ use crate::plan::{Attribute, Step};
 pub(crate) type Fields = Vec<String>;
 
 /// The account files being edited.
+#[derive(Clone)]
 pub(crate) struct Files {
     pub passwd: Table<PasswdEntry>,
     pub group: Table<GroupEntry>,
@@ -35,8 +36,31 @@ impl Files {
     /// Apply `steps`; `days` is today in days since the epoch (the
     /// shadow file's last-change field). Errors name the step that cannot
     /// be carried out on these files.
+    ///
+    /// Work is batched so a pool of thousands is linear, not quadratic:
+    /// new users are looked up in a set of the names present, their
+    /// memberships are added to each group's line once, and a run of
+    /// removals is one pass over each file.
     pub fn apply(&mut self, steps: &[Step], days: u64) -> Result<(), String> {
+        let names = |t: &[(usize, &str, &[u8])]| -> HashSet<String> {
+            t.iter().map(|(_, n, _)| (*n).to_owned()).collect()
+        };
+        let mut users = names(&self.passwd.first_entries());
+        let mut shadowed = names(&self.shadow.first_entries());
+        let mut pending: Vec<(String, String)> = Vec::new();
+        let mut removals: Vec<String> = Vec::new();
         for step in steps {
+            match step {
+                Step::CreateUser { .. } | Step::AddMember { .. } => {}
+                _ => self.flush_members(&mut pending)?,
+            }
+            if !matches!(step, Step::RemoveUser { .. }) && !removals.is_empty() {
+                self.remove_users(&removals)?;
+                for r in removals.drain(..) {
+                    users.remove(&r);
+                    shadowed.remove(&r);
+                }
+            }
             match step {
                 Step::CreateGroup { name, gid } => {
                     if self.group.find(name).is_some() {
@@ -49,7 +73,8 @@ impl Files {
                         members: Vec::new(),
                     };
                     self.group.insert(entry.to_line());
-                    if self.gshadow.exists {
+                    // A gshadow line left by a run killed half-way stays.
+                    if self.gshadow.exists && self.gshadow.find(name).is_none() {
                         let f = [name.clone(), "!".into(), String::new(), String::new()];
                         self.gshadow.insert(f.join(":"));
                     }
@@ -63,7 +88,7 @@ impl Files {
                     home,
                     shell,
                 } => {
-                    if self.passwd.find(name).is_some() {
+                    if users.contains(name) {
                         return Err(format!("user {name} already exists"));
                     }
                     let entry = PasswdEntry {
@@ -76,12 +101,14 @@ impl Files {
                         shell: shell.clone(),
                     };
                     self.passwd.insert(entry.to_line());
-                    if self.shadow.exists {
+                    users.insert(name.clone());
+                    if self.shadow.exists && !shadowed.contains(name) {
                         let mut f = vec![name.clone(), "!".into(), days.to_string()];
                         f.resize(9, String::new());
                         self.shadow.insert(f.join(":"));
+                        shadowed.insert(name.clone());
                     }
-                    self.add_member(group, name)?;
+                    pending.push((group.clone(), name.clone()));
                 }
                 Step::ModifyUser { name, changes } => {
                     let (i, mut e) = self
@@ -104,8 +131,89 @@ impl Files {
                     }
                     self.passwd.replace(i, e.to_line());
                 }
-                Step::AddMember { group, user } => self.add_member(group, user)?,
-                Step::RemoveUser { name } => self.remove_user(name)?,
+                Step::AddMember { group, user } => pending.push((group.clone(), user.clone())),
+                Step::RemoveUser { name } => removals.push(name.clone()),
+                Step::RepairShadow { name } => {
+                    if self.shadow.exists && !shadowed.contains(name) {
+                        let mut f = vec![name.clone(), "!".into(), days.to_string()];
+                        f.resize(9, String::new());
+                        self.shadow.insert(f.join(":"));
+                        shadowed.insert(name.clone());
+                    }
+                }
+                Step::RepairGshadow { name, members } => {
+                    if !self.gshadow.exists {
+                        continue;
+                    }
+                    match self.gshadow.find(name) {
+                        None => {
+                            let f = [name.clone(), "!".into(), String::new(), members.join(",")];
+                            self.gshadow.insert(f.join(":"));
+                        }
+                        Some((i, mut f)) => {
+                            f.resize(f.len().max(4), String::new());
+                            let mut list: Vec<&str> =
+                                f[3].split(',').filter(|m| !m.is_empty()).collect();
+                            let before = list.len();
+                            for m in members {
+                                if !list.contains(&m.as_str()) {
+                                    list.push(m);
+                                }
+                            }
+                            if list.len() != before {
+                                f[3] = list.join(",");
+                                self.gshadow.replace(i, f.join(":"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if !removals.is_empty() {
+            self.remove_users(&removals)?;
+        }
+        self.flush_members(&mut pending)
+    }
+
+    /// Add the deferred `(group, user)` memberships: each group's line
+    /// (and gshadow line) is rewritten once.
+    fn flush_members(&mut self, pending: &mut Vec<(String, String)>) -> Result<(), String> {
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+        for (g, u) in pending.drain(..) {
+            match groups.iter_mut().find(|(n, _)| *n == g) {
+                Some((_, us)) => us.push(u),
+                None => groups.push((g, vec![u])),
+            }
+        }
+        for (group, add) in groups {
+            let (i, mut g) = self
+                .group
+                .find(&group)
+                .ok_or_else(|| format!("group {group} does not exist"))?;
+            let mut have: HashSet<String> = g.members.iter().cloned().collect();
+            let before = g.members.len();
+            for u in &add {
+                if have.insert(u.clone()) {
+                    g.members.push(u.clone());
+                }
+            }
+            if g.members.len() != before {
+                self.group.replace(i, g.to_line());
+            }
+            if let Some((i, mut f)) = self.gshadow.find(&group) {
+                f.resize(f.len().max(4), String::new());
+                let mut members: Vec<&str> = f[3].split(',').filter(|m| !m.is_empty()).collect();
+                let mut have: HashSet<&str> = members.iter().copied().collect();
+                let before = members.len();
+                for u in &add {
+                    if have.insert(u) {
+                        members.push(u);
+                    }
+                }
+                if members.len() != before {
+                    f[3] = members.join(",");
+                    self.gshadow.replace(i, f.join(":"));
+                }
             }
         }
         Ok(())
@@ -132,21 +240,34 @@ impl Files {
         Ok(())
     }
 
-    /// What `userdel NAME` does without `--remove`: the passwd and shadow
-    /// entries go, the name leaves every group's member list (and
-    /// gshadow's administrators), and its subordinate id ranges go.
-    fn remove_user(&mut self, name: &str) -> Result<(), String> {
-        let (line, _) = self
-            .passwd
-            .find(name)
-            .ok_or_else(|| format!("user {name} does not exist"))?;
-        self.passwd.remove(line);
-        if let Some((line, _)) = self.shadow.find(name) {
-            self.shadow.remove(line);
+    /// What `userdel NAME` does without `--remove`, for every name at
+    /// once: the passwd and shadow entries go, the names leave every
+    /// group's member list (and gshadow's administrators), and their
+    /// subordinate id ranges go.
+    fn remove_users(&mut self, names: &[String]) -> Result<(), String> {
+        let gone: HashSet<&str> = names.iter().map(String::as_str).collect();
+        let first = |t: &[(usize, &str, &[u8])]| -> HashMap<String, usize> {
+            t.iter().map(|(i, n, _)| ((*n).to_owned(), *i)).collect()
+        };
+        let in_passwd = first(&self.passwd.first_entries());
+        let mut drop = HashSet::new();
+        for n in names {
+            let i = in_passwd
+                .get(n)
+                .ok_or_else(|| format!("user {n} does not exist"))?;
+            drop.insert(*i);
         }
+        self.passwd.remove_lines(&drop);
+        let in_shadow = first(&self.shadow.first_entries());
+        let drop: HashSet<usize> = names
+            .iter()
+            .filter_map(|n| in_shadow.get(n))
+            .copied()
+            .collect();
+        self.shadow.remove_lines(&drop);
         for (number, mut g) in self.group.entries().collect::<Vec<_>>() {
-            if g.members.iter().any(|m| m == name) {
-                g.members.retain(|m| m != name);
+            if g.members.iter().any(|m| gone.contains(m.as_str())) {
+                g.members.retain(|m| !gone.contains(m.as_str()));
                 self.group.replace(number - 1, g.to_line());
             }
         }
@@ -154,11 +275,9 @@ impl Files {
             let mut changed = false;
             // Fields 3 and 4: administrators and members.
             for field in f.iter_mut().skip(2).take(2) {
-                let kept: Vec<&str> = field
-                    .split(',')
-                    .filter(|m| !m.is_empty() && *m != name)
-                    .collect();
-                if kept.len() != field.split(',').filter(|m| !m.is_empty()).count() {
+                let all: Vec<&str> = field.split(',').filter(|m| !m.is_empty()).collect();
+                let kept: Vec<&str> = all.iter().copied().filter(|m| !gone.contains(m)).collect();
+                if kept.len() != all.len() {
                     *field = kept.join(",");
                     changed = true;
                 }
@@ -168,14 +287,12 @@ impl Files {
             }
         }
         for table in [&mut self.subuid, &mut self.subgid] {
-            let owned: Vec<usize> = table
+            let owned: HashSet<usize> = table
                 .entries()
-                .filter(|(_, s)| s.owner == name)
+                .filter(|(_, s)| gone.contains(s.owner.as_str()))
                 .map(|(number, _)| number - 1)
                 .collect();
-            for line in owned.into_iter().rev() {
-                table.remove(line);
-            }
+            table.remove_lines(&owned);
         }
         Ok(())
     }

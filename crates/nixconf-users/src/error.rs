@@ -19,6 +19,15 @@ pub enum Error {
     /// uids run past the largest uid, ...).
     #[error("invalid build-user request: {0}")]
     InvalidRequest(String),
+    /// A setting of the request is unusable; refused before anything is
+    /// written.
+    #[error("`{option}`: {message}")]
+    InvalidOption {
+        /// The configuration option it comes from (`users.home`).
+        option: String,
+        /// What is wrong, and the fix.
+        message: String,
+    },
     /// `apply` was handed a plan that still has conflicts.
     #[error("the pool cannot be placed: {count} conflict(s); run the plan to see them")]
     Conflicts {
@@ -32,31 +41,33 @@ pub enum Error {
         path: String,
     },
     /// Another program holds the lock of an account file.
-    #[error("{path} is locked ({lock} exists): another program is editing the accounts; try again later")]
+    #[error("{path} is locked ({lock} exists{}): another program is editing the accounts; try again when it has finished", holder.map(|p| format!(", held by running process {p}")).unwrap_or_default())]
     Locked {
         /// The file, relative to the root.
         path: String,
         /// The lock file, relative to the root.
         lock: String,
+        /// The pid of the running process that holds it, when known.
+        holder: Option<u32>,
     },
-    /// A shadow tool (`groupadd`, `useradd`, `usermod`) failed.
-    #[error("`{command}` failed ({status}): {stderr}")]
-    Tool {
-        /// The command line.
-        command: String,
-        /// Its exit status.
-        status: String,
-        /// What it wrote to stderr, trimmed.
-        stderr: String,
-    },
-    /// A shadow tool was asked for but is not installed.
-    #[error("{0} not found on PATH, /usr/sbin or /sbin (install the shadow tools: the `passwd` package)")]
-    ToolMissing(String),
-    /// Undo found files that changed after the apply it would revert.
-    #[error("cannot undo: {} changed after the apply; undoing would discard those changes", paths.join(", "))]
+    /// Undo found some of nixconf's entries changed in a way undoing
+    /// would discard; nothing was changed.
+    #[error("cannot undo the build users: {}; nothing was changed (put those entries back as nixconf left them, or remove them, and revert again)", entries.join("; "))]
     ChangedSinceApply {
-        /// Every such file, relative to the root.
-        paths: Vec<String>,
+        /// Each such entry, described with its file.
+        entries: Vec<String>,
+    },
+    /// The root has no `etc/passwd`.
+    #[error("{}: no such file; is this a Linux root?", path.display())]
+    NoPasswd {
+        /// The missing file.
+        path: PathBuf,
+    },
+    /// An account file (or `etc`) is a symbolic link.
+    #[error("{} is a symbolic link; nixconf edits account files only in place (replace the link with the file it points to)", path.display())]
+    Symlink {
+        /// The link.
+        path: PathBuf,
     },
     /// The file editor could not carry a step out (the files no longer
     /// hold what the plan expects).

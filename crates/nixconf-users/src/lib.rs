@@ -1,10 +1,13 @@
 //! The `nixbld` build-user pool, planned against the machine's real accounts.
 //!
 //! This crate reads `/etc/passwd`, `/etc/group`, `/etc/subuid` and
-//! `/etc/subgid` under a root directory, plans the build users and group a
+//! `/etc/subgid` under a root directory (and checks `/etc/shadow` and
+//! `/etc/gshadow` agree with them), plans the build users and group a
 //! configuration asks for (Linux and macOS conventions), reports every
-//! clash with a fix, and applies the plan through the shadow tools or by
-//! editing the files, recording what it did so it can be undone exactly.
+//! clash with a fix, and applies the plan by editing the files as the
+//! shadow tools do (their lock protocol, `-` backups, atomic replacement)
+//! in one batch, recording the entries it changed so it can undo exactly
+//! those.
 //!
 //! ```
 //! use nixconf_users::{plan_accounts, Accounts, Platform, PoolRequest, UserAction};
@@ -30,7 +33,12 @@
 //! ```
 //!
 //! Against a root directory, [`plan`] reads the files, [`apply`] carries a
-//! plan out and returns a [`Journal`], and [`undo`] takes it back.
+//! plan out and returns a [`Journal`] ([`preview`] computes it without
+//! writing, for a caller to record first), and [`undo`] takes it back.
+//! A journal holds only the [`EntryChange`]s nixconf made, never a whole
+//! file, another account or a password hash, so it can be stored where
+//! anyone may read it; undo takes back exactly those entries and keeps
+//! accounts added since.
 //! [`plan_with_managed`] is told which users earlier applies created: those
 //! the request no longer asks for (a smaller pool, `auto-allocate-uids`)
 //! are removed, as NixOS removes the users it no longer declares; no other
@@ -41,19 +49,19 @@ mod accounts;
 mod apply;
 mod edit;
 mod error;
+mod etcdir;
+mod journal;
 mod plan;
 mod ranges;
 mod request;
 
 pub use accounts::{Accounts, GroupEntry, Location, Malformed, PasswdEntry, SubIdEntry, Table};
-pub use apply::{
-    apply, apply_with, undo, ApplyOptions, Contents, FileRecord, FileState, Journal, Method,
-    ShadowTools,
-};
+pub use apply::{apply, preview, undo, Journal};
 pub use error::Error;
+pub use journal::{EntryChange, FieldEdit, Member};
 pub use plan::{
     free_range, plan, plan_accounts, plan_accounts_with_managed, plan_with_managed, Attribute,
     Change, Conflict, ConflictKind, GroupAction, GroupPlan, IdRange, Lint, LintKind, Plan, Removal,
     Step, UserAction, UserPlan,
 };
-pub use request::{MaxJobs, Platform, PoolRequest, PoolRequestBuilder};
+pub use request::{MaxJobs, Platform, PoolRequest, PoolRequestBuilder, MAX_BUILD_USERS};

@@ -180,6 +180,22 @@ pub enum Step {
         /// User name.
         name: String,
     },
+    /// Add the `etc/shadow` entry (`NAME:!:DAY::::::`, as `useradd`
+    /// writes it) a build user lacks: a run killed between writing
+    /// passwd and shadow leaves one.
+    RepairShadow {
+        /// User name.
+        name: String,
+    },
+    /// Give the group the `etc/gshadow` entry it lacks (`NAME:!::MEMBERS`),
+    /// or add to its gshadow member list the build users `etc/group`
+    /// names as members.
+    RepairGshadow {
+        /// Group name.
+        name: String,
+        /// The members to add (all of them when the entry is created).
+        members: Vec<String>,
+    },
 }
 
 impl fmt::Display for Step {
@@ -201,6 +217,17 @@ impl fmt::Display for Step {
             }
             Step::AddMember { group, user } => write!(f, "add {user} to group {group}"),
             Step::RemoveUser { name } => write!(f, "remove user {name}"),
+            Step::RepairShadow { name } => {
+                write!(f, "add the etc/shadow entry user {name} lacks")
+            }
+            Step::RepairGshadow { name, members } if members.is_empty() => {
+                write!(f, "add group {name}'s etc/gshadow entry")
+            }
+            Step::RepairGshadow { name, members } => write!(
+                f,
+                "list {} in group {name}'s etc/gshadow entry",
+                members.join(",")
+            ),
         }
     }
 }
@@ -326,25 +353,13 @@ pub struct Plan {
 
 impl Plan {
     /// Every file (relative to the root) that applying this plan may
-    /// touch: the account files, the shadow tools' `-` backups of them,
-    /// `etc/.pwd.lock`, and the mail spools `useradd` may create for new
-    /// users. Sorted. The journal records exactly these; a caller that
-    /// snapshots them before an apply can undo one that was interrupted.
+    /// touch: the account files and their `-` backups. Sorted.
     pub fn tracked_paths(&self) -> Vec<String> {
         let mut paths: Vec<String> = crate::apply::ACCOUNT_FILES
             .iter()
             .flat_map(|f| [(*f).to_owned(), format!("{f}-")])
             .collect();
-        // lckpwdf(3)'s lock, which `usermod --root` creates in the root.
-        paths.push("etc/.pwd.lock".to_owned());
-        for s in &self.steps {
-            if let Step::CreateUser { name, .. } = s {
-                paths.push(format!("var/mail/{name}"));
-                paths.push(format!("var/spool/mail/{name}"));
-            }
-        }
         paths.sort();
-        paths.dedup();
         paths
     }
 
@@ -381,6 +396,7 @@ pub fn plan_with_managed(
 ) -> Result<Plan, Error> {
     let [passwd, group, subuid, subgid] = INPUT_FILES.map(|f| read_optional(&root.join(f)));
     let files = [passwd?, group?, subuid?, subgid?];
+
     let inputs = INPUT_FILES
         .iter()
         .zip(&files)
@@ -389,7 +405,83 @@ pub fn plan_with_managed(
     let accounts = Accounts::from_vecs(files);
     let mut plan = plan_accounts_with_managed(&accounts, request, managed);
     plan.inputs = inputs;
+    // The shadow files are checked too (a user without its shadow line is
+    // not up to date), but never kept: they hold hashes. One that cannot
+    // be read (not root) is not checked.
+    let unreadable_is_none = |rel: &str| match read_optional(&root.join(rel)) {
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::PermissionDenied => {
+            Ok(None)
+        }
+        other => other,
+    };
+    let shadow = unreadable_is_none("etc/shadow")?;
+    let gshadow = unreadable_is_none("etc/gshadow")?;
+    add_repairs(&mut plan, &accounts, shadow, gshadow);
     Ok(plan)
+}
+
+/// The steps that make `etc/shadow` and `etc/gshadow` agree with passwd
+/// and group for the pool (pwck and grpck clean), inserted before the
+/// users are created or changed (whose memberships go to gshadow too).
+fn add_repairs(
+    plan: &mut Plan,
+    accounts: &Accounts,
+    shadow: Option<Vec<u8>>,
+    gshadow: Option<Vec<u8>>,
+) {
+    let mut repairs = Vec::new();
+    if let Some(bytes) = shadow {
+        let t: Table<Vec<String>> = Table::from_vec("etc/shadow", Some(bytes));
+        let names: HashSet<&str> = t.first_entries().into_iter().map(|(_, n, _)| n).collect();
+        for u in &plan.users {
+            if u.action != UserAction::Create && !names.contains(u.name.as_str()) {
+                repairs.push(Step::RepairShadow {
+                    name: u.name.clone(),
+                });
+            }
+        }
+    }
+    if let (Some(bytes), true) = (gshadow, plan.group.action != GroupAction::Create) {
+        let t: Table<Vec<String>> = Table::from_vec("etc/gshadow", Some(bytes));
+        let group = &plan.group.name;
+        let in_group: Vec<String> = accounts
+            .group
+            .find(group)
+            .map(|(_, g)| g.members)
+            .unwrap_or_default();
+        match t.find(group) {
+            None => repairs.push(Step::RepairGshadow {
+                name: group.clone(),
+                members: in_group,
+            }),
+            Some((_, f)) => {
+                let have: HashSet<&str> = f
+                    .get(3)
+                    .map(|m| m.split(',').filter(|m| !m.is_empty()).collect())
+                    .unwrap_or_default();
+                let pool: HashSet<&str> = plan.users.iter().map(|u| u.name.as_str()).collect();
+                let missing: Vec<String> = in_group
+                    .into_iter()
+                    .filter(|m| pool.contains(m.as_str()) && !have.contains(m.as_str()))
+                    .collect();
+                if !missing.is_empty() {
+                    repairs.push(Step::RepairGshadow {
+                        name: group.clone(),
+                        members: missing,
+                    });
+                }
+            }
+        }
+    }
+    if repairs.is_empty() {
+        return;
+    }
+    let at = plan
+        .steps
+        .iter()
+        .position(|s| !matches!(s, Step::RemoveUser { .. } | Step::CreateGroup { .. }))
+        .unwrap_or(plan.steps.len());
+    plan.steps.splice(at..at, repairs);
 }
 
 /// FNV-1a, 64 bits: enough to notice that a file changed under us.
@@ -517,6 +609,9 @@ struct Planner<'a> {
     surplus_names: HashSet<&'a str>,
     conflicts: Vec<Conflict>,
     lints: Vec<Lint>,
+    /// The group's members (parsed once: a pool of thousands would
+    /// otherwise parse the group's long line once per user).
+    group_members: HashSet<String>,
 }
 
 impl<'a> Planner<'a> {
@@ -535,6 +630,7 @@ impl<'a> Planner<'a> {
             surplus_names: HashSet::new(),
             conflicts: Vec::new(),
             lints: Vec::new(),
+            group_members: HashSet::new(),
         };
         let first = u64::from(req.base_uid()) + 1;
         let pool = first..first + u64::from(req.count());
@@ -649,6 +745,10 @@ impl<'a> Planner<'a> {
     fn run(mut self) -> Plan {
         let req = self.req;
         let (group, group_line) = self.plan_group();
+        self.group_members = group_line
+            .and_then(|l| self.acc.group.entry(l))
+            .map(|g| g.members.into_iter().collect())
+            .unwrap_or_default();
         let mut users = Vec::new();
         let mut uid_conflict = false;
         // uid -> the pool user that holds it now and moves away.
@@ -959,9 +1059,7 @@ impl<'a> Planner<'a> {
         );
         change(Attribute::Home, e.home.clone(), req.home().to_owned());
         change(Attribute::Shell, e.shell.clone(), req.shell().to_owned());
-        let member = group_line
-            .and_then(|l| self.acc.group.entry(l))
-            .is_some_and(|g| g.members.contains(&name));
+        let member = group_line.is_some() && self.group_members.contains(&name);
         if !member {
             changes.push(Change {
                 attribute: Attribute::Membership,
@@ -1569,6 +1667,12 @@ impl fmt::Display for Plan {
             }
             writeln!(f, " (nixconf created {it}; no longer configured)")?;
             i = j + 1;
+        }
+        // What shadow and gshadow lack (a run killed half-way).
+        for s in &self.steps {
+            if matches!(s, Step::RepairShadow { .. } | Step::RepairGshadow { .. }) {
+                writeln!(f, "repair: {s}")?;
+            }
         }
         if let Some(r) = self.auto_allocate {
             writeln!(

@@ -417,18 +417,36 @@ impl PoolRequestBuilder {
                 MaxJobs::Jobs(j) => j.max(32),
             }
         });
+        let count_option = if self.count.is_some() {
+            "nix.nrBuildUsers"
+        } else {
+            "nix.settings.max-jobs"
+        };
+        if count > MAX_BUILD_USERS {
+            return Err(Error::InvalidOption {
+                option: count_option.to_owned(),
+                message: format!(
+                    "{count} build users is more than {MAX_BUILD_USERS}: each is an account in etc/passwd, etc/shadow and the group's member list, and Nix runs one build per user at a time, so more users than parallel builds only slow every login lookup down; set nix.nrBuildUsers to at most {MAX_BUILD_USERS} (or use auto-allocate-uids)"
+                ),
+            });
+        }
         let base_uid = self.base_uid.unwrap_or(p.default_base_uid());
         check_pool_fits(base_uid, count)?;
         let group = self.group.unwrap_or_else(|| "nixbld".to_owned());
-        check_name("group name", &group)?;
+        check_name("nix.settings.build-users-group", "group name", &group, 0)?;
         let name_prefix = self
             .name_prefix
             .unwrap_or_else(|| p.default_name_prefix().to_owned());
-        check_name("user-name prefix", &name_prefix)?;
+        check_name(
+            "users.namePrefix",
+            "user-name prefix",
+            &name_prefix,
+            count.max(1).to_string().len(),
+        )?;
         let home = self.home.unwrap_or_else(|| "/var/empty".to_owned());
-        check_field("home directory", &home)?;
+        check_field("users.home", "home directory", &home)?;
         let shell = self.shell.unwrap_or_else(|| "/sbin/nologin".to_owned());
-        check_field("shell", &shell)?;
+        check_field("users.shell", "shell", &shell)?;
         Ok(PoolRequest {
             platform: p,
             count,
@@ -447,43 +465,87 @@ impl PoolRequestBuilder {
     }
 }
 
+/// The most build users a pool may have.
+pub const MAX_BUILD_USERS: u32 = 10_000;
+
+/// The longest account name the shadow tools accept (`useradd` and
+/// `groupadd` refuse 33 characters).
+const MAX_NAME_LEN: usize = 32;
+
 fn check_pool_fits(base_uid: u32, count: u32) -> Result<(), Error> {
     // uid 4294967295 is (uid_t)-1, which chown(2) and setuid(2) read as
     // "no change": it can never be a real account.
     if u64::from(base_uid) + u64::from(count) >= u64::from(u32::MAX) {
-        return Err(Error::InvalidRequest(format!(
-            "{count} build users from base uid {base_uid} run past the largest uid {}",
-            u32::MAX - 1
-        )));
+        return Err(Error::InvalidOption {
+            option: "ids.uids.nixbld".to_owned(),
+            message: format!(
+                "{count} build users from base uid {base_uid} run past the largest uid {}",
+                u32::MAX - 1
+            ),
+        });
     }
     Ok(())
 }
 
 /// Account names the shadow tools accept (`[A-Za-z0-9_.][A-Za-z0-9_.-]*`,
-/// optionally ending in `$`), which is also what keeps the files parseable.
-fn check_name(what: &str, name: &str) -> Result<(), Error> {
-    let ok = !name.is_empty()
+/// at most 32 characters, not all digits, not `.` or `..`), which is also
+/// what keeps the files parseable. `digits` more are appended to a
+/// prefix.
+fn check_name(option: &str, what: &str, name: &str, digits: usize) -> Result<(), Error> {
+    let bad = |why: String| {
+        Err(Error::InvalidOption {
+            option: option.to_owned(),
+            message: format!("{what} `{}` {why}", name.escape_debug()),
+        })
+    };
+    let chars_ok = !name.is_empty()
         && !name.starts_with('-')
         && !name.starts_with('+')
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::InvalidRequest(format!(
-            "{what} `{name}` is not a valid account name (letters, digits, `_`, `.`, `-`, not starting with `-`)"
-        )))
+    if !chars_ok {
+        return bad(
+            "is not a valid account name (letters, digits, `_`, `.`, `-`, not starting with `-`)"
+                .to_owned(),
+        );
     }
+    if digits == 0 && (name == "." || name == ".." || name.bytes().all(|b| b.is_ascii_digit())) {
+        return bad("is not a valid account name (`.`, `..` and all-digit names are refused by the shadow tools)".to_owned());
+    }
+    if name.len() + digits > MAX_NAME_LEN {
+        return bad(if digits == 0 {
+            format!(
+                "is longer than {MAX_NAME_LEN} characters, the most useradd and groupadd accept"
+            )
+        } else {
+            format!(
+                "is too long: with the pool's numbers ({digits} digits) the names would be longer than {MAX_NAME_LEN} characters, the most useradd accepts"
+            )
+        });
+    }
+    Ok(())
 }
 
-fn check_field(what: &str, value: &str) -> Result<(), Error> {
-    if value.is_empty() || value.contains([':', '\n', '\r']) {
-        Err(Error::InvalidRequest(format!(
-            "{what} `{}` must be non-empty and hold no `:` or line break",
-            value.escape_debug()
-        )))
+/// A passwd field nixconf writes: an absolute path without `:`, a line
+/// break or NUL (any of which would corrupt the file or be cut off).
+fn check_field(option: &str, what: &str, value: &str) -> Result<(), Error> {
+    let why = if value.contains(['\n', '\r']) {
+        Some("holds a line break")
+    } else if value.contains('\0') {
+        Some("holds a NUL byte")
+    } else if value.contains(':') {
+        Some("holds a `:`, the passwd field separator")
+    } else if !value.starts_with('/') {
+        Some("is not an absolute path")
     } else {
-        Ok(())
+        None
+    };
+    match why {
+        Some(why) => Err(Error::InvalidOption {
+            option: option.to_owned(),
+            message: format!("{what} `{}` {why}", value.escape_debug()),
+        }),
+        None => Ok(()),
     }
 }

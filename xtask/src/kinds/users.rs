@@ -7,8 +7,9 @@
 //! form).
 //!
 //! Every case whose plan has no conflicts is also applied to a copy of its
-//! root: a fresh plan must then be up to date, and undo must restore every
-//! file byte for byte.
+//! root: the journal must hold no password field of its shadow files and
+//! name no account nixconf does not manage, a fresh plan must then be up
+//! to date, and undo must restore every file byte for byte.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -82,6 +83,7 @@ fn apply_round_trip(
     let p = plan_with_managed(tmp.path(), request, managed)
         .map_err(|e| format!("plan of the copy: {e}"))?;
     let journal = apply(tmp.path(), &p).map_err(|e| format!("apply: {e}"))?;
+    keeps_no_secret(&start, &p, &journal)?;
     let again = plan_with_managed(tmp.path(), request, managed)
         .map_err(|e| format!("plan after apply: {e}"))?;
     if !again.is_up_to_date() {
@@ -104,6 +106,59 @@ fn apply_round_trip(
     }
     if let Some(extra) = end.keys().find(|k| !start.contains_key(*k)) {
         return Err(format!("after undo {extra} is left behind"));
+    }
+    Ok(())
+}
+
+/// The journal (kept in a world-readable receipt) names no account but
+/// the pool's, its group, the users it removes and the groups it takes
+/// them out of, and holds no password
+/// field of `etc/shadow` or `etc/gshadow`.
+fn keeps_no_secret(
+    start: &BTreeMap<String, Vec<u8>>,
+    plan: &nixconf_users::Plan,
+    journal: &nixconf_users::Journal,
+) -> Result<(), String> {
+    let json = serde_json::to_string(journal).map_err(|e| e.to_string())?;
+    let lines = |rel: &str| -> Vec<String> {
+        start
+            .get(rel)
+            .map(|b| {
+                String::from_utf8_lossy(b)
+                    .lines()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for rel in ["etc/shadow", "etc/gshadow"] {
+        for line in lines(rel) {
+            let Some(password) = line.split(':').nth(1) else {
+                continue;
+            };
+            if password.len() > 2 && json.contains(password) {
+                return Err(format!("the journal holds a password field of {rel}"));
+            }
+        }
+    }
+    let ours: BTreeSet<String> = (1..=plan.request.count())
+        .map(|i| plan.request.user_name(i))
+        .chain(plan.removals.iter().map(|r| r.name.clone()))
+        .chain(plan.removals.iter().flat_map(|r| r.groups.iter().cloned()))
+        .chain([plan.group.name.clone()])
+        .collect();
+    for rel in ["etc/passwd", "etc/group"] {
+        for line in lines(rel) {
+            let name = line.split(':').next().unwrap_or_default();
+            if name.is_empty() || ours.contains(name) {
+                continue;
+            }
+            if json.contains(&format!("\"{name}\"")) || json.contains(&format!("\"{name}:")) {
+                return Err(format!(
+                    "the journal names {name}, an account of {rel} nixconf does not manage"
+                ));
+            }
+        }
     }
     Ok(())
 }

@@ -299,8 +299,8 @@ fn bad_passwd_fields_are_refused_at_their_option_path() {
             "`users.namePrefix`: user-name prefix `nix:bld` is not a valid account name",
         ),
         (
-            "[nix.settings]\nbuild-users-group = \"nix\\nbld\"\n",
-            "`nix.settings.build-users-group`: group name `nix\\nbld` is not a valid account name",
+            "[nix.settings]\nbuild-users-group = \"nix:bld\"\n",
+            "`nix.settings.build-users-group`: group name `nix:bld` is not a valid account name",
         ),
         (
             "[nix]\nnrBuildUsers = 20000\n",

@@ -29,8 +29,8 @@ const DISTRIBUTION_SOCKET_UNITS: [&str; 2] = [
 ];
 
 /// The build-user knobs nixconf adds to the option tree: the `users`
-/// table (`platform`, `adoptExistingGroup`, `namePrefix`, `home`,
-/// `shell`) and `ids.gids.nixbld`.
+/// table (`platform`, `adoptExistingGroup`, `renumber`, `namePrefix`,
+/// `home`, `shell`) and `ids.gids.nixbld`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PoolOptions {
@@ -38,6 +38,9 @@ pub struct PoolOptions {
     pub platform: Option<Platform>,
     /// `users.adoptExistingGroup`: adopt a `nixbld` group with another gid.
     pub adopt_existing_group: Option<bool>,
+    /// `users.renumber`: move existing build users to the pool's uids
+    /// (by default they keep theirs).
+    pub renumber: Option<bool>,
     /// `users.namePrefix`.
     pub name_prefix: Option<String>,
     /// `users.home`.
@@ -245,9 +248,10 @@ fn collect_spans(
     out.extend(key_span);
 }
 
-const POOL_KEYS: [&str; 5] = [
+const POOL_KEYS: [&str; 6] = [
     "platform",
     "adoptExistingGroup",
+    "renumber",
     "namePrefix",
     "home",
     "shell",
@@ -294,16 +298,18 @@ fn pool_options(config: &Value) -> Result<PoolOptions> {
                 )
             })?),
         };
-        pool.adopt_existing_group = match table.get("adoptExistingGroup") {
-            None | Some(Value::Null) => None,
-            Some(Value::Bool(b)) => Some(*b),
-            Some(v) => {
-                return Err(bad(
-                    "users.adoptExistingGroup",
+        let boolean = |key: &str| -> Result<Option<bool>> {
+            match table.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Bool(b)) => Ok(Some(*b)),
+                Some(v) => Err(bad(
+                    &format!("users.{key}"),
                     format!("expected a boolean, got {v}"),
-                ))
+                )),
             }
         };
+        pool.adopt_existing_group = boolean("adoptExistingGroup")?;
+        pool.renumber = boolean("renumber")?;
         pool.name_prefix = string("namePrefix")?;
         pool.home = string("home")?;
         pool.shell = string("shell")?;
@@ -408,6 +414,9 @@ impl Config {
         }
         if let Some(on) = self.pool.adopt_existing_group {
             b = b.adopt_existing_group(on);
+        }
+        if let Some(on) = self.pool.renumber {
+            b = b.renumber(on);
         }
         if let Some(p) = &self.pool.name_prefix {
             b = b.name_prefix(p.clone());
@@ -530,7 +539,7 @@ mod tests {
             .to_string();
         assert_eq!(
             err,
-            "`users.prefix`: unknown option; nixconf's users table knows platform, adoptExistingGroup, namePrefix, home, shell"
+            "`users.prefix`: unknown option; nixconf's users table knows platform, adoptExistingGroup, renumber, namePrefix, home, shell"
         );
     }
 

@@ -698,7 +698,7 @@ fn build_users(
     }
     if !consecutive {
         notes.push(format!(
-            "the build users' uids are not consecutive ({}): nixconf's pool is, from ids.uids.nixbld + 1; planning says which accounts would change",
+            "the build users' uids are not consecutive ({}): they keep them (users.renumber = true would move them to ids.uids.nixbld + 1 and up)",
             users.iter().map(|u| u.uid.to_string()).collect::<Vec<_>>().join(", ")
         ));
     }

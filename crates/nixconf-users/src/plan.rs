@@ -296,6 +296,9 @@ pub enum LintKind {
     /// Accounts named like build users beyond the configured count that
     /// nixconf did not create: left in place.
     SurplusUser,
+    /// An existing build user keeps its uid, which is not the pool's
+    /// (`users.renumber` moves it).
+    KeptUid,
 }
 
 /// A warning about a plan that can be applied.
@@ -673,6 +676,25 @@ impl<'a> Planner<'a> {
                 _ => {}
             }
         }
+        // Existing build users keep their uids (unless renumbered): who
+        // else holds those, outside the pool's range.
+        if !req.renumber() {
+            let kept: HashSet<u32> = (1..=req.count())
+                .filter_map(|i| {
+                    let e = planner.pool_lines[i as usize].and_then(|l| acc.passwd.entry(l))?;
+                    (!pool.contains(&u64::from(e.uid))).then_some(e.uid)
+                })
+                .collect();
+            if !kept.is_empty() {
+                for i in 0..t.lines.len() {
+                    if let Some((_, Some(id), _)) = t.holder(i) {
+                        if kept.contains(&id) {
+                            planner.pool_uid_holders.entry(id).or_default().push(i);
+                        }
+                    }
+                }
+            }
+        }
         planner
     }
 
@@ -690,6 +712,16 @@ impl<'a> Planner<'a> {
             return None;
         }
         digits.parse::<u32>().ok().filter(|i| *i > 0)
+    }
+
+    /// The uid build user `i` ends up with: the pool's (base + i) for a
+    /// user to create or with `renumber`; an existing user keeps its own.
+    fn target_uid(&self, i: u32) -> u32 {
+        let existing = (!self.req.renumber())
+            .then(|| self.pool_lines.get(i as usize).copied().flatten())
+            .flatten()
+            .and_then(|l| self.acc.passwd.entry(l));
+        existing.map_or_else(|| self.req.user_uid(i), |e| e.uid)
     }
 
     /// Whether 0-based passwd line `line` holds a user the plan removes.
@@ -935,7 +967,7 @@ impl<'a> Planner<'a> {
     ) -> (UserPlan, bool) {
         let req = self.req;
         let name = req.user_name(i);
-        let uid = req.user_uid(i);
+        let uid = self.target_uid(i);
         let mut clash = false;
 
         let holders: Vec<usize> = self.pool_uid_holders.get(&uid).cloned().unwrap_or_default();
@@ -955,7 +987,7 @@ impl<'a> Planner<'a> {
             // clash: the steps move it first.
             if let Some(h) = holder.filter(|_| is_entry) {
                 if let Some(h_index) = self.pool_index(h) {
-                    if req.user_uid(h_index) != uid {
+                    if self.target_uid(h_index) != uid {
                         moving_from.insert(uid, h.to_owned());
                         continue;
                     }
@@ -967,7 +999,9 @@ impl<'a> Planner<'a> {
                 Some(h) => format!("the malformed line of {h}"),
                 None => "a malformed line".to_owned(),
             };
-            let mut fix = None;
+            let mut fix = (uid != req.user_uid(i)).then(|| {
+                format!("{name} has this uid already; set users.renumber = true to move the build users to ids.uids.nixbld + 1 and up")
+            });
             if let Some(h) = holder {
                 if let Some(prefix) = other_pool_prefix(h, i) {
                     fix = Some(format!(
@@ -982,7 +1016,22 @@ impl<'a> Planner<'a> {
                 fix,
             );
         }
-        if let Some((line, s)) = subid_containing(&self.acc.subuid, uid) {
+        // An existing user keeping a uid of its own: what that uid
+        // collides with was so before nixconf, and moving the user is the
+        // administrator's call, so it is a warning, not a refusal.
+        let kept = uid != req.user_uid(i);
+        if kept {
+            self.lint(
+                LintKind::KeptUid,
+                format!(
+                    "build user {name} keeps its uid {uid} (the pool's would be {})",
+                    req.user_uid(i)
+                ),
+                None,
+                Some("set users.renumber = true to move existing build users to ids.uids.nixbld + 1 and up".to_owned()),
+            );
+        }
+        if let Some((line, s)) = subid_containing(&self.acc.subuid, uid).filter(|_| !kept) {
             clash = true;
             self.conflict(
                 ConflictKind::UidInSubordinateRange,
@@ -997,7 +1046,7 @@ impl<'a> Planner<'a> {
             );
         }
         for ((start, end), why) in reserved(req.platform()) {
-            if (start..end).contains(&u64::from(uid)) {
+            if !kept && (start..end).contains(&u64::from(uid)) {
                 clash = true;
                 self.conflict(
                     ConflictKind::UidReserved,

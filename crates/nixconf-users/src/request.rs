@@ -156,7 +156,7 @@ impl TryFrom<MaxJobsRepr> for MaxJobs {
 /// As JSON it is an object of the same fields in camelCase (`count`,
 /// `baseUid`, `gid`, `group`, `namePrefix`, `home`, `shell`,
 /// `autoAllocateUids`, `startId`, `idCount`, `maxJobs`,
-/// `adoptExistingGroup`) plus `platform`; reading one goes through the
+/// `adoptExistingGroup`, `renumber`) plus `platform`; reading one goes through the
 /// builder, so missing fields take their defaults and bad names are
 /// refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,6 +175,7 @@ pub struct PoolRequest {
     id_count: u32,
     max_jobs: MaxJobs,
     adopt_existing_group: bool,
+    renumber: bool,
 }
 
 impl PoolRequest {
@@ -194,6 +195,7 @@ impl PoolRequest {
             id_count: None,
             max_jobs: MaxJobs::Auto,
             adopt_existing_group: false,
+            renumber: false,
         }
     }
 
@@ -250,6 +252,11 @@ impl PoolRequest {
     pub fn adopt_existing_group(&self) -> bool {
         self.adopt_existing_group
     }
+    /// Whether existing build users are moved to the pool's uids
+    /// (`users.renumber`); by default they keep the uids they have.
+    pub fn renumber(&self) -> bool {
+        self.renumber
+    }
 
     /// The name of build user `i` (1-based).
     pub fn user_name(&self, i: u32) -> String {
@@ -297,6 +304,8 @@ struct RequestSpec {
     max_jobs: MaxJobs,
     #[serde(default)]
     adopt_existing_group: bool,
+    #[serde(default)]
+    renumber: bool,
 }
 
 impl TryFrom<RequestSpec> for PoolRequest {
@@ -317,6 +326,7 @@ impl TryFrom<RequestSpec> for PoolRequest {
             id_count: s.id_count,
             max_jobs: s.max_jobs,
             adopt_existing_group: s.adopt_existing_group,
+            renumber: s.renumber,
         }
         .build()
     }
@@ -338,6 +348,7 @@ pub struct PoolRequestBuilder {
     id_count: Option<u32>,
     max_jobs: MaxJobs,
     adopt_existing_group: bool,
+    renumber: bool,
 }
 
 impl PoolRequestBuilder {
@@ -404,6 +415,12 @@ impl PoolRequestBuilder {
         self.adopt_existing_group = adopt;
         self
     }
+    /// Move existing build users to the pool's uids (base + i) instead
+    /// of keeping the uids they have.
+    pub fn renumber(mut self, renumber: bool) -> Self {
+        self.renumber = renumber;
+        self
+    }
 
     /// The request, or why it cannot be: names and paths that would
     /// corrupt the account files, or uids past the largest one.
@@ -461,6 +478,7 @@ impl PoolRequestBuilder {
             id_count: self.id_count.unwrap_or(p.default_id_count()),
             max_jobs: self.max_jobs,
             adopt_existing_group: self.adopt_existing_group,
+            renumber: self.renumber,
         })
     }
 }

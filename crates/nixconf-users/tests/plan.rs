@@ -62,6 +62,15 @@ fn linux(count: u32) -> PoolRequest {
         .expect("request")
 }
 
+/// [`linux`], moving existing build users to the pool's uids.
+fn renumbered(count: u32) -> PoolRequest {
+    PoolRequest::builder(Platform::Linux)
+        .count(count)
+        .renumber(true)
+        .build()
+        .expect("request")
+}
+
 #[test]
 fn default_count_follows_the_module() {
     let b = || PoolRequest::builder(Platform::Linux);
@@ -219,7 +228,7 @@ fn a_pool_user_moving_off_a_uid_moves_before_the_one_moving_on() {
          nixbld1:x:30002:30000:Nix build user 1:/var/empty:/sbin/nologin\n",
         "nixbld:x:30000:nixbld1,nixbld2\n",
     );
-    let p = plan_accounts(&a, &linux(2));
+    let p = plan_accounts(&a, &renumbered(2));
     assert!(p.conflicts.is_empty(), "{p}");
     let order: Vec<&str> = p
         .steps
@@ -239,9 +248,66 @@ fn two_pool_users_trading_uids_is_a_conflict() {
          nixbld2:x:30001:30000:Nix build user 2:/var/empty:/sbin/nologin\n",
         "nixbld:x:30000:nixbld1,nixbld2\n",
     );
-    let p = plan_accounts(&a, &linux(2));
+    let p = plan_accounts(&a, &renumbered(2));
     let kinds: Vec<_> = p.conflicts.iter().map(|c| c.kind).collect();
     assert_eq!(kinds, vec![ConflictKind::UidSwap]);
+    // Without renumbering each keeps its uid: nothing to move.
+    let kept = plan_accounts(&a, &linux(2));
+    assert!(kept.conflicts.is_empty(), "{kept}");
+    assert_eq!(
+        kept.users.iter().map(|u| u.uid).collect::<Vec<_>>(),
+        [30002, 30001]
+    );
+    assert!(kept.lints.iter().all(|l| l.kind == LintKind::KeptUid));
+}
+
+/// Existing build users keep their uids (Debian's, counted down from 999
+/// by `useradd --system`): no renumbering without `users.renumber`, a
+/// warning that says how, and new users at the pool's uids.
+#[test]
+fn existing_build_users_keep_their_uids() {
+    let a = accounts(
+        "alice:x:1000:1000::/home/alice:/bin/bash\n\
+         nixbld1:x:999:994:Nix build user 1:/var/empty:/usr/sbin/nologin\n\
+         nixbld2:x:995:994:Nix build user 2:/var/empty:/usr/sbin/nologin\n",
+        "nixbld:x:994:nixbld1,nixbld2\n",
+    );
+    let req = PoolRequest::builder(Platform::Linux)
+        .count(3)
+        .base_uid(30000)
+        .gid(994)
+        .shell("/usr/sbin/nologin")
+        .build()
+        .unwrap();
+    let p = plan_accounts(&a, &req);
+    assert!(p.conflicts.is_empty(), "{p}");
+    assert_eq!(
+        p.users.iter().map(|u| u.uid).collect::<Vec<_>>(),
+        [999, 995, 30003],
+        "{p}"
+    );
+    assert_eq!(p.users[0].action, UserAction::UpToDate);
+    assert_eq!(p.users[2].action, UserAction::Create);
+    assert_eq!(
+        p.lints
+            .iter()
+            .filter(|l| l.kind == LintKind::KeptUid)
+            .count(),
+        2
+    );
+    // A kept uid that another account shares is refused, with the fix.
+    let shared = accounts(
+        "alice:x:999:1000::/home/alice:/bin/bash\n\
+         nixbld1:x:999:994:Nix build user 1:/var/empty:/usr/sbin/nologin\n",
+        "nixbld:x:994:nixbld1\n",
+    );
+    let p = plan_accounts(&shared, &req.clone());
+    assert_eq!(p.conflicts[0].kind, ConflictKind::UidTaken);
+    assert!(p.conflicts[0]
+        .fix
+        .as_deref()
+        .unwrap()
+        .contains("users.renumber = true"));
 }
 
 #[test]
@@ -487,7 +553,14 @@ proptest! {
         } else if let Some(free) = free_range(&a, count, base, Platform::Linux) {
             // The suggested base places the pool without uid clashes from
             // accounts outside it.
-            let moved = req.with_base_uid(free).unwrap();
+            // Existing build users keep their uids unless renumbered:
+            // the suggested base helps a renumbered pool.
+            let moved = PoolRequest::builder(Platform::Linux)
+                .count(count)
+                .base_uid(free)
+                .renumber(true)
+                .build()
+                .unwrap();
             let q = plan_accounts(&a, &moved);
             let uid_clashes: Vec<_> = q
                 .conflicts

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::fsops::{self, io_error, Ids};
 use crate::installation::{DesiredFile, ExternalAction, Installation, Undo};
-use crate::observe::{classify, Class, Current};
+use crate::observe::{classify, effective_mode, Class, Current};
 use crate::path::{resolve, Entry, RelPath, Resolved};
 use crate::plan::{plan, Plan, PlanOptions, Status, Step};
 use crate::receipt::{backup_rel, receipt_rel, DirMeta, Original, Receipt, Record, STATE_DIR};
@@ -204,6 +204,7 @@ pub fn apply(root: &Path, installation: &Installation, options: &ApplyOptions) -
         }
         return Ok(report);
     }
+    tighten_state(root)?;
     if plan.is_up_to_date() {
         return Ok(report);
     }
@@ -246,6 +247,27 @@ pub fn apply(root: &Path, installation: &Installation, options: &ApplyOptions) -
         );
     }
     Ok(report)
+}
+
+/// A receipt (or our state directory) left readable by others, by an
+/// older nixconf or by hand, is made private again: it holds what nixconf
+/// replaced, which may be secret.
+fn tighten_state(root: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let state = RelPath::from_components(&[STATE_DIR.to_owned()]);
+    for (rel, private) in [(receipt_rel(), 0o600), (state, 0o700)] {
+        if let Ok(Resolved {
+            entry: Entry::File(meta) | Entry::Dir(meta),
+            real,
+            ..
+        }) = resolve(root, &rel, false)
+        {
+            if real == rel && meta.mode() & 0o077 != 0 {
+                fsops::set_mode(&rel.under(root), meta.mode() & private & fsops::MODE_MASK)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Changing the host's own `/` needs root: say so before doing anything
@@ -434,8 +456,15 @@ impl<'a> Run<'a> {
                 Entry::Dir(_) if is_empty_dir(&r.host(root)) => missing.push(r.real.clone()),
                 _ => {}
             }
+            // Our own directory is private (the receipt and the backups
+            // may hold secrets); its parents are the usual 0755.
             for dir in &missing {
-                fsops::make_dir(&dir.under(root), 0o755)?;
+                let mode = if dir.as_str() == STATE_DIR {
+                    0o700
+                } else {
+                    0o755
+                };
+                fsops::make_dir(&dir.under(root), mode)?;
             }
             run.receipt.state_dirs_created = missing;
             run.save()?;
@@ -552,19 +581,27 @@ impl<'a> Run<'a> {
         class: Class,
         original: &Original,
     ) -> Result<Note> {
-        let Current::File { bytes, mode, .. } = current else {
+        let Current::File {
+            bytes,
+            mode,
+            uid,
+            gid,
+            ..
+        } = current
+        else {
             return Ok(None);
         };
+        let owner = (*uid, *gid);
         let backup = backup_rel(path);
         if matches!(class, Class::Foreign | Class::Original)
             && matches!(original, Original::File { .. })
             && !backup.under(self.root).exists()
         {
-            self.write_state_file(&backup, bytes, *mode)?;
+            self.write_state_file(&backup, bytes, *mode, owner)?;
             self.checkpoint()?;
         }
         if class == Class::Edited {
-            let copy = self.keep_copy(path, bytes, *mode)?;
+            let copy = self.keep_copy(path, bytes, *mode, owner)?;
             return Ok(Some(format!(
                 "the hand-edited version is kept at {}",
                 copy.display()
@@ -573,18 +610,39 @@ impl<'a> Run<'a> {
         Ok(None)
     }
 
-    /// Write a file under our state directory, creating its parents.
-    fn write_state_file(&mut self, rel: &RelPath, bytes: &[u8], mode: u32) -> Result<()> {
+    /// Write a copy of a file under our state directory, creating its
+    /// parents (mode 0700, whatever the umask). The copy keeps the mode,
+    /// and when we run as root the owner and group, of the file it copies.
+    fn write_state_file(
+        &mut self,
+        rel: &RelPath,
+        bytes: &[u8],
+        mode: u32,
+        owner: (u32, u32),
+    ) -> Result<()> {
         if let Some(parent) = rel.parent() {
-            let host = parent.under(self.root);
-            std::fs::create_dir_all(&host).map_err(|e| io_error(&host, e))?;
+            let comps: Vec<String> = parent.components().map(str::to_owned).collect();
+            for n in 1..=comps.len() {
+                let dir = RelPath::from_components(&comps[..n]);
+                let host = dir.under(self.root);
+                if !host.is_dir() {
+                    fsops::make_dir(&host, 0o700)?;
+                }
+            }
         }
-        fsops::atomic_write(&rel.under(self.root), bytes, mode, None)
+        let owner = self.privileged.then_some(owner);
+        fsops::atomic_write(&rel.under(self.root), bytes, mode, owner)
     }
 
     /// Keep a copy of a hand-edited file under `edited/`, never overwriting
     /// an earlier copy.
-    fn keep_copy(&mut self, path: &RelPath, bytes: &[u8], mode: u32) -> Result<RelPath> {
+    fn keep_copy(
+        &mut self,
+        path: &RelPath,
+        bytes: &[u8],
+        mode: u32,
+        owner: (u32, u32),
+    ) -> Result<RelPath> {
         let base = format!("{STATE_DIR}/edited/{}", path.as_str());
         let mut n = 1;
         let copy = loop {
@@ -594,7 +652,7 @@ impl<'a> Run<'a> {
             }
             n += 1;
         };
-        self.write_state_file(&copy, bytes, mode)?;
+        self.write_state_file(&copy, bytes, mode, owner)?;
         self.receipt.kept_copies.push(copy.clone());
         self.save()?;
         Ok(copy)
@@ -639,11 +697,12 @@ impl<'a> Run<'a> {
         self.save()?;
         self.make_dirs(&missing, 0o755)?;
         let note = self.preserve(path, &current, class, &original)?;
+        let (mode, owner) = effective_mode(file.mode, &original);
         fsops::atomic_write(
             &r.host(self.root),
             file.contents.as_bytes(),
-            file.mode,
-            None,
+            mode,
+            owner.filter(|_| self.privileged),
         )?;
         self.checkpoint()?;
         if let Some(Record::File {
@@ -780,9 +839,16 @@ impl<'a> Run<'a> {
                             path.display()
                         ));
                     }
-                    if let Current::File { bytes, mode, .. } = &current {
+                    if let Current::File {
+                        bytes,
+                        mode,
+                        uid,
+                        gid,
+                        ..
+                    } = &current
+                    {
                         let copy = self
-                            .keep_copy(path, bytes, *mode)
+                            .keep_copy(path, bytes, *mode, (*uid, *gid))
                             .map_err(|e| e.to_string())?;
                         notes.push(format!(
                             "the hand-edited version is kept at {}",

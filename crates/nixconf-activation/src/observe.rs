@@ -127,3 +127,17 @@ pub(crate) fn classify(record: Option<&Record>, current: &Current) -> Class {
         _ => Class::Foreign,
     }
 }
+
+/// The mode and owner a managed file is written with. A file that
+/// replaces an existing one is never more readable than what it replaces
+/// (a nix.conf holding `access-tokens` at 0600 stays 0600): its mode is
+/// the configured mode narrowed to the original's (`desired & original`),
+/// and it keeps the original's owner and group. A new file gets the
+/// configured mode. Computed from the recorded original, so it stays the
+/// same on every later apply.
+pub(crate) fn effective_mode(desired: u32, original: &Original) -> (u32, Option<(u32, u32)>) {
+    match original {
+        Original::File { mode, uid, gid, .. } => (desired & mode, Some((*uid, *gid))),
+        Original::Absent | Original::Symlink { .. } => (desired, None),
+    }
+}

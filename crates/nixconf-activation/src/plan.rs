@@ -10,7 +10,7 @@ use crate::diff::unified_diff;
 use crate::error::{Error, Result};
 use crate::fsops::{self, Ids, MODE_MASK};
 use crate::installation::{DesiredDir, DesiredFile, DesiredSymlink, Installation};
-use crate::observe::{classify, Class, Current};
+use crate::observe::{classify, effective_mode, Class, Current};
 use crate::path::{resolve, Entry, RelPath};
 use crate::receipt::{backup_rel, Original, Receipt, Record, STATE_DIR};
 
@@ -608,7 +608,23 @@ impl Planner<'_> {
         };
         let current = Current::read(&resolved.host(self.root), &resolved.entry)?;
         let shown = format!("{}{}", path.display(), through(path, &resolved.real));
-        let mode = mode_str(file.mode);
+        let original = match self.record(path) {
+            Some(Record::File { original, .. }) => Some(original.clone()),
+            _ => current.as_original(),
+        };
+        let (effective, _) = match &original {
+            Some(o) => effective_mode(file.mode, o),
+            None => (file.mode, None),
+        };
+        let mode = match &original {
+            Some(Original::File { mode: was, .. }) if effective != file.mode => format!(
+                "{}: the configured {} narrowed by the {} of the file it replaces, never more readable",
+                mode_str(effective),
+                mode_str(file.mode),
+                mode_str(*was)
+            ),
+            _ => mode_str(file.mode),
+        };
         if matches!(current, Current::Dir | Current::Other) {
             self.blocked(
                 ActionKind::File,
@@ -620,7 +636,7 @@ impl Planner<'_> {
         let class = classify(self.record(path), &current);
         let same = match &current {
             Current::File { bytes, mode, .. } => {
-                *bytes == file.contents.as_bytes() && *mode == file.mode
+                *bytes == file.contents.as_bytes() && *mode == effective
             }
             _ => false,
         };
@@ -637,12 +653,16 @@ impl Planner<'_> {
                 _ => format!("(binary contents of {label} replaced)\n"),
             };
             match (old, d.is_empty()) {
-                (Current::File { mode: m, .. }, true) => {
-                    Some(format!("mode {} -> {mode}\n", mode_str(*m)))
-                }
-                (Current::File { mode: m, .. }, false) if *m != file.mode => {
-                    Some(format!("mode {} -> {mode}\n{d}", mode_str(*m)))
-                }
+                (Current::File { mode: m, .. }, true) => Some(format!(
+                    "mode {} -> {}\n",
+                    mode_str(*m),
+                    mode_str(effective)
+                )),
+                (Current::File { mode: m, .. }, false) if *m != effective => Some(format!(
+                    "mode {} -> {}\n{d}",
+                    mode_str(*m),
+                    mode_str(effective)
+                )),
                 _ => Some(d),
             }
         };

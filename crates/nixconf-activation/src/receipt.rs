@@ -192,7 +192,8 @@ impl Receipt {
             message: e.to_string(),
         })?;
         text.push('\n');
-        fsops::atomic_write(&path, text.as_bytes(), 0o644, None)
+        // Only root may read it: it holds what nixconf replaced.
+        fsops::atomic_write(&path, text.as_bytes(), 0o600, None)
     }
 
     /// The record of the entry at `path`, if any.

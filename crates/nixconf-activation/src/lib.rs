@@ -58,10 +58,12 @@
 #![deny(missing_docs)]
 
 mod apply;
+mod beneath;
 mod diff;
 mod error;
 mod fsops;
 mod installation;
+mod lock;
 mod nixos;
 mod observe;
 mod path;
@@ -80,6 +82,7 @@ pub use installation::{
     StateLayout, Undo,
 };
 pub use nixos::{parse_config, read_config, Config, PoolOptions, SOCKET_WANTS_PATH};
+pub use path::{check_account_files, check_beneath, ACCOUNT_FILES};
 pub use plan::{plan, ActionKind, Ownership, Plan, PlanOptions, PlannedAction, Status};
 pub use tree::{Tree, TreeEntry};
 pub use users::{managed_build_users, undo_build_users, BuildUsers, BUILD_USERS};

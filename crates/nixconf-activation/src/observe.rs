@@ -1,11 +1,11 @@
 //! Looking at what is on disk and whose it is.
 
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use crate::beneath::RootDir;
 use crate::error::Result;
-use crate::fsops::{io_error, MODE_MASK};
-use crate::path::Entry;
+use crate::fsops::MODE_MASK;
+use crate::path::{Entry, RelPath};
 use crate::receipt::{Original, Record};
 use crate::sha256::sha256_hex;
 
@@ -27,15 +27,18 @@ pub(crate) enum Current {
 }
 
 impl Current {
-    /// Read what `entry` (found at `host`) is; files are read whole.
-    pub(crate) fn read(host: &Path, entry: &Entry) -> Result<Current> {
+    /// Read what `entry` (found at `real` under `root`) is; files are
+    /// read whole, through the root's handle.
+    pub(crate) fn read(root: &RootDir, real: &RelPath, entry: &Entry) -> Result<Current> {
         Ok(match entry {
             Entry::Missing => Current::Missing,
             Entry::Dir(_) => Current::Dir,
             Entry::Other => Current::Other,
             Entry::Symlink(target) => Current::Symlink(target.clone()),
-            Entry::File(meta) => {
-                let bytes = std::fs::read(host).map_err(|e| io_error(host, e))?;
+            Entry::File(_) => {
+                let Some((bytes, meta)) = root.read(real).map_err(|e| root.error(real, e))? else {
+                    return Ok(Current::Missing);
+                };
                 Current::File {
                     sha256: sha256_hex(&bytes),
                     bytes,

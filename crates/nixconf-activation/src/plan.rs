@@ -1,11 +1,11 @@
 //! Planning: every action looked at against the live tree.
 
 use std::collections::BTreeSet;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::beneath::{Kind, RootDir};
 use crate::diff::unified_diff;
 use crate::error::{Error, Result};
 use crate::fsops::{self, Ids, MODE_MASK};
@@ -237,9 +237,10 @@ pub fn plan(root: &Path, installation: &Installation, options: &PlanOptions) -> 
         Ownership::Enforce => true,
         Ownership::Ignore => false,
     };
-    let receipt = Receipt::load(root)?;
+    let dir = RootDir::open(root)?;
+    let receipt = Receipt::load_in(&dir)?;
     let mut planner = Planner {
-        root,
+        root: &dir,
         receipt: receipt.as_ref(),
         actions: Vec::new(),
     };
@@ -268,6 +269,11 @@ pub fn plan(root: &Path, installation: &Installation, options: &PlanOptions) -> 
     }
     // External actions (the build users and their group) come before the
     // directories and files, which may be owned by them.
+    // The shadow tools run on the host: no account file may lead them
+    // out of the root.
+    let accounts_refused = (!installation.external_actions().is_empty())
+        .then(|| crate::path::check_account_files(root).err())
+        .flatten();
     for (index, ext) in installation.external_actions().iter().enumerate() {
         let problems = ext.problems();
         let done = ext.is_done();
@@ -275,6 +281,8 @@ pub fn plan(root: &Path, installation: &Installation, options: &PlanOptions) -> 
             (Status::Blocked, problems.join("\n"))
         } else if done {
             (Status::Done, format!("{}: up to date", ext.kind()))
+        } else if let Some(refused) = &accounts_refused {
+            (Status::Blocked, format!("{}: {refused}", ext.kind()))
         } else {
             (Status::Pending, ext.describe().join("\n"))
         };
@@ -293,13 +301,13 @@ pub fn plan(root: &Path, installation: &Installation, options: &PlanOptions) -> 
             restarts_daemon: false,
         });
     }
-    for (path, dir) in &desired.directories {
+    for (path, d) in &desired.directories {
         let owner = if enforce_ownership {
-            owner_ids(root, dir)?
+            owner_ids(&dir, d)?
         } else {
             None
         };
-        planner.directory(path, dir, owner)?;
+        planner.directory(path, d, owner)?;
     }
     for (path, link) in &desired.symlinks {
         planner.symlink(path, link)?;
@@ -340,8 +348,8 @@ pub fn plan(root: &Path, installation: &Installation, options: &PlanOptions) -> 
             path: root.to_path_buf(),
             message: m,
         })?;
-        match resolve(root, &state, true) {
-            Ok(r) => state_writes_in = Some(existing_dir(root, &r)),
+        match state_dir_check(&dir) {
+            Ok(writes_in) => state_writes_in = Some(writes_in),
             Err(refusal) => actions.insert(
                 0,
                 PlannedAction {
@@ -351,7 +359,7 @@ pub fn plan(root: &Path, installation: &Installation, options: &PlanOptions) -> 
                     summary: format!(
                         "cannot keep the receipt under {}: {}",
                         state.display(),
-                        refusal.0
+                        refusal
                     ),
                     diff: None,
                     step: Step::Refused,
@@ -371,17 +379,17 @@ pub fn plan(root: &Path, installation: &Installation, options: &PlanOptions) -> 
 
 /// The ids of a directory's owner and group, from the root's own user
 /// database.
-fn owner_ids(root: &Path, dir: &DesiredDir) -> Result<Option<(u32, u32)>> {
+fn owner_ids(root: &RootDir, dir: &DesiredDir) -> Result<Option<(u32, u32)>> {
     let (Some(owner), Some(group)) = (&dir.owner, &dir.group) else {
         return Ok(None);
     };
     let lookup = |db: &str, name: &str, what: &str| -> Result<u32> {
         let rel = RelPath::parse(db).map_err(|m| Error::Root {
-            path: root.to_path_buf(),
+            path: root.path().to_path_buf(),
             message: m,
         })?;
-        let host = match resolve(root, &rel, true) {
-            Ok(r) => r.host(root),
+        let real = match resolve(root, &rel, true) {
+            Ok(r) => r.real,
             Err(refusal) => {
                 return Err(Error::Installation {
                     location: dir.path.clone(),
@@ -389,7 +397,7 @@ fn owner_ids(root: &Path, dir: &DesiredDir) -> Result<Option<(u32, u32)>> {
                 })
             }
         };
-        fsops::lookup_id(&host, name)?.ok_or_else(|| Error::Installation {
+        fsops::lookup_id(root, &real, name)?.ok_or_else(|| Error::Installation {
             location: dir.path.clone(),
             message: format!("{what} '{name}' is not in the root's /{db}"),
         })
@@ -402,17 +410,54 @@ fn owner_ids(root: &Path, dir: &DesiredDir) -> Result<Option<(u32, u32)>> {
 
 /// The deepest existing directory on the way to a resolved path: where
 /// creating it writes.
-fn existing_dir(root: &Path, r: &crate::path::Resolved) -> PathBuf {
+fn existing_dir(root: &RootDir, r: &crate::path::Resolved) -> PathBuf {
     let comps: Vec<String> = r.real.components().map(str::to_owned).collect();
     let keep = match r.entry {
         Entry::Missing => r.existing,
         _ => comps.len().saturating_sub(1),
     };
-    root.join(comps[..keep.min(comps.len())].join("/"))
+    root.path().join(comps[..keep.min(comps.len())].join("/"))
+}
+
+/// Where creating our state directory writes (the deepest of `nix`,
+/// `nix/var`, `nix/var/nixconf` that exists), or why it cannot be used: a
+/// symlink or a non-directory on the way. Our own state is never reached
+/// through a symlink, even one inside the root.
+pub(crate) fn state_dir_check(root: &RootDir) -> std::result::Result<PathBuf, String> {
+    let comps: Vec<String> = STATE_DIR.split('/').map(str::to_owned).collect();
+    let mut deepest = root.path().to_path_buf();
+    for n in 1..=comps.len() {
+        let rel = RelPath::from_components(&comps[..n]);
+        match root.lstat(&rel) {
+            Ok(None) => break,
+            Ok(Some(m)) if m.kind == Kind::Dir => deepest = root.host(&rel),
+            Ok(Some(m)) if m.kind == Kind::Symlink => {
+                return Err(format!(
+                    "{} is a symlink; nixconf never keeps its state through one: replace it with a directory",
+                    rel.display()
+                ))
+            }
+            Ok(Some(_)) => return Err(format!("{} is not a directory", rel.display())),
+            Err(e) => return Err(format!("cannot look at {}: {e}", rel.display())),
+        }
+    }
+    // Where the backups and copies of hand edits go.
+    for sub in ["backups", "edited", "receipt.json", "lock"] {
+        let rel = RelPath::from_components(&[STATE_DIR.to_owned(), sub.to_owned()]);
+        if let Ok(Some(m)) = root.lstat(&rel) {
+            if m.kind == Kind::Symlink {
+                return Err(format!(
+                    "{} is a symlink; nixconf never keeps its state through one: remove it",
+                    rel.display()
+                ));
+            }
+        }
+    }
+    Ok(deepest)
 }
 
 struct Planner<'a> {
-    root: &'a Path,
+    root: &'a RootDir,
     receipt: Option<&'a Receipt>,
     actions: Vec<PlannedAction>,
 }
@@ -511,7 +556,7 @@ impl Planner<'_> {
                             path.display(),
                             changes.join(", ")
                         ),
-                        Some(resolved.host(self.root)),
+                        Some(self.root.host(&resolved.real)),
                     )
                 }
             }
@@ -550,7 +595,7 @@ impl Planner<'_> {
                 return Ok(());
             }
         };
-        let current = Current::read(&resolved.host(self.root), &resolved.entry)?;
+        let current = Current::read(self.root, &resolved.real, &resolved.entry)?;
         let class = classify(self.record(path), &current);
         let shown = format!("{} -> {}", path.display(), link.target);
         let (status, summary) = match (&current, class) {
@@ -606,7 +651,7 @@ impl Planner<'_> {
                 return Ok(());
             }
         };
-        let current = Current::read(&resolved.host(self.root), &resolved.entry)?;
+        let current = Current::read(self.root, &resolved.real, &resolved.entry)?;
         let shown = format!("{}{}", path.display(), through(path, &resolved.real));
         let original = match self.record(path) {
             Some(Record::File { original, .. }) => Some(original.clone()),
@@ -692,7 +737,8 @@ impl Planner<'_> {
                         Current::Symlink(_) => "symlink",
                         _ => "file",
                     };
-                    let backup_exists = backup_rel(path).under(self.root).exists();
+                    let backup_exists =
+                        matches!(self.root.lstat(&backup_rel(path)), Ok(Some(_)));
                     let note = match current {
                         Current::Symlink(_) => "the link is recorded for revert",
                         _ if class == Class::Original && backup_exists => {
@@ -761,7 +807,7 @@ impl Planner<'_> {
                 return Ok(());
             }
         };
-        let current = Current::read(&resolved.host(self.root), &resolved.entry)?;
+        let current = Current::read(self.root, &resolved.real, &resolved.entry)?;
         let (status, summary, diff, restarts_daemon) = match record {
             Record::Directory {
                 created, previous, ..
@@ -794,8 +840,9 @@ impl Planner<'_> {
                 let label = path.display();
                 let restored = match original {
                     Original::Absent => Some(String::new()),
-                    Original::File { .. } => std::fs::read(backup_rel(path).under(self.root))
+                    Original::File { .. } => fsops::read(self.root, &backup_rel(path))
                         .ok()
+                        .flatten()
                         .and_then(|b| String::from_utf8(b).ok()),
                     Original::Symlink { .. } => None,
                 };

@@ -115,3 +115,227 @@ fn managed_directories_get_their_mode_whatever_the_umask() {
     assert!(revert(r).unwrap().is_success());
     assert_eq!(fs::read_dir(r).unwrap().count(), 0);
 }
+
+/// A directory outside every root, with a file in it, that no test may
+/// change.
+struct Sentinel {
+    dir: tempfile::TempDir,
+    before: Tree,
+}
+
+impl Sentinel {
+    fn new() -> Sentinel {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["nix", "backups/etc/nix", "edited/etc/nix", "var/nixconf"] {
+            fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        for file in [
+            "nix/nix.conf",
+            "backups/etc/nix/nix.conf",
+            "edited/etc/nix/nix.conf.1",
+            "passwd-",
+        ] {
+            fs::write(dir.path().join(file), "outside\n").unwrap();
+            fs::set_permissions(dir.path().join(file), fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let before = Tree::capture(dir.path()).unwrap();
+        Sentinel { dir, before }
+    }
+
+    fn path(&self, rel: &str) -> std::path::PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn assert_untouched(&self) {
+        let diffs = Tree::capture(self.dir.path())
+            .unwrap()
+            .differences(&self.before);
+        assert!(diffs.is_empty(), "outside the root changed: {diffs:?}");
+    }
+}
+
+fn conf_root() -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    fs::create_dir_all(root.path().join("etc/nix")).unwrap();
+    fs::write(root.path().join("etc/nix/nix.conf"), "sandbox = false\n").unwrap();
+    root
+}
+
+fn conf() -> Installation {
+    Installation::new().file(DesiredFile::new("etc/nix/nix.conf", "sandbox = true\n"))
+}
+
+#[test]
+fn symlinked_state_directories_are_refused_not_followed() {
+    let outside = Sentinel::new();
+    for (link, target) in [
+        ("nix/var/nixconf/backups", "backups"),
+        ("nix/var", "var"),
+        ("nix/var/nixconf", "var/nixconf"),
+    ] {
+        let root = conf_root();
+        let r = root.path();
+        let at = r.join(link);
+        fs::create_dir_all(at.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(outside.path(target), &at).unwrap();
+        if link == "nix/var" {
+            // A decoy inside the root where the link would lead if its
+            // target were read from the root.
+            fs::create_dir_all(r.join(outside.path(target).strip_prefix("/").unwrap())).unwrap();
+        }
+        let before = Tree::capture(r).unwrap();
+        // Refused by the plan, or as soon as the receipt is looked for.
+        match plan(r, &conf(), &PlanOptions::default()) {
+            Ok(p) => assert!(p.describe().contains("is a symlink"), "{}", p.describe()),
+            Err(e) => assert!(e.to_string().contains("symlink"), "{e}"),
+        }
+        let err = apply(r, &conf(), &ApplyOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("symlink"), "{link}: {err}");
+        outside.assert_untouched();
+        let diffs = Tree::capture(r).unwrap().differences(&before);
+        assert!(diffs.is_empty(), "{link}: {diffs:?}");
+    }
+}
+
+#[test]
+fn symlinks_swapped_in_after_apply_are_refused_by_revert_and_force() {
+    let outside = Sentinel::new();
+    let root = conf_root();
+    let r = root.path();
+    apply(r, &conf(), &ApplyOptions::default()).unwrap();
+    // Hand edit, then `edited` is a symlink out: force must not write there.
+    fs::write(r.join("etc/nix/nix.conf"), "sandbox = relaxed\n").unwrap();
+    std::os::unix::fs::symlink(outside.path("edited"), r.join("nix/var/nixconf/edited")).unwrap();
+    let err = apply(r, &conf(), &ApplyOptions::default().force(true)).unwrap_err();
+    assert!(err.to_string().contains("symlink"), "{err}");
+    outside.assert_untouched();
+    fs::remove_file(r.join("nix/var/nixconf/edited")).unwrap();
+    fs::write(r.join("etc/nix/nix.conf"), "sandbox = true\n").unwrap();
+
+    // The backups directory replaced by a symlink out: revert must not
+    // read or delete the outside copy.
+    let backups = r.join("nix/var/nixconf/backups");
+    fs::rename(&backups, r.join("saved-backups")).unwrap();
+    std::os::unix::fs::symlink(outside.path("backups"), &backups).unwrap();
+    let err = revert(r).unwrap_err().to_string();
+    assert!(
+        err.contains("/nix/var/nixconf/backups is a symlink"),
+        "{err}"
+    );
+    outside.assert_untouched();
+    assert_eq!(
+        fs::read_to_string(r.join("etc/nix/nix.conf")).unwrap(),
+        "sandbox = true\n"
+    );
+    // Put back, revert completes.
+    fs::remove_file(&backups).unwrap();
+    fs::rename(r.join("saved-backups"), &backups).unwrap();
+    assert!(revert(r).unwrap().is_success());
+    assert_eq!(
+        fs::read_to_string(r.join("etc/nix/nix.conf")).unwrap(),
+        "sandbox = false\n"
+    );
+}
+
+/// Stands for the build users: would write `etc/passwd-` as the shadow
+/// tools do, following a symlink there from the host's `/`.
+#[derive(Debug)]
+struct WritesPasswdBackup;
+
+impl nixconf_activation::ExternalAction for WritesPasswdBackup {
+    fn kind(&self) -> &str {
+        "build users"
+    }
+    fn is_done(&self) -> bool {
+        false
+    }
+    fn describe(&self) -> Vec<String> {
+        vec!["write etc/passwd-".to_owned()]
+    }
+    fn execute(&self, root: &Path) -> Result<serde_json::Value, String> {
+        fs::write(root.join("etc/passwd-"), "pwned\n").map_err(|e| e.to_string())?;
+        Ok(serde_json::Value::Null)
+    }
+}
+
+#[test]
+fn account_files_leading_out_of_the_root_stop_the_users_action() {
+    let outside = Sentinel::new();
+    let root = conf_root();
+    let r = root.path();
+    fs::write(r.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+    std::os::unix::fs::symlink(outside.path("passwd-"), r.join("etc/passwd-")).unwrap();
+    let err = nixconf_activation::check_beneath(r, "etc/passwd-")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(&format!(
+            "{}: /etc/passwd- is a symlink to {}, an absolute path",
+            r.join("etc/passwd-").display(),
+            outside.path("passwd-").display()
+        )),
+        "{err}"
+    );
+    assert!(nixconf_activation::check_account_files(r).is_err());
+    // A relative link staying inside the root is fine.
+    std::os::unix::fs::symlink("passwd", r.join("etc/group-")).unwrap();
+    nixconf_activation::check_beneath(r, "etc/group-").unwrap();
+
+    let inst = conf().external(Box::new(WritesPasswdBackup));
+    let p = plan(r, &inst, &PlanOptions::default()).unwrap();
+    assert!(
+        p.describe().contains("refused: build users: "),
+        "{}",
+        p.describe()
+    );
+    assert!(apply(r, &inst, &ApplyOptions::default()).is_err());
+    outside.assert_untouched();
+}
+
+/// While apply and revert run in a loop, another thread swaps `etc/nix`
+/// with a symlink to a directory outside the root
+/// (`renameat2(RENAME_EXCHANGE)`), as fast as it can. Whatever apply and
+/// revert manage or refuse, nothing outside may change.
+#[test]
+fn swapping_etc_nix_for_an_outside_symlink_never_writes_outside() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let outside = Sentinel::new();
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path().to_path_buf();
+    fs::create_dir_all(r.join("etc/nix")).unwrap();
+    std::os::unix::fs::symlink(outside.path("nix"), r.join("etc/nix-swap")).unwrap();
+    let inst = Installation::new()
+        .file(DesiredFile::new("etc/nix/nix.conf", "sandbox = true\n"))
+        .file(DesiredFile::new("etc/nix/machines", "\n"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let stop = stop.clone();
+        let (a, b) = (r.join("etc/nix"), r.join("etc/nix-swap"));
+        std::thread::spawn(move || {
+            let mut swaps = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                rustix::fs::renameat_with(
+                    rustix::fs::CWD,
+                    &a,
+                    rustix::fs::CWD,
+                    &b,
+                    rustix::fs::RenameFlags::EXCHANGE,
+                )
+                .unwrap();
+                swaps += 1;
+            }
+            swaps
+        })
+    };
+    for _ in 0..50 {
+        let _ = apply(&r, &inst, &ApplyOptions::default());
+        let _ = revert(&r);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let swaps = swapper.join().unwrap();
+    assert!(swaps > 0);
+    outside.assert_untouched();
+}

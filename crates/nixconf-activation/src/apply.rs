@@ -378,10 +378,16 @@ pub fn revert_with(root: &Path, options: &RevertOptions) -> Result<Report> {
         path: receipt_rel().under(root),
     };
     // No state directory: nothing to lock, nothing to revert.
-    if crate::plan::state_dir_check(&dir).map_err(failed)? != state_rel().under(root) {
-        return Err(no_receipt());
-    }
-    let lock = Lock::acquire(&dir, options.lock_timeout.unwrap_or(lock::DEFAULT_TIMEOUT))?;
+    let lock = Lock::acquire(
+        &dir,
+        options.lock_timeout.unwrap_or(lock::DEFAULT_TIMEOUT),
+        || {
+            if crate::plan::state_dir_check(&dir).map_err(failed)? != state_rel().under(root) {
+                return Err(no_receipt());
+            }
+            Ok(())
+        },
+    )?;
     let receipt = Receipt::load_in(&dir)?.ok_or_else(no_receipt)?;
     let mut run = Run {
         root,
@@ -479,8 +485,7 @@ impl<'a> Run<'a> {
         timeout: std::time::Duration,
     ) -> Result<Run<'a>> {
         let dir = RootDir::open(root)?;
-        ensure_state_dir(&dir)?;
-        let lock = Lock::acquire(&dir, timeout)?;
+        let lock = Lock::acquire(&dir, timeout, || ensure_state_dir(&dir))?;
         let existing = Receipt::load_in(&dir)?;
         let fresh = existing.is_none();
         let mut run = Run {
@@ -1021,6 +1026,32 @@ impl<'a> Run<'a> {
                 Outcome::Skipped("kept: remove it yourself once you no longer need it".to_owned()),
             );
         }
+        // When our directories hold nothing but each other and the lock,
+        // they go in one step, still locked: renamed away, then removed.
+        // A run starting meanwhile finds either all of them (and waits
+        // for the lock) or none, never a half-removed chain to adopt.
+        if let Some(top) = self.receipt.state_dirs_created.first().cloned() {
+            if state_chain_only(&self.dir, &self.receipt.state_dirs_created) {
+                let name = top.components().next_back().unwrap_or_default().to_owned();
+                let tmp_name = format!(".{name}.nixconf-tmp.{}-revert", std::process::id());
+                let tmp = match top.parent() {
+                    Some(p) => p.join(&tmp_name),
+                    None => RelPath::from_components(std::slice::from_ref(&tmp_name)),
+                };
+                if self.dir.rename(&top, &tmp).is_ok() {
+                    if let Some(lock) = self.lock.take() {
+                        lock.release();
+                    }
+                    if let Err(e) = self.dir.remove_temp_tree(&tmp) {
+                        report.push(
+                            format!("remove directory {}", tmp.display()),
+                            Outcome::Failed(self.dir.error(&tmp, e).to_string()),
+                        );
+                    }
+                    return;
+                }
+            }
+        }
         // The lock file goes before our directory can.
         if let Some(lock) = self.lock.take() {
             lock.release();
@@ -1110,7 +1141,15 @@ fn ensure_state_dir(dir: &RootDir) -> Result<()> {
         // Build `nix/...` (or `nix/var/...`) as `.nix.nixconf-tmp.PID/...`.
         let parent = (n > 1).then(|| RelPath::from_components(&comps[..n - 1]));
         remove_stale_chains(dir, parent.as_ref(), &comps[n - 1]);
-        let tmp_name = format!(".{}.nixconf-tmp.{}", comps[n - 1], std::process::id());
+        // PID and a counter: unique among processes and among the
+        // threads of one.
+        static CHAINS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let tmp_name = format!(
+            ".{}.nixconf-tmp.{}-{}",
+            comps[n - 1],
+            std::process::id(),
+            CHAINS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let tmp = match &parent {
             Some(p) => p.join(&tmp_name),
             None => RelPath::from_components(std::slice::from_ref(&tmp_name)),
@@ -1152,10 +1191,13 @@ fn remove_stale_chains(dir: &RootDir, parent: Option<&RelPath>, name: &str) {
         None => dir.list_root(),
     };
     for (entry, kind) in entries.unwrap_or_default() {
-        let Some(pid) = entry.strip_prefix(&prefix) else {
+        let Some(pid) = entry
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.split('-').next())
+        else {
             continue;
         };
-        let alive = pid != std::process::id().to_string() && Path::new("/proc").join(pid).exists();
+        let alive = Path::new("/proc").join(pid).exists();
         if kind == Kind::Dir && !alive {
             let rel = match parent {
                 Some(p) => p.join(&entry),
@@ -1164,6 +1206,25 @@ fn remove_stale_chains(dir: &RootDir, parent: Option<&RelPath>, name: &str) {
             let _ = dir.remove_temp_tree(&rel);
         }
     }
+}
+
+/// Whether the state directories we created (outermost first) hold
+/// nothing but the next of them, and the last nothing but the lock.
+fn state_chain_only(dir: &RootDir, created: &[RelPath]) -> bool {
+    created.iter().enumerate().all(|(i, d)| {
+        let Ok(entries) = dir.list(d) else {
+            return false;
+        };
+        match created.get(i + 1) {
+            Some(next) => {
+                let want = next.components().next_back().unwrap_or_default();
+                entries.len() == 1 && entries[0].0 == want && entries[0].1 == Kind::Dir
+            }
+            None => {
+                *d == state_rel() && entries.iter().all(|(n, k)| n == "lock" && *k == Kind::File)
+            }
+        }
+    })
 }
 
 /// Whether our state directory holds nothing but the lock and

@@ -40,18 +40,31 @@ pub(crate) struct Lock {
 impl Lock {
     /// Take the lock of the root (its state directory must exist), waiting
     /// up to `timeout` for another run to finish.
-    pub(crate) fn acquire(root: &RootDir, timeout: Duration) -> Result<Lock> {
+    ///
+    /// `prepare` runs before each attempt: it makes the state directory
+    /// (apply), or fails when there is none (revert). A run that finishes
+    /// while we wait may have removed the directory.
+    pub(crate) fn acquire(
+        root: &RootDir,
+        timeout: Duration,
+        prepare: impl Fn() -> Result<()>,
+    ) -> Result<Lock> {
         let rel = lock_rel();
         let io = |e: std::io::Error| root.error(&rel, e);
         let deadline = Instant::now() + timeout;
         loop {
-            let fd = root
-                .open_file(
-                    &rel,
-                    OFlags::RDWR | OFlags::CREATE,
-                    Mode::from_raw_mode(0o600),
-                )
-                .map_err(io)?;
+            prepare()?;
+            let fd = match root.open_file(
+                &rel,
+                OFlags::RDWR | OFlags::CREATE,
+                Mode::from_raw_mode(0o600),
+            ) {
+                Ok(fd) => fd,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && Instant::now() < deadline => {
+                    continue
+                }
+                Err(e) => return Err(io(e)),
+            };
             loop {
                 match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
                     Ok(()) => break,

@@ -339,3 +339,98 @@ fn swapping_etc_nix_for_an_outside_symlink_never_writes_outside() {
     assert!(swaps > 0);
     outside.assert_untouched();
 }
+
+#[test]
+fn a_held_lock_makes_apply_and_revert_wait_then_name_the_holder() {
+    let root = conf_root();
+    let r = root.path();
+    apply(r, &conf(), &ApplyOptions::default()).unwrap();
+    // Another nixconf, PID 4242, holds the lock.
+    let lock_path = r.join("nix/var/nixconf/lock");
+    fs::write(&lock_path, "4242\n").unwrap();
+    let held = fs::File::open(&lock_path).unwrap();
+    rustix::fs::flock(&held, rustix::fs::FlockOperation::LockExclusive).unwrap();
+
+    let changed =
+        Installation::new().file(DesiredFile::new("etc/nix/nix.conf", "sandbox = relaxed\n"));
+    let mut options = ApplyOptions::default();
+    options.lock_timeout = Some(std::time::Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let err = apply(r, &changed, &options).unwrap_err().to_string();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    assert_eq!(
+        err,
+        format!(
+            "{}: another nixconf (PID 4242) is applying or reverting this root; waited 0.3 s for it: try again once it has finished",
+            lock_path.display()
+        )
+    );
+    let mut revert_options = nixconf_activation::RevertOptions::default();
+    revert_options.lock_timeout = Some(std::time::Duration::from_millis(100));
+    let err = nixconf_activation::revert_with(r, &revert_options)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("another nixconf (PID 4242)"), "{err}");
+    assert_eq!(
+        fs::read_to_string(r.join("etc/nix/nix.conf")).unwrap(),
+        "sandbox = true\n"
+    );
+
+    // Released (the holder went away): the next run takes the lock over
+    // and removes the file when done.
+    drop(held);
+    apply(r, &changed, &ApplyOptions::default()).unwrap();
+    assert!(!lock_path.exists());
+    assert!(revert(r).unwrap().is_success());
+    assert_eq!(
+        fs::read_to_string(r.join("etc/nix/nix.conf")).unwrap(),
+        "sandbox = false\n"
+    );
+}
+
+/// Applies and reverts of two configurations from four threads at once,
+/// in a loop: each run either completes or finds nothing to revert; the
+/// receipt always parses, and a last revert gives the starting tree back
+/// with no temporary left.
+#[test]
+fn concurrent_applies_and_reverts_never_corrupt() {
+    let root = conf_root();
+    let r = root.path().to_path_buf();
+    let before = Tree::capture(&r).unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let r = r.clone();
+            std::thread::spawn(move || {
+                let configs = [
+                    conf(),
+                    Installation::new()
+                        .file(DesiredFile::new("etc/nix/nix.conf", "sandbox = relaxed\n"))
+                        .file(DesiredFile::new("etc/nix/machines", "\n")),
+                ];
+                for i in 0..12 {
+                    if (i + t) % 3 == 2 {
+                        match revert(&r) {
+                            Ok(report) => assert!(report.is_success(), "{}", report.describe()),
+                            Err(nixconf_activation::Error::NoReceipt { .. }) => {}
+                            Err(e) => panic!("revert: {e}"),
+                        }
+                    } else {
+                        let report = apply(&r, &configs[(i + t) % 2], &ApplyOptions::default())
+                            .unwrap_or_else(|e| panic!("apply: {e}"));
+                        assert!(report.is_success(), "{}", report.describe());
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    match revert(&r) {
+        Ok(report) => assert!(report.is_success(), "{}", report.describe()),
+        Err(nixconf_activation::Error::NoReceipt { .. }) => {}
+        Err(e) => panic!("revert: {e}"),
+    }
+    let diffs = Tree::capture(&r).unwrap().differences(&before);
+    assert!(diffs.is_empty(), "{diffs:?}");
+}

@@ -216,8 +216,10 @@ pub fn apply(root: &Path, installation: &Installation, options: &ApplyOptions) -
         }
         return Ok(report);
     }
-    tighten_state(&RootDir::open(root)?)?;
+    let dir = RootDir::open(root)?;
+    tighten_state(&dir)?;
     if plan.is_up_to_date() {
+        tidy_after_kill(&dir);
         return Ok(report);
     }
     let mut run = Run::start(
@@ -288,6 +290,24 @@ fn tighten_state(root: &RootDir) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// With nothing to do, what a run killed at its very end left: the lock
+/// file and the receipt's temporary (only when no other run holds the
+/// lock), and temporary state chains.
+fn tidy_after_kill(dir: &RootDir) {
+    clean_stale_chains(dir);
+    let receipt = receipt_rel();
+    let tmp = receipt
+        .parent()
+        .map(|p| p.join(&crate::beneath::temp_name("receipt.json")));
+    let present = |rel: &RelPath| matches!(dir.lstat(rel), Ok(Some(_)));
+    if present(&lock::lock_rel()) || tmp.as_ref().is_some_and(present) {
+        if let Ok(lock) = Lock::acquire(dir, std::time::Duration::ZERO, || Ok(())) {
+            let _ = dir.remove_temp_of(&receipt);
+            lock.release();
+        }
+    }
 }
 
 /// Changing the host's own `/` needs root: say so before doing anything
@@ -374,6 +394,8 @@ pub fn revert_with(root: &Path, options: &RevertOptions) -> Result<Report> {
     let ids = Ids::current();
     require_privileges(root, &ids)?;
     let dir = RootDir::open(root)?;
+    // What a revert killed after taking our directories away left.
+    clean_stale_chains(&dir);
     let no_receipt = || Error::NoReceipt {
         path: receipt_rel().under(root),
     };
@@ -1010,26 +1032,19 @@ impl<'a> Run<'a> {
                 Outcome::Failed(e.to_string()),
             );
         }
-        let receipt = receipt_rel();
-        let removed = fsops::remove_file(&self.dir, &receipt).and_then(|()| {
-            self.dir
-                .remove_temp_of(&receipt)
-                .map_err(|e| self.dir.error(&receipt, e))
-        });
-        match removed {
-            Ok(_) => report.push("remove the receipt", Outcome::Done),
-            Err(e) => report.push("remove the receipt", Outcome::Failed(e.to_string())),
-        }
         for copy in &self.receipt.kept_copies {
             report.push(
                 format!("copy of a hand edit {}", copy.display()),
                 Outcome::Skipped("kept: remove it yourself once you no longer need it".to_owned()),
             );
         }
-        // When our directories hold nothing but each other and the lock,
-        // they go in one step, still locked: renamed away, then removed.
-        // A run starting meanwhile finds either all of them (and waits
-        // for the lock) or none, never a half-removed chain to adopt.
+        // When our directories hold nothing but each other, the receipt
+        // and the lock, they go in one step, still locked: renamed away
+        // with the receipt, then removed. A run killed before the rename
+        // finds the receipt and reverts again; after it, a temporary the
+        // next run removes. A run starting meanwhile finds either all of
+        // them (and waits for the lock) or none, never a half-removed
+        // chain to adopt.
         if let Some(top) = self.receipt.state_dirs_created.first().cloned() {
             if state_chain_only(&self.dir, &self.receipt.state_dirs_created) {
                 let name = top.components().next_back().unwrap_or_default().to_owned();
@@ -1039,6 +1054,7 @@ impl<'a> Run<'a> {
                     None => RelPath::from_components(std::slice::from_ref(&tmp_name)),
                 };
                 if self.dir.rename(&top, &tmp).is_ok() {
+                    report.push("remove the receipt", Outcome::Done);
                     if let Some(lock) = self.lock.take() {
                         lock.release();
                     }
@@ -1051,6 +1067,16 @@ impl<'a> Run<'a> {
                     return;
                 }
             }
+        }
+        let receipt = receipt_rel();
+        let removed = fsops::remove_file(&self.dir, &receipt).and_then(|()| {
+            self.dir
+                .remove_temp_of(&receipt)
+                .map_err(|e| self.dir.error(&receipt, e))
+        });
+        match removed {
+            Ok(_) => report.push("remove the receipt", Outcome::Done),
+            Err(e) => report.push("remove the receipt", Outcome::Failed(e.to_string())),
         }
         // The lock file goes before our directory can.
         if let Some(lock) = self.lock.take() {
@@ -1104,6 +1130,7 @@ fn state_rel() -> RelPath {
 /// receipt that says which directories revert removes.
 fn ensure_state_dir(dir: &RootDir) -> Result<()> {
     let comps: Vec<String> = STATE_DIR.split('/').map(str::to_owned).collect();
+    clean_stale_chains(dir);
     'retry: loop {
         let mut first_missing = None;
         for n in 1..=comps.len() {
@@ -1140,7 +1167,6 @@ fn ensure_state_dir(dir: &RootDir) -> Result<()> {
         }
         // Build `nix/...` (or `nix/var/...`) as `.nix.nixconf-tmp.PID/...`.
         let parent = (n > 1).then(|| RelPath::from_components(&comps[..n - 1]));
-        remove_stale_chains(dir, parent.as_ref(), &comps[n - 1]);
         // PID and a counter: unique among processes and among the
         // threads of one.
         static CHAINS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -1179,6 +1205,16 @@ fn ensure_state_dir(dir: &RootDir) -> Result<()> {
                 return Err(dir.error(&top, e));
             }
         }
+    }
+}
+
+/// Remove the temporary state chains that killed runs left at each level
+/// of `nix/var/nixconf`.
+fn clean_stale_chains(dir: &RootDir) {
+    let comps: Vec<String> = STATE_DIR.split('/').map(str::to_owned).collect();
+    for n in 0..comps.len() {
+        let parent = (n > 0).then(|| RelPath::from_components(&comps[..n]));
+        remove_stale_chains(dir, parent.as_ref(), &comps[n]);
     }
 }
 
@@ -1221,7 +1257,14 @@ fn state_chain_only(dir: &RootDir, created: &[RelPath]) -> bool {
                 entries.len() == 1 && entries[0].0 == want && entries[0].1 == Kind::Dir
             }
             None => {
-                *d == state_rel() && entries.iter().all(|(n, k)| n == "lock" && *k == Kind::File)
+                *d == state_rel()
+                    && entries.iter().all(|(n, k)| {
+                        *k == Kind::File
+                            && matches!(
+                                n.as_str(),
+                                "lock" | "receipt.json" | ".receipt.json.nixconf-tmp"
+                            )
+                    })
             }
         }
     })

@@ -129,6 +129,11 @@ fn run_apply(args: &ApplyArgs) -> Result<Outcome, String> {
         .restart_daemon(args.restart_daemon);
     let p = plan(&args.root, &inst, &options.plan).map_err(describe)?;
     if p.is_up_to_date() {
+        // Nothing to change; apply still tidies what a killed run left
+        // (its lock file, temporaries).
+        if !args.dry_run {
+            apply(&args.root, &inst, &options).map_err(describe)?;
+        }
         return Ok(Outcome {
             stdout: p.describe(),
             failed: false,

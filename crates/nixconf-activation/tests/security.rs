@@ -131,6 +131,10 @@ impl Sentinel {
         }
         for file in [
             "nix/nix.conf",
+            "nix/f0.conf",
+            "nix/f1.conf",
+            "nix/f2.conf",
+            "nix/f3.conf",
             "backups/etc/nix/nix.conf",
             "edited/etc/nix/nix.conf.1",
             "passwd-",
@@ -307,9 +311,14 @@ fn swapping_etc_nix_for_an_outside_symlink_never_writes_outside() {
     let r = root.path().to_path_buf();
     fs::create_dir_all(r.join("etc/nix")).unwrap();
     std::os::unix::fs::symlink(outside.path("nix"), r.join("etc/nix-swap")).unwrap();
-    let inst = Installation::new()
-        .file(DesiredFile::new("etc/nix/nix.conf", "sandbox = true\n"))
-        .file(DesiredFile::new("etc/nix/machines", "\n"));
+    // Files named as the outside ones, so that a write, chmod or unlink
+    // redirected outside shows.
+    let inst = (0..4).fold(Installation::new(), |inst, i| {
+        inst.file(DesiredFile::new(
+            format!("etc/nix/f{i}.conf"),
+            "sandbox = true\n",
+        ))
+    });
     let stop = Arc::new(AtomicBool::new(false));
     let swapper = {
         let stop = stop.clone();
@@ -326,6 +335,10 @@ fn swapping_etc_nix_for_an_outside_symlink_never_writes_outside() {
                 )
                 .unwrap();
                 swaps += 1;
+                // Slow enough for some plans to pass between two swaps
+                // (with nixconf before the fix, every run of this test
+                // wrote or deleted outside).
+                std::thread::sleep(std::time::Duration::from_millis(1));
             }
             swaps
         })

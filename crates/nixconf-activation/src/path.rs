@@ -269,7 +269,8 @@ fn resolve_with(
 }
 
 /// The files the shadow tools (`useradd`, `groupadd`, `userdel`... with
-/// `--prefix`) read, write, back up or lock under the root.
+/// `--prefix`) write, back up or lock under the root. (What they only
+/// read, such as `etc/login.defs`, may be a NixOS-style absolute symlink.)
 pub const ACCOUNT_FILES: &[&str] = &[
     "etc/passwd",
     "etc/passwd-",
@@ -292,8 +293,6 @@ pub const ACCOUNT_FILES: &[&str] = &[
     "etc/subuid-",
     "etc/subgid",
     "etc/subgid-",
-    "etc/login.defs",
-    "etc/default/useradd",
 ];
 
 /// Check that `rel` (a path under `root`, such as `etc/passwd-`) cannot

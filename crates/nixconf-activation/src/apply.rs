@@ -1,15 +1,18 @@
 //! Carrying a plan out, and undoing it.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde::Serialize;
 
+use crate::beneath::{Kind, RootDir};
 use crate::error::{Error, Result};
 use crate::fsops::{self, io_error, Ids};
 use crate::installation::{DesiredFile, ExternalAction, Installation, Undo};
-use crate::observe::{classify, Class, Current};
+use crate::lock::{self, Lock};
+use crate::observe::{classify, effective_mode, Class, Current};
+use crate::path::check_account_files;
 use crate::path::{resolve, Entry, RelPath, Resolved};
 use crate::plan::{plan, Plan, PlanOptions, Status, Step};
 use crate::receipt::{backup_rel, receipt_rel, DirMeta, Original, Receipt, Record, STATE_DIR};
@@ -33,6 +36,9 @@ pub struct ApplyOptions {
     /// (receipt writes, directories made, backups, files written).
     #[doc(hidden)]
     pub fail_after: Option<usize>,
+    /// How long to wait for another nixconf applying or reverting the
+    /// same root; `None` is 10 seconds.
+    pub lock_timeout: Option<std::time::Duration>,
 }
 
 impl ApplyOptions {
@@ -70,6 +76,12 @@ pub struct RevertOptions {
     pub force: bool,
     /// How to undo the journals of external actions, by their kind.
     pub undo: BTreeMap<String, Undo>,
+    /// How long to wait for another nixconf applying or reverting the
+    /// same root; `None` is 10 seconds.
+    pub lock_timeout: Option<std::time::Duration>,
+    /// Test hook: fail as if killed right after this many durable steps.
+    #[doc(hidden)]
+    pub fail_after: Option<usize>,
 }
 
 impl RevertOptions {
@@ -204,10 +216,22 @@ pub fn apply(root: &Path, installation: &Installation, options: &ApplyOptions) -
         }
         return Ok(report);
     }
+    let dir = RootDir::open(root)?;
+    tighten_state(&dir)?;
     if plan.is_up_to_date() {
+        tidy_after_kill(&dir);
         return Ok(report);
     }
-    let mut run = Run::start(root, options.fail_after, ids.is_privileged())?;
+    let mut run = Run::start(
+        root,
+        options.fail_after,
+        ids.is_privileged(),
+        options.lock_timeout.unwrap_or(lock::DEFAULT_TIMEOUT),
+    )?;
+    // Planned again under the lock: another run may have changed the
+    // tree since.
+    let plan = crate::plan::plan(root, installation, &options.plan)?;
+    validate(&plan, &ids, options.force)?;
     let restart_wanted = plan
         .actions()
         .iter()
@@ -246,6 +270,44 @@ pub fn apply(root: &Path, installation: &Installation, options: &ApplyOptions) -
         );
     }
     Ok(report)
+}
+
+/// A receipt (or our state directory) left readable by others, by an
+/// older nixconf or by hand, is made private again: it holds what nixconf
+/// replaced, which may be secret.
+fn tighten_state(root: &RootDir) -> Result<()> {
+    let state = RelPath::from_components(&[STATE_DIR.to_owned()]);
+    for (rel, private) in [(receipt_rel(), 0o600), (state, 0o700)] {
+        if let Ok(Resolved {
+            entry: Entry::File(meta) | Entry::Dir(meta),
+            real,
+            ..
+        }) = resolve(root, &rel, false)
+        {
+            if real == rel && meta.mode() & 0o077 != 0 {
+                fsops::set_mode(root, &rel, meta.mode() & private & fsops::MODE_MASK)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// With nothing to do, what a run killed at its very end left: the lock
+/// file and the receipt's temporary (only when no other run holds the
+/// lock), and temporary state chains.
+fn tidy_after_kill(dir: &RootDir) {
+    clean_stale_chains(dir);
+    let receipt = receipt_rel();
+    let tmp = receipt
+        .parent()
+        .map(|p| p.join(&crate::beneath::temp_name("receipt.json")));
+    let present = |rel: &RelPath| matches!(dir.lstat(rel), Ok(Some(_)));
+    if present(&lock::lock_rel()) || tmp.as_ref().is_some_and(present) {
+        if let Ok(lock) = Lock::acquire(dir, std::time::Duration::ZERO, || Ok(())) {
+            let _ = dir.remove_temp_of(&receipt);
+            lock.release();
+        }
+    }
 }
 
 /// Changing the host's own `/` needs root: say so before doing anything
@@ -331,15 +393,32 @@ pub fn revert(root: &Path) -> Result<Report> {
 pub fn revert_with(root: &Path, options: &RevertOptions) -> Result<Report> {
     let ids = Ids::current();
     require_privileges(root, &ids)?;
-    let receipt = Receipt::load(root)?.ok_or_else(|| Error::NoReceipt {
+    let dir = RootDir::open(root)?;
+    // What a revert killed after taking our directories away left.
+    clean_stale_chains(&dir);
+    let no_receipt = || Error::NoReceipt {
         path: receipt_rel().under(root),
-    })?;
+    };
+    // No state directory: nothing to lock, nothing to revert.
+    let lock = Lock::acquire(
+        &dir,
+        options.lock_timeout.unwrap_or(lock::DEFAULT_TIMEOUT),
+        || {
+            if crate::plan::state_dir_check(&dir).map_err(failed)? != state_rel().under(root) {
+                return Err(no_receipt());
+            }
+            Ok(())
+        },
+    )?;
+    let receipt = Receipt::load_in(&dir)?.ok_or_else(no_receipt)?;
     let mut run = Run {
         root,
+        dir,
         receipt,
         steps: 0,
-        fail_after: None,
+        fail_after: options.fail_after,
         privileged: ids.is_privileged(),
+        lock: Some(lock),
     };
     let mut report = Report::default();
     let records = std::mem::take(&mut run.receipt.records);
@@ -347,7 +426,10 @@ pub fn revert_with(root: &Path, options: &RevertOptions) -> Result<Report> {
     for record in records.iter().rev() {
         let name = describe_record(record);
         match run.undo(record, options.force, &options.undo) {
-            Ok(note) => report.push(name, note.map_or(Outcome::Done, Outcome::DoneWithNote)),
+            Ok(note) => {
+                report.push(name, note.map_or(Outcome::Done, Outcome::DoneWithNote));
+                run.checkpoint()?;
+            }
             Err(why) => {
                 report.push(name, Outcome::Failed(why));
                 failed.push(record.clone());
@@ -357,7 +439,7 @@ pub fn revert_with(root: &Path, options: &RevertOptions) -> Result<Report> {
     failed.reverse();
     if !failed.is_empty() {
         run.receipt.records = failed;
-        if let Err(e) = run.receipt.save(root) {
+        if let Err(e) = run.receipt.save_in(&run.dir) {
             report.push("update the receipt", Outcome::Failed(e.to_string()));
         }
         return Ok(report);
@@ -379,10 +461,14 @@ fn describe_record(record: &Record) -> String {
 /// counter of the failure-injection hook.
 struct Run<'a> {
     root: &'a Path,
+    /// The root's handle: every change goes through it.
+    dir: RootDir,
     receipt: Receipt,
     steps: usize,
     fail_after: Option<usize>,
     privileged: bool,
+    /// The root's lock, held until the run ends.
+    lock: Option<Lock>,
 }
 
 /// A human-readable note about an action, if any.
@@ -412,32 +498,31 @@ fn failed(why: String) -> Error {
 }
 
 impl<'a> Run<'a> {
-    /// Load or start the receipt, creating our state directory if needed.
-    fn start(root: &'a Path, fail_after: Option<usize>, privileged: bool) -> Result<Run<'a>> {
-        let existing = Receipt::load(root)?;
+    /// Create our state directory if needed, take the root's lock, and
+    /// load or start the receipt.
+    fn start(
+        root: &'a Path,
+        fail_after: Option<usize>,
+        privileged: bool,
+        timeout: std::time::Duration,
+    ) -> Result<Run<'a>> {
+        let dir = RootDir::open(root)?;
+        let lock = Lock::acquire(&dir, timeout, || ensure_state_dir(&dir))?;
+        let existing = Receipt::load_in(&dir)?;
+        let fresh = existing.is_none();
         let mut run = Run {
             root,
-            receipt: existing.clone().unwrap_or_else(Receipt::new),
+            receipt: existing.unwrap_or_else(Receipt::new),
             steps: 0,
             fail_after,
             privileged,
+            lock: Some(lock),
+            dir,
         };
-        if existing.is_none() {
-            let state = RelPath::from_components(&[STATE_DIR.to_owned()]);
-            let r = resolve(root, &state, true).map_err(|r| failed(r.0))?;
-            let mut missing = r.missing_parents();
-            match r.entry {
-                Entry::Missing => missing.push(r.real.clone()),
-                // An empty state directory without a receipt was made by a
-                // run killed before it wrote its first receipt: nobody else
-                // uses this name, so it is ours to remove on revert.
-                Entry::Dir(_) if is_empty_dir(&r.host(root)) => missing.push(r.real.clone()),
-                _ => {}
+        if fresh {
+            if adoptable_state_dir(&run.dir) {
+                run.receipt.state_dirs_created = vec![state_rel()];
             }
-            for dir in &missing {
-                fsops::make_dir(&dir.under(root), 0o755)?;
-            }
-            run.receipt.state_dirs_created = missing;
             run.save()?;
         }
         Ok(run)
@@ -453,7 +538,7 @@ impl<'a> Run<'a> {
     }
 
     fn save(&mut self) -> Result<()> {
-        self.receipt.save(self.root)?;
+        self.receipt.save_in(&self.dir)?;
         self.checkpoint()
     }
 
@@ -465,7 +550,7 @@ impl<'a> Run<'a> {
             } else {
                 0o755
             };
-            fsops::make_dir(&dir.under(self.root), mode)?;
+            fsops::make_dir(&self.dir, dir, mode)?;
         }
         if !dirs.is_empty() {
             self.checkpoint()?;
@@ -474,8 +559,7 @@ impl<'a> Run<'a> {
     }
 
     fn directory(&mut self, path: &RelPath, mode: u32, owner: Option<(u32, u32)>) -> Result<Note> {
-        let r = resolve(self.root, path, true).map_err(|r| failed(r.0))?;
-        let host = r.host(self.root);
+        let r = resolve(&self.dir, path, true).map_err(|r| failed(r.0))?;
         let (mut created, previous) = match self.receipt.find(path) {
             Some(Record::Directory {
                 created, previous, ..
@@ -496,7 +580,6 @@ impl<'a> Run<'a> {
                 self.make_dirs(&missing, mode)?;
             }
             Entry::Dir(meta) => {
-                use std::os::unix::fs::MetadataExt;
                 let ours = created.last() == Some(&r.real);
                 let previous = match previous {
                     Some(p) => Some(p),
@@ -513,12 +596,12 @@ impl<'a> Run<'a> {
                     previous,
                 });
                 self.save()?;
-                fsops::set_mode(&host, mode)?;
+                fsops::set_mode(&self.dir, &r.real, mode)?;
             }
             _ => return Err(failed(format!("{} is not a directory", path.display()))),
         }
         if let Some((uid, gid)) = owner {
-            fsops::set_owner(&host, uid, gid)?;
+            fsops::set_owner(&self.dir, &r.real, uid, gid)?;
         }
         self.checkpoint()?;
         Ok(None)
@@ -531,8 +614,8 @@ impl<'a> Run<'a> {
         path: &RelPath,
         record: Option<&Record>,
     ) -> Result<(Resolved, Current, Class)> {
-        let r = resolve(self.root, path, false).map_err(|r| failed(r.0))?;
-        let current = Current::read(&r.host(self.root), &r.entry)?;
+        let r = resolve(&self.dir, path, false).map_err(|r| failed(r.0))?;
+        let current = Current::read(&self.dir, &r.real, &r.entry)?;
         if matches!(current, Current::Dir | Current::Other) {
             return Err(failed(format!(
                 "{} exists and is not a file",
@@ -552,19 +635,32 @@ impl<'a> Run<'a> {
         class: Class,
         original: &Original,
     ) -> Result<Note> {
-        let Current::File { bytes, mode, .. } = current else {
+        let Current::File {
+            bytes,
+            mode,
+            uid,
+            gid,
+            ..
+        } = current
+        else {
             return Ok(None);
         };
+        let owner = (*uid, *gid);
         let backup = backup_rel(path);
+        let backed_up = self
+            .dir
+            .lstat(&backup)
+            .map_err(|e| self.dir.error(&backup, e))?
+            .is_some();
         if matches!(class, Class::Foreign | Class::Original)
             && matches!(original, Original::File { .. })
-            && !backup.under(self.root).exists()
+            && !backed_up
         {
-            self.write_state_file(&backup, bytes, *mode)?;
+            self.write_state_file(&backup, bytes, *mode, owner)?;
             self.checkpoint()?;
         }
         if class == Class::Edited {
-            let copy = self.keep_copy(path, bytes, *mode)?;
+            let copy = self.keep_copy(path, bytes, *mode, owner)?;
             return Ok(Some(format!(
                 "the hand-edited version is kept at {}",
                 copy.display()
@@ -573,28 +669,53 @@ impl<'a> Run<'a> {
         Ok(None)
     }
 
-    /// Write a file under our state directory, creating its parents.
-    fn write_state_file(&mut self, rel: &RelPath, bytes: &[u8], mode: u32) -> Result<()> {
+    /// Write a copy of a file under our state directory, creating its
+    /// parents (mode 0700, whatever the umask). The copy keeps the mode,
+    /// and when we run as root the owner and group, of the file it copies.
+    fn write_state_file(
+        &mut self,
+        rel: &RelPath,
+        bytes: &[u8],
+        mode: u32,
+        owner: (u32, u32),
+    ) -> Result<()> {
         if let Some(parent) = rel.parent() {
-            let host = parent.under(self.root);
-            std::fs::create_dir_all(&host).map_err(|e| io_error(&host, e))?;
+            let comps: Vec<String> = parent.components().map(str::to_owned).collect();
+            for n in 1..=comps.len() {
+                let dir = RelPath::from_components(&comps[..n]);
+                let meta = self.dir.lstat(&dir).map_err(|e| self.dir.error(&dir, e))?;
+                if meta.is_none() {
+                    fsops::make_dir(&self.dir, &dir, 0o700)?;
+                }
+            }
         }
-        fsops::atomic_write(&rel.under(self.root), bytes, mode, None)
+        let owner = self.privileged.then_some(owner);
+        fsops::atomic_write(&self.dir, rel, bytes, mode, owner)
     }
 
     /// Keep a copy of a hand-edited file under `edited/`, never overwriting
     /// an earlier copy.
-    fn keep_copy(&mut self, path: &RelPath, bytes: &[u8], mode: u32) -> Result<RelPath> {
+    fn keep_copy(
+        &mut self,
+        path: &RelPath,
+        bytes: &[u8],
+        mode: u32,
+        owner: (u32, u32),
+    ) -> Result<RelPath> {
         let base = format!("{STATE_DIR}/edited/{}", path.as_str());
         let mut n = 1;
         let copy = loop {
             let candidate = RelPath::from_components(&[format!("{base}.{n}")]);
-            if std::fs::symlink_metadata(candidate.under(self.root)).is_err() {
+            let seen = self
+                .dir
+                .lstat(&candidate)
+                .map_err(|e| self.dir.error(&candidate, e))?;
+            if seen.is_none() {
                 break candidate;
             }
             n += 1;
         };
-        self.write_state_file(&copy, bytes, mode)?;
+        self.write_state_file(&copy, bytes, mode, owner)?;
         self.receipt.kept_copies.push(copy.clone());
         self.save()?;
         Ok(copy)
@@ -639,11 +760,13 @@ impl<'a> Run<'a> {
         self.save()?;
         self.make_dirs(&missing, 0o755)?;
         let note = self.preserve(path, &current, class, &original)?;
+        let (mode, owner) = effective_mode(file.mode, &original);
         fsops::atomic_write(
-            &r.host(self.root),
+            &self.dir,
+            &r.real,
             file.contents.as_bytes(),
-            file.mode,
-            None,
+            mode,
+            owner.filter(|_| self.privileged),
         )?;
         self.checkpoint()?;
         if let Some(Record::File {
@@ -689,7 +812,7 @@ impl<'a> Run<'a> {
         self.save()?;
         self.make_dirs(&missing, 0o755)?;
         let note = self.preserve(path, &current, class, &original)?;
-        fsops::atomic_symlink(&r.host(self.root), target)?;
+        fsops::atomic_symlink(&self.dir, &r.real, target)?;
         self.checkpoint()?;
         Ok(note)
     }
@@ -708,6 +831,10 @@ impl<'a> Run<'a> {
             });
             self.save()?;
         }
+        // The shadow tools run on the host and follow symlinks from its
+        // `/`: none of the files they touch may lead out of the root.
+        check_account_files(self.root)?;
+        fsops::failpoint("spawn").map_err(|e| io_error(self.root, e))?;
         let journal = ext.execute(self.root).map_err(failed)?;
         self.receipt.records.truncate(slot);
         self.receipt.records.push(Record::External {
@@ -754,16 +881,18 @@ impl<'a> Run<'a> {
                 let f = undo.get(action).ok_or_else(|| {
                     format!("no way to undo '{action}' is known to this program; its journal stays in the receipt")
                 })?;
+                check_account_files(self.root).map_err(|e| e.to_string())?;
+                fsops::failpoint("spawn").map_err(|e| e.to_string())?;
                 f(self.root, journal)?;
             }
             Record::Directory { path, previous, .. } => {
                 if let Some(p) = previous {
-                    let r = resolve(self.root, path, true).map_err(|r| r.0)?;
+                    let r = resolve(&self.dir, path, true).map_err(|r| r.0)?;
                     if matches!(r.entry, Entry::Dir(_)) {
-                        let host = r.host(self.root);
-                        fsops::set_mode(&host, p.mode).map_err(|e| e.to_string())?;
+                        fsops::set_mode(&self.dir, &r.real, p.mode).map_err(|e| e.to_string())?;
                         if self.privileged {
-                            fsops::set_owner(&host, p.uid, p.gid).map_err(|e| e.to_string())?;
+                            fsops::set_owner(&self.dir, &r.real, p.uid, p.gid)
+                                .map_err(|e| e.to_string())?;
                         }
                     }
                 }
@@ -772,7 +901,11 @@ impl<'a> Run<'a> {
                 let (r, current, class) = self
                     .observe(path, Some(record))
                     .map_err(|e| e.to_string())?;
-                let host = r.host(self.root);
+                let real = r.real.clone();
+                // A temporary left by a write killed half-way.
+                self.dir
+                    .remove_temp_of(&real)
+                    .map_err(|e| self.dir.error(&real, e).to_string())?;
                 if class == Class::Edited {
                     if !force {
                         return Err(format!(
@@ -780,9 +913,16 @@ impl<'a> Run<'a> {
                             path.display()
                         ));
                     }
-                    if let Current::File { bytes, mode, .. } = &current {
+                    if let Current::File {
+                        bytes,
+                        mode,
+                        uid,
+                        gid,
+                        ..
+                    } = &current
+                    {
                         let copy = self
-                            .keep_copy(path, bytes, *mode)
+                            .keep_copy(path, bytes, *mode, (*uid, *gid))
                             .map_err(|e| e.to_string())?;
                         notes.push(format!(
                             "the hand-edited version is kept at {}",
@@ -793,12 +933,13 @@ impl<'a> Run<'a> {
                 match original {
                     Original::Absent => {
                         if class != Class::Missing {
-                            fsops::remove_file(&host).map_err(|e| e.to_string())?;
+                            fsops::remove_file(&self.dir, &real).map_err(|e| e.to_string())?;
                         }
                     }
                     Original::Symlink { target } => {
                         if class != Class::Original {
-                            fsops::atomic_symlink(&host, target).map_err(|e| e.to_string())?;
+                            fsops::atomic_symlink(&self.dir, &real, target)
+                                .map_err(|e| e.to_string())?;
                         }
                     }
                     Original::File {
@@ -807,28 +948,38 @@ impl<'a> Run<'a> {
                         uid,
                         gid,
                     } => {
-                        let backup = backup_rel(path).under(self.root);
-                        match std::fs::read(&backup) {
-                            Ok(bytes) => {
+                        let backup = backup_rel(path);
+                        let shown = self.dir.host(&backup);
+                        let _ = self.dir.remove_temp_of(&backup);
+                        match fsops::read(&self.dir, &backup) {
+                            Ok(Some(bytes)) => {
                                 if sha256_hex(&bytes) != *sha256 {
                                     return Err(format!(
                                         "the backup {} does not hold the original any more; left in place",
-                                        backup.display()
+                                        shown.display()
                                     ));
                                 }
                                 let owner = self.privileged.then_some((*uid, *gid));
-                                fsops::atomic_write(&host, &bytes, *mode, owner)
+                                fsops::atomic_write(&self.dir, &real, &bytes, *mode, owner)
                                     .map_err(|e| e.to_string())?;
-                                fsops::remove_file(&backup).map_err(|e| e.to_string())?;
+                                fsops::remove_file(&self.dir, &backup)
+                                    .map_err(|e| e.to_string())?;
                             }
-                            Err(_) if class == Class::Original => {
+                            Ok(None) if class == Class::Original => {
                                 // Never replaced: only the mode may be ours.
-                                fsops::set_mode(&host, *mode).map_err(|e| e.to_string())?;
+                                fsops::set_mode(&self.dir, &real, *mode)
+                                    .map_err(|e| e.to_string())?;
+                            }
+                            Ok(None) => {
+                                return Err(format!(
+                                    "the backup {} is missing; {} left in place",
+                                    shown.display(),
+                                    path.display()
+                                ))
                             }
                             Err(e) => {
                                 return Err(format!(
-                                    "cannot read the backup {}: {e}; {} left in place",
-                                    backup.display(),
+                                    "cannot read the backup: {e}; {} left in place",
                                     path.display()
                                 ))
                             }
@@ -838,7 +989,7 @@ impl<'a> Run<'a> {
             }
         }
         for dir in record.created_dirs().iter().rev() {
-            match fsops::remove_empty_dir(&dir.under(self.root)) {
+            match fsops::remove_empty_dir(&self.dir, dir) {
                 Ok(true) => {}
                 Ok(false) => {
                     notes.push(format!("{} kept: not empty", dir.display()));
@@ -860,7 +1011,7 @@ impl<'a> Run<'a> {
         // Deepest first, so a parent is tried after its children.
         leftovers.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
         for dir in &leftovers {
-            match fsops::remove_empty_dir(&dir.under(self.root)) {
+            match fsops::remove_empty_dir(&self.dir, dir) {
                 Ok(true) => {
                     report.push(format!("remove directory {}", dir.display()), Outcome::Done)
                 }
@@ -874,17 +1025,12 @@ impl<'a> Run<'a> {
                 ),
             }
         }
-        let backups = self.root.join(STATE_DIR).join("backups");
-        if let Err(e) = remove_empty_tree(&backups) {
+        let backups = state_rel().join("backups");
+        if let Err(e) = remove_empty_tree(&self.dir, &backups) {
             report.push(
                 "remove the backups directory",
                 Outcome::Failed(e.to_string()),
             );
-        }
-        let receipt = receipt_rel().under(self.root);
-        match fsops::remove_file(&receipt) {
-            Ok(()) => report.push("remove the receipt", Outcome::Done),
-            Err(e) => report.push("remove the receipt", Outcome::Failed(e.to_string())),
         }
         for copy in &self.receipt.kept_copies {
             report.push(
@@ -892,9 +1038,74 @@ impl<'a> Run<'a> {
                 Outcome::Skipped("kept: remove it yourself once you no longer need it".to_owned()),
             );
         }
+        // When our directories hold nothing but each other, the receipt
+        // and the lock, they go in one step, still locked: renamed away
+        // with the receipt, then removed. A run killed before the rename
+        // finds the receipt and reverts again; after it, a temporary the
+        // next run removes. A run starting meanwhile finds either all of
+        // them (and waits for the lock) or none, never a half-removed
+        // chain to adopt.
+        if let Some(top) = self.receipt.state_dirs_created.first().cloned() {
+            if state_chain_only(&self.dir, &self.receipt.state_dirs_created) {
+                let name = top.components().next_back().unwrap_or_default().to_owned();
+                let tmp_name = format!(".{name}.nixconf-tmp.{}-revert", std::process::id());
+                let tmp = match top.parent() {
+                    Some(p) => p.join(&tmp_name),
+                    None => RelPath::from_components(std::slice::from_ref(&tmp_name)),
+                };
+                if self.dir.rename(&top, &tmp).is_ok() {
+                    report.push("remove the receipt", Outcome::Done);
+                    if let Some(lock) = self.lock.take() {
+                        lock.release();
+                    }
+                    if let Err(e) = self.dir.remove_temp_tree(&tmp) {
+                        report.push(
+                            format!("remove directory {}", tmp.display()),
+                            Outcome::Failed(self.dir.error(&tmp, e).to_string()),
+                        );
+                    }
+                    return;
+                }
+            }
+        }
+        let receipt = receipt_rel();
+        let removed = fsops::remove_file(&self.dir, &receipt).and_then(|()| {
+            self.dir
+                .remove_temp_of(&receipt)
+                .map_err(|e| self.dir.error(&receipt, e))
+        });
+        match removed {
+            Ok(_) => report.push("remove the receipt", Outcome::Done),
+            Err(e) => report.push("remove the receipt", Outcome::Failed(e.to_string())),
+        }
+        // The lock file goes before our directory can.
+        if let Some(lock) = self.lock.take() {
+            lock.release();
+        }
         for dir in self.receipt.state_dirs_created.iter().rev() {
-            match fsops::remove_empty_dir(&dir.under(self.root)) {
-                Ok(_) => {}
+            match fsops::remove_empty_dir(&self.dir, dir) {
+                Ok(true) => {}
+                Ok(false) if *dir == state_rel() => {
+                    // Only kept copies of hand edits may stay.
+                    let stray: Vec<String> = self
+                        .dir
+                        .list(dir)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|(name, _)| name != "edited" || self.receipt.kept_copies.is_empty())
+                        .map(|(name, _)| format!("{}/{name}", dir.display()))
+                        .collect();
+                    if !stray.is_empty() {
+                        report.push(
+                            format!("remove directory {}", dir.display()),
+                            Outcome::Failed(format!(
+                                "left over, not made by this apply or not removable: {}; remove them yourself if they are not needed",
+                                stray.join(", ")
+                            )),
+                        );
+                    }
+                }
+                Ok(false) => {}
                 Err(e) => report.push(
                     format!("remove directory {}", dir.display()),
                     Outcome::Failed(e.to_string()),
@@ -904,8 +1115,169 @@ impl<'a> Run<'a> {
     }
 }
 
-fn is_empty_dir(dir: &Path) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
+/// Our state directory, relative to the root.
+fn state_rel() -> RelPath {
+    RelPath::from_components(&[STATE_DIR.to_owned()])
+}
+
+/// Make sure our state directory exists, never reaching it through a
+/// symlink. When only `nix/var/nixconf` is missing, it is made (0700); a
+/// run killed before its first receipt leaves it empty, and the next run
+/// adopts it. When `nix` or `nix/var` is missing too, the whole chain is
+/// built under a temporary name beside it, with a first receipt recording
+/// it, and renamed into place in one step: a kill at any point leaves
+/// either nothing of ours (but a temporary the next run removes) or a
+/// receipt that says which directories revert removes.
+fn ensure_state_dir(dir: &RootDir) -> Result<()> {
+    let comps: Vec<String> = STATE_DIR.split('/').map(str::to_owned).collect();
+    clean_stale_chains(dir);
+    'retry: loop {
+        let mut first_missing = None;
+        for n in 1..=comps.len() {
+            let rel = RelPath::from_components(&comps[..n]);
+            match dir.lstat(&rel).map_err(|e| dir.error(&rel, e))? {
+                None => {
+                    first_missing = Some(n);
+                    break;
+                }
+                Some(m) if m.kind == Kind::Dir => {}
+                Some(m) if m.kind == Kind::Symlink => {
+                    return Err(Error::Symlink {
+                        path: dir.host(&rel),
+                        message: format!(
+                            "is a symlink; nixconf keeps its state in {} and never reaches it through one: replace the symlink with a directory",
+                            state_rel().display()
+                        ),
+                    })
+                }
+                Some(_) => {
+                    return Err(failed(format!(
+                        "{} is not a directory; nixconf keeps its state under it",
+                        rel.display()
+                    )))
+                }
+            }
+        }
+        let Some(n) = first_missing else {
+            return Ok(());
+        };
+        let mode = |depth: usize| if depth == comps.len() { 0o700 } else { 0o755 };
+        if n == comps.len() {
+            return fsops::make_dir(dir, &state_rel(), mode(n));
+        }
+        // Build `nix/...` (or `nix/var/...`) as `.nix.nixconf-tmp.PID/...`.
+        let parent = (n > 1).then(|| RelPath::from_components(&comps[..n - 1]));
+        // PID and a counter: unique among processes and among the
+        // threads of one.
+        static CHAINS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let tmp_name = format!(
+            ".{}.nixconf-tmp.{}-{}",
+            comps[n - 1],
+            std::process::id(),
+            CHAINS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let tmp = match &parent {
+            Some(p) => p.join(&tmp_name),
+            None => RelPath::from_components(std::slice::from_ref(&tmp_name)),
+        };
+        let _ = dir.remove_temp_tree(&tmp);
+        let mut inner = tmp.clone();
+        fsops::make_dir(dir, &inner, mode(n))?;
+        for (depth, comp) in comps.iter().enumerate().skip(n) {
+            inner = inner.join(comp);
+            fsops::make_dir(dir, &inner, mode(depth + 1))?;
+        }
+        let mut receipt = Receipt::new();
+        receipt.state_dirs_created = (n..=comps.len())
+            .map(|k| RelPath::from_components(&comps[..k]))
+            .collect();
+        receipt.save_at(dir, &inner.join("receipt.json"))?;
+        let top = RelPath::from_components(&comps[..n]);
+        match dir.rename(&tmp, &top) {
+            Ok(()) => return Ok(()),
+            // Another run put its own in place first: use it.
+            Err(e) if matches!(e.raw_os_error(), Some(17 | 39)) => {
+                let _ = dir.remove_temp_tree(&tmp);
+                continue 'retry;
+            }
+            Err(e) => {
+                let _ = dir.remove_temp_tree(&tmp);
+                return Err(dir.error(&top, e));
+            }
+        }
+    }
+}
+
+/// Remove the temporary state chains that killed runs left at each level
+/// of `nix/var/nixconf`.
+fn clean_stale_chains(dir: &RootDir) {
+    let comps: Vec<String> = STATE_DIR.split('/').map(str::to_owned).collect();
+    for n in 0..comps.len() {
+        let parent = (n > 0).then(|| RelPath::from_components(&comps[..n]));
+        remove_stale_chains(dir, parent.as_ref(), &comps[n]);
+    }
+}
+
+/// Remove the temporary state chains (`.nix.nixconf-tmp.PID`) that runs
+/// killed while building them left behind.
+fn remove_stale_chains(dir: &RootDir, parent: Option<&RelPath>, name: &str) {
+    let prefix = format!(".{name}.nixconf-tmp.");
+    let entries = match parent {
+        Some(p) => dir.list(p),
+        None => dir.list_root(),
+    };
+    for (entry, kind) in entries.unwrap_or_default() {
+        let Some(pid) = entry
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.split('-').next())
+        else {
+            continue;
+        };
+        let alive = Path::new("/proc").join(pid).exists();
+        if kind == Kind::Dir && !alive {
+            let rel = match parent {
+                Some(p) => p.join(&entry),
+                None => RelPath::from_components(std::slice::from_ref(&entry)),
+            };
+            let _ = dir.remove_temp_tree(&rel);
+        }
+    }
+}
+
+/// Whether the state directories we created (outermost first) hold
+/// nothing but the next of them, and the last nothing but the lock.
+fn state_chain_only(dir: &RootDir, created: &[RelPath]) -> bool {
+    created.iter().enumerate().all(|(i, d)| {
+        let Ok(entries) = dir.list(d) else {
+            return false;
+        };
+        match created.get(i + 1) {
+            Some(next) => {
+                let want = next.components().next_back().unwrap_or_default();
+                entries.len() == 1 && entries[0].0 == want && entries[0].1 == Kind::Dir
+            }
+            None => {
+                *d == state_rel()
+                    && entries.iter().all(|(n, k)| {
+                        *k == Kind::File
+                            && matches!(
+                                n.as_str(),
+                                "lock" | "receipt.json" | ".receipt.json.nixconf-tmp"
+                            )
+                    })
+            }
+        }
+    })
+}
+
+/// Whether our state directory holds nothing but the lock and
+/// temporaries: made by a run killed before it wrote its first receipt.
+fn adoptable_state_dir(dir: &RootDir) -> bool {
+    dir.list(&state_rel()).is_ok_and(|entries| {
+        entries
+            .iter()
+            .all(|(name, _)| name == "lock" || name.ends_with(".nixconf-tmp"))
+    })
 }
 
 fn extend_unique(list: &mut Vec<RelPath>, more: &[RelPath]) {
@@ -916,25 +1288,30 @@ fn extend_unique(list: &mut Vec<RelPath>, more: &[RelPath]) {
     }
 }
 
-/// Remove a directory tree that holds only (possibly nested) empty
-/// directories; anything else stays, with the directories holding it.
-fn remove_empty_tree(dir: &Path) -> Result<bool> {
-    let entries = match std::fs::read_dir(dir) {
+/// Remove a directory tree under the root that holds only (possibly
+/// nested) empty directories and temporaries of ours; anything else
+/// stays, with the directories holding it.
+fn remove_empty_tree(dir: &RootDir, rel: &RelPath) -> Result<bool> {
+    let entries = match dir.list(rel) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),
-        Err(e) => return Err(io_error(dir, e)),
+        Err(e) => return Err(dir.error(rel, e)),
     };
     let mut empty = true;
-    for entry in entries {
-        let entry = entry.map_err(|e| io_error(dir, e))?;
-        let path: PathBuf = entry.path();
-        let is_dir = entry.file_type().map_err(|e| io_error(&path, e))?.is_dir();
-        if !(is_dir && remove_empty_tree(&path)?) {
-            empty = false;
-        }
+    for (name, kind) in entries {
+        let child = rel.join(&name);
+        let gone = match kind {
+            Kind::Dir => remove_empty_tree(dir, &child)?,
+            Kind::File if name.ends_with(".nixconf-tmp") => {
+                fsops::remove_file(dir, &child)?;
+                true
+            }
+            _ => false,
+        };
+        empty &= gone;
     }
     if empty {
-        fsops::remove_empty_dir(dir)
+        fsops::remove_empty_dir(dir, rel)
     } else {
         Ok(false)
     }

@@ -57,6 +57,23 @@ pub enum Error {
         /// Where the receipt was looked for.
         path: PathBuf,
     },
+    /// A symlink is where nixconf will not follow one: leading out of the
+    /// root, on the way to its own state, or appeared while it ran.
+    #[error("{}: {message}", path.display())]
+    Symlink {
+        /// The host path of the symlink (or of the path refused).
+        path: std::path::PathBuf,
+        /// Why, and what to do.
+        message: String,
+    },
+    /// Another nixconf holds the root's lock.
+    #[error("{}: {message}", path.display())]
+    Locked {
+        /// The lock file.
+        path: std::path::PathBuf,
+        /// Who holds it, and what to do.
+        message: String,
+    },
     /// A filesystem operation failed.
     #[error("{}: {source}", path.display())]
     Io {

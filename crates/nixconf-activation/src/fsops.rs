@@ -1,12 +1,14 @@
 //! The filesystem primitives: durable atomic writes, directories, modes,
 //! owners, and who we are.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 
+use crate::beneath::RootDir;
 use crate::error::Error;
+use crate::path::RelPath;
 
 /// The permission bits we manage: rwx for all three classes plus setuid,
 /// setgid and sticky.
@@ -85,141 +87,110 @@ pub(crate) fn is_host_root(root: &Path) -> bool {
     }
 }
 
-fn fsync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+/// Test hook for crash tests: with `NIXCONF_FAILPOINT=N` in the
+/// environment, the process aborts (as if killed: no destructor, no
+/// cleanup) right before its Nth durable operation (a write, rename,
+/// mode or owner change, directory made or entry removed, or external
+/// action started). Unset, it costs one atomic load.
+pub(crate) fn failpoint(_what: &str) -> io::Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::OnceLock;
+    static AT: OnceLock<Option<usize>> = OnceLock::new();
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let at = AT.get_or_init(|| {
+        std::env::var("NIXCONF_FAILPOINT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+    });
+    if let Some(at) = at {
+        if COUNT.fetch_add(1, Ordering::SeqCst) + 1 == *at {
+            std::process::abort();
+        }
+    }
+    Ok(())
 }
 
-/// The temporary name used while writing `path`: in the same directory (so
-/// the rename is atomic) and fixed (so a leftover from a crash is found and
-/// replaced by the next run rather than accumulating).
-fn temp_name(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.nixconf-tmp"))
-}
-
-/// Write `contents` to `path` atomically and durably: a temporary file in
-/// the same directory, written, given its mode (and owner), fsynced, renamed
-/// over `path`, then the directory fsynced. Replaces a symlink at `path`
-/// rather than writing through it.
+/// Write `contents` to `rel` under the root atomically and durably, with
+/// exactly `mode` (and `owner`), never through a symlink.
 pub(crate) fn atomic_write(
-    path: &Path,
+    root: &RootDir,
+    rel: &RelPath,
     contents: &[u8],
     mode: u32,
     owner: Option<(u32, u32)>,
 ) -> Result<(), Error> {
-    let tmp = temp_name(path);
-    let result = (|| -> io::Result<()> {
-        remove_if_present(&tmp)?;
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(contents)?;
-        if let Some((uid, gid)) = owner {
-            std::os::unix::fs::fchown(&f, Some(uid), Some(gid))?;
-        }
-        // After chown, which clears setuid and setgid bits.
-        f.set_permissions(fs::Permissions::from_mode(mode & MODE_MASK))?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        fsync_dir(path.parent().unwrap_or(Path::new("/")))
-    })();
-    result.map_err(|e| {
-        // Best effort: a failed write leaves no temporary behind.
-        let _ = fs::remove_file(&tmp);
-        io_error(path, e)
-    })
+    failpoint("write")
+        .and_then(|()| root.atomic_write(rel, contents, mode, owner))
+        .map_err(|e| root.error(rel, e))
 }
 
-/// Create (or replace) the symlink `path -> target` atomically.
-pub(crate) fn atomic_symlink(path: &Path, target: &Path) -> Result<(), Error> {
-    let tmp = temp_name(path);
-    let result = (|| -> io::Result<()> {
-        remove_if_present(&tmp)?;
-        std::os::unix::fs::symlink(target, &tmp)?;
-        fs::rename(&tmp, path)?;
-        fsync_dir(path.parent().unwrap_or(Path::new("/")))
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        io_error(path, e)
-    })
+/// Create (or replace) the symlink `rel -> target` atomically.
+pub(crate) fn atomic_symlink(root: &RootDir, rel: &RelPath, target: &Path) -> Result<(), Error> {
+    failpoint("symlink")
+        .and_then(|()| root.atomic_symlink(rel, target))
+        .map_err(|e| root.error(rel, e))
 }
 
-fn remove_if_present(path: &Path) -> io::Result<()> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
+/// Create one directory with exactly `mode` (or give an existing one it).
+pub(crate) fn make_dir(root: &RootDir, rel: &RelPath, mode: u32) -> Result<(), Error> {
+    failpoint("mkdir")
+        .and_then(|()| root.make_dir(rel, mode))
+        .map_err(|e| root.error(rel, e))
 }
 
-/// Create one directory with exactly `mode` (the umask would otherwise
-/// narrow it, and `mkdir` never sets the sticky bit).
-pub(crate) fn make_dir(path: &Path, mode: u32) -> Result<(), Error> {
-    (|| -> io::Result<()> {
-        match fs::create_dir(path) {
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => {}
-            other => other?,
-        }
-        fs::set_permissions(path, fs::Permissions::from_mode(mode & MODE_MASK))?;
-        fsync_dir(path.parent().unwrap_or(Path::new("/")))
-    })()
-    .map_err(|e| io_error(path, e))
+/// Set the mode of an existing file or directory (never through a
+/// symlink).
+pub(crate) fn set_mode(root: &RootDir, rel: &RelPath, mode: u32) -> Result<(), Error> {
+    failpoint("chmod")
+        .and_then(|()| root.set_mode(rel, mode))
+        .map_err(|e| root.error(rel, e))
 }
 
-/// Set the mode of an existing file or directory (not through a symlink).
-pub(crate) fn set_mode(path: &Path, mode: u32) -> Result<(), Error> {
-    fs::set_permissions(path, fs::Permissions::from_mode(mode & MODE_MASK))
-        .map_err(|e| io_error(path, e))
-}
-
-/// Set the owner of an entry without following a symlink at `path`.
-pub(crate) fn set_owner(path: &Path, uid: u32, gid: u32) -> Result<(), Error> {
-    std::os::unix::fs::lchown(path, Some(uid), Some(gid)).map_err(|e| io_error(path, e))
+/// Set the owner of an existing file or directory (never through a
+/// symlink).
+pub(crate) fn set_owner(root: &RootDir, rel: &RelPath, uid: u32, gid: u32) -> Result<(), Error> {
+    failpoint("chown")
+        .and_then(|()| root.set_owner(rel, uid, gid))
+        .map_err(|e| root.error(rel, e))
 }
 
 /// Remove an empty directory. `Ok(false)` when it is not empty, `Ok(true)`
 /// when it was removed or was already gone.
-pub(crate) fn remove_empty_dir(path: &Path) -> Result<bool, Error> {
-    let mut entries = match fs::read_dir(path) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
-        Err(e) => return Err(io_error(path, e)),
-    };
-    if entries.next().is_some() {
-        return Ok(false);
-    }
-    fs::remove_dir(path)
-        .and_then(|()| fsync_dir(path.parent().unwrap_or(Path::new("/"))))
-        .map_err(|e| io_error(path, e))?;
-    Ok(true)
+pub(crate) fn remove_empty_dir(root: &RootDir, rel: &RelPath) -> Result<bool, Error> {
+    failpoint("rmdir")
+        .and_then(|()| root.remove_empty_dir(rel))
+        .map_err(|e| root.error(rel, e))
 }
 
 /// Remove a file or symlink durably; already gone is fine.
-pub(crate) fn remove_file(path: &Path) -> Result<(), Error> {
-    remove_if_present(path)
-        .and_then(|()| fsync_dir(path.parent().unwrap_or(Path::new("/"))))
-        .map_err(|e| io_error(path, e))
+pub(crate) fn remove_file(root: &RootDir, rel: &RelPath) -> Result<(), Error> {
+    failpoint("unlink")
+        .and_then(|()| root.remove_file(rel))
+        .map_err(|e| root.error(rel, e))
+}
+
+/// Read a regular file under the root; `None` when it does not exist.
+pub(crate) fn read(root: &RootDir, rel: &RelPath) -> Result<Option<Vec<u8>>, Error> {
+    root.read(rel)
+        .map(|r| r.map(|(bytes, _)| bytes))
+        .map_err(|e| root.error(rel, e))
 }
 
 /// Look a user or group name up in the root's own database
 /// (`etc/passwd` or `etc/group` under the root: the ids the installed
 /// system will use). A number is taken as an id; `root` is 0 even when the
 /// root has no database yet (a fresh tree).
-pub(crate) fn lookup_id(database: &Path, name: &str) -> Result<Option<u32>, Error> {
+pub(crate) fn lookup_id(
+    root: &RootDir,
+    database: &RelPath,
+    name: &str,
+) -> Result<Option<u32>, Error> {
     if let Ok(id) = name.parse::<u32>() {
         return Ok(Some(id));
     }
-    let text = match fs::read_to_string(database) {
-        Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(io_error(database, e)),
-    };
+    let text = read(root, database)?
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
     // Both files are `name:password:id:...`.
     let found = text.lines().find_map(|line| {
         let mut fields = line.split(':');
@@ -233,13 +204,19 @@ pub(crate) fn lookup_id(database: &Path, name: &str) -> Result<Option<u32>, Erro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn rel(s: &str) -> RelPath {
+        RelPath::parse(s).unwrap()
+    }
 
     #[test]
     fn atomic_write_sets_mode_despite_umask_and_leaves_no_temp() {
         let dir = tempfile::tempdir().unwrap();
+        let root = RootDir::open(dir.path()).unwrap();
+        atomic_write(&root, &rel("f"), b"hello\n", 0o640, None).unwrap();
+        atomic_write(&root, &rel("f"), b"again\n", 0o604, None).unwrap();
         let p = dir.path().join("f");
-        atomic_write(&p, b"hello\n", 0o640, None).unwrap();
-        atomic_write(&p, b"again\n", 0o604, None).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"again\n");
         assert_eq!(fs::metadata(&p).unwrap().mode() & MODE_MASK, 0o604);
         let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
@@ -249,9 +226,10 @@ mod tests {
     #[test]
     fn atomic_write_replaces_a_symlink_instead_of_writing_through_it() {
         let dir = tempfile::tempdir().unwrap();
+        let root = RootDir::open(dir.path()).unwrap();
         fs::write(dir.path().join("target"), "keep\n").unwrap();
         std::os::unix::fs::symlink("target", dir.path().join("link")).unwrap();
-        atomic_write(&dir.path().join("link"), b"new\n", 0o644, None).unwrap();
+        atomic_write(&root, &rel("link"), b"new\n", 0o644, None).unwrap();
         assert_eq!(fs::read(dir.path().join("target")).unwrap(), b"keep\n");
         assert!(fs::symlink_metadata(dir.path().join("link"))
             .unwrap()
@@ -261,24 +239,27 @@ mod tests {
     #[test]
     fn make_dir_sets_the_sticky_bit() {
         let dir = tempfile::tempdir().unwrap();
+        let root = RootDir::open(dir.path()).unwrap();
+        make_dir(&root, &rel("tmp"), 0o1777).unwrap();
         let p = dir.path().join("tmp");
-        make_dir(&p, 0o1777).unwrap();
         assert_eq!(fs::metadata(&p).unwrap().mode() & MODE_MASK, 0o1777);
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o700)).unwrap();
     }
 
     #[test]
     fn lookup_id_reads_the_roots_database() {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("passwd");
-        assert_eq!(lookup_id(&db, "root").unwrap(), Some(0));
-        assert_eq!(lookup_id(&db, "nixbld1").unwrap(), None);
+        let root = RootDir::open(dir.path()).unwrap();
+        let db = rel("passwd");
+        assert_eq!(lookup_id(&root, &db, "root").unwrap(), Some(0));
+        assert_eq!(lookup_id(&root, &db, "nixbld1").unwrap(), None);
         fs::write(
-            &db,
+            dir.path().join("passwd"),
             "root:x:0:0::/root:/bin/sh\nnixbld1:x:30001:30000::/:/bin/false\n",
         )
         .unwrap();
-        assert_eq!(lookup_id(&db, "nixbld1").unwrap(), Some(30001));
-        assert_eq!(lookup_id(&db, "42").unwrap(), Some(42));
+        assert_eq!(lookup_id(&root, &db, "nixbld1").unwrap(), Some(30001));
+        assert_eq!(lookup_id(&root, &db, "42").unwrap(), Some(42));
     }
 
     #[test]

@@ -28,10 +28,33 @@
 //! ([`BuildUsers`], planned by `nixconf-users` against the root's
 //! accounts, undone on revert with [`undo_build_users`]).
 //!
-//! Under the root, nixconf keeps its own state in `nix/var/nixconf/`:
-//! `receipt.json`, `backups/<path>` (originals of replaced files, restored
-//! by revert) and `edited/<path>.<n>` (hand edits overwritten with `force`,
-//! never deleted by nixconf).
+//! Under the root, nixconf keeps its own state in `nix/var/nixconf/`
+//! (mode 0700, as are the directories under it): `receipt.json` (mode
+//! 0600), `backups/<path>` (originals of replaced files, restored by
+//! revert) and `edited/<path>.<n>` (hand edits overwritten with `force`,
+//! never deleted by nixconf); copies keep the original's mode, owner and
+//! group whatever the umask. A managed file that replaces an existing one
+//! is never more readable than it: it gets the configured mode narrowed
+//! to the replaced file's (`desired & original`), and its owner and group
+//! (the plan says so).
+//!
+//! Nothing outside the root is ever touched: the root is opened once, and
+//! every path under it is opened relative to that handle with
+//! `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)` (component by
+//! component with `O_NOFOLLOW` where the kernel lacks it); writes,
+//! renames, mode and owner changes, directories and removals act on the
+//! opened descriptors. Symlinks inside the root that the system relies on
+//! (`/etc/nix -> /etc/static/nix`) are resolved by nixconf itself, and
+//! refused, with their path, when they lead out of the root; nixconf's own
+//! state is never reached through a symlink. The files the shadow tools
+//! touch are checked with [`check_account_files`] before the build users
+//! action runs.
+//!
+//! Apply and revert hold an exclusive lock (`flock` on
+//! `nix/var/nixconf/lock`, holding the PID); a second run waits up to
+//! [`ApplyOptions::lock_timeout`] (10 s), then names the holder. A run
+//! killed at any point converges: applying again finishes the work, and
+//! revert removes every temporary and directory nixconf made.
 //!
 //! ```
 //! use nixconf_activation::{apply, plan, revert, ApplyOptions, DesiredFile, Installation, PlanOptions};
@@ -58,10 +81,12 @@
 #![deny(missing_docs)]
 
 mod apply;
+mod beneath;
 mod diff;
 mod error;
 mod fsops;
 mod installation;
+mod lock;
 mod nixos;
 mod observe;
 mod path;
@@ -83,6 +108,7 @@ pub use nixos::{
     parse_config, parse_config_with, read_config, read_config_with, Config, PoolOptions,
     SOCKET_WANTS_PATH,
 };
+pub use path::{check_account_files, check_beneath, ACCOUNT_FILES};
 pub use plan::{plan, ActionKind, Ownership, Plan, PlanOptions, PlannedAction, Status};
 pub use tree::{Tree, TreeEntry};
 pub use users::{managed_build_users, undo_build_users, BuildUsers, BUILD_USERS};

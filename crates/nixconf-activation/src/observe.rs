@@ -1,11 +1,11 @@
 //! Looking at what is on disk and whose it is.
 
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use crate::beneath::RootDir;
 use crate::error::Result;
-use crate::fsops::{io_error, MODE_MASK};
-use crate::path::Entry;
+use crate::fsops::MODE_MASK;
+use crate::path::{Entry, RelPath};
 use crate::receipt::{Original, Record};
 use crate::sha256::sha256_hex;
 
@@ -27,15 +27,18 @@ pub(crate) enum Current {
 }
 
 impl Current {
-    /// Read what `entry` (found at `host`) is; files are read whole.
-    pub(crate) fn read(host: &Path, entry: &Entry) -> Result<Current> {
+    /// Read what `entry` (found at `real` under `root`) is; files are
+    /// read whole, through the root's handle.
+    pub(crate) fn read(root: &RootDir, real: &RelPath, entry: &Entry) -> Result<Current> {
         Ok(match entry {
             Entry::Missing => Current::Missing,
             Entry::Dir(_) => Current::Dir,
             Entry::Other => Current::Other,
             Entry::Symlink(target) => Current::Symlink(target.clone()),
-            Entry::File(meta) => {
-                let bytes = std::fs::read(host).map_err(|e| io_error(host, e))?;
+            Entry::File(_) => {
+                let Some((bytes, meta)) = root.read(real).map_err(|e| root.error(real, e))? else {
+                    return Ok(Current::Missing);
+                };
                 Current::File {
                     sha256: sha256_hex(&bytes),
                     bytes,
@@ -125,5 +128,19 @@ pub(crate) fn classify(record: Option<&Record>, current: &Current) -> Class {
             _ => Class::Edited,
         },
         _ => Class::Foreign,
+    }
+}
+
+/// The mode and owner a managed file is written with. A file that
+/// replaces an existing one is never more readable than what it replaces
+/// (a nix.conf holding `access-tokens` at 0600 stays 0600): its mode is
+/// the configured mode narrowed to the original's (`desired & original`),
+/// and it keeps the original's owner and group. A new file gets the
+/// configured mode. Computed from the recorded original, so it stays the
+/// same on every later apply.
+pub(crate) fn effective_mode(desired: u32, original: &Original) -> (u32, Option<(u32, u32)>) {
+    match original {
+        Original::File { mode, uid, gid, .. } => (desired & mode, Some((*uid, *gid))),
+        Original::Absent | Original::Symlink { .. } => (desired, None),
     }
 }

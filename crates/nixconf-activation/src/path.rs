@@ -1,16 +1,18 @@
 //! Paths under the root, and resolving them without ever leaving it.
 //!
-//! Every path we touch is resolved one component at a time with `lstat`,
-//! never with `canonicalize` (which would follow symlinks through the host's
-//! `/`). A symlink met on the way is followed as the installed system would
+//! Every path we touch is resolved one component at a time with `lstat`
+//! relative to a handle of the root ([`crate::beneath`]), never with
+//! `canonicalize` (which would follow symlinks through the host's `/`). A symlink met on the way is followed as the installed system would
 //! follow it: an absolute target starts again at the root, a relative one at
 //! the link's directory. A target that climbs above the root with `..`, or
 //! that does not exist under the root, is refused: we never create
 //! directories or write files through a symlink we cannot see the end of.
 
-use std::fs::Metadata;
 use std::io;
 use std::path::{Path, PathBuf};
+
+use crate::beneath::{Kind, Meta, RootDir};
+use crate::error::Error;
 
 /// Symlinks followed while resolving one path before giving up, as the
 /// kernel's `MAXSYMLINKS`.
@@ -75,6 +77,11 @@ impl RelPath {
         format!("/{}", self.0)
     }
 
+    /// The path of `name` inside this one (`name` is one valid component).
+    pub(crate) fn join(&self, name: &str) -> RelPath {
+        RelPath(format!("{}/{name}", self.0))
+    }
+
     /// The parent path, `None` for a top-level entry.
     pub(crate) fn parent(&self) -> Option<RelPath> {
         self.0.rfind('/').map(|i| RelPath(self.0[..i].to_owned()))
@@ -95,8 +102,8 @@ pub(crate) struct Refusal(pub(crate) String);
 #[derive(Debug)]
 pub(crate) enum Entry {
     Missing,
-    File(Metadata),
-    Dir(Metadata),
+    File(Meta),
+    Dir(Meta),
     Symlink(PathBuf),
     /// A device, socket or fifo.
     Other,
@@ -116,11 +123,6 @@ pub(crate) struct Resolved {
 }
 
 impl Resolved {
-    /// The host path of the real location.
-    pub(crate) fn host(&self, root: &Path) -> PathBuf {
-        self.real.under(root)
-    }
-
     /// The directories that `real` needs and that do not exist yet,
     /// outermost first.
     pub(crate) fn missing_parents(&self) -> Vec<RelPath> {
@@ -132,19 +134,29 @@ impl Resolved {
     }
 }
 
-fn lstat(path: &Path) -> io::Result<Option<Metadata>> {
-    match std::fs::symlink_metadata(path) {
-        Ok(m) => Ok(Some(m)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 /// Resolve `path` under `root`. With `follow_last`, a symlink in the last
 /// component is followed too (for directories we only need to exist);
 /// without it the last component is looked at itself (for files and links
 /// we replace).
-pub(crate) fn resolve(root: &Path, path: &RelPath, follow_last: bool) -> Result<Resolved, Refusal> {
+pub(crate) fn resolve(
+    root: &RootDir,
+    path: &RelPath,
+    follow_last: bool,
+) -> Result<Resolved, Refusal> {
+    resolve_with(root, path, follow_last, false)
+}
+
+/// As [`resolve`]; with `host_semantics`, a symlink to an absolute path is
+/// refused (unless the root is the host's `/`): a program run on the host
+/// (the shadow tools with `--prefix`) would follow it from the host's `/`,
+/// out of the root, where nixconf follows it from the root.
+fn resolve_with(
+    root: &RootDir,
+    path: &RelPath,
+    follow_last: bool,
+    host_semantics: bool,
+) -> Result<Resolved, Refusal> {
+    let host_root = host_semantics && crate::fsops::is_host_root(root.path());
     let io_refusal =
         |at: &[String], e: io::Error| Refusal(format!("cannot look at /{}: {e}", at.join("/")));
     // A stack of components still to walk; the original path's components
@@ -172,8 +184,8 @@ pub(crate) fn resolve(root: &Path, path: &RelPath, follow_last: bool) -> Result<
             continue;
         }
         done.push(comp);
-        let host = root.join(done.join("/"));
-        let meta = lstat(&host).map_err(|e| io_refusal(&done, e))?;
+        let here = RelPath::from_components(&done);
+        let meta = root.lstat(&here).map_err(|e| io_refusal(&done, e))?;
         let is_last = todo.is_empty();
         let Some(meta) = meta else {
             if from_link {
@@ -195,8 +207,7 @@ pub(crate) fn resolve(root: &Path, path: &RelPath, follow_last: bool) -> Result<
                 entry: Entry::Missing,
             });
         };
-        let ft = meta.file_type();
-        if ft.is_symlink() && (!is_last || follow_last) {
+        if meta.kind == Kind::Symlink && (!is_last || follow_last) {
             hops += 1;
             let link_display = format!("/{}", done.join("/"));
             if hops > MAX_HOPS {
@@ -204,7 +215,13 @@ pub(crate) fn resolve(root: &Path, path: &RelPath, follow_last: bool) -> Result<
                     "{link_display}: too many levels of symlinks; refusing to follow them"
                 )));
             }
-            let target = std::fs::read_link(&host).map_err(|e| io_refusal(&done, e))?;
+            let target = root.read_link(&here).map_err(|e| io_refusal(&done, e))?;
+            if host_semantics && !host_root && target.is_absolute() {
+                return Err(Refusal(format!(
+                    "{link_display} is a symlink to {}, an absolute path: programs run on the host would follow it outside the root; make it relative, or replace it with the file itself",
+                    target.display()
+                )));
+            }
             done.pop();
             if target.is_absolute() {
                 done.clear();
@@ -220,15 +237,13 @@ pub(crate) fn resolve(root: &Path, path: &RelPath, follow_last: bool) -> Result<
             continue;
         }
         if is_last {
-            let entry = if ft.is_symlink() {
-                let target = std::fs::read_link(&host).map_err(|e| io_refusal(&done, e))?;
-                Entry::Symlink(target)
-            } else if ft.is_dir() {
-                Entry::Dir(meta)
-            } else if ft.is_file() {
-                Entry::File(meta)
-            } else {
-                Entry::Other
+            let entry = match meta.kind {
+                Kind::Symlink => {
+                    Entry::Symlink(root.read_link(&here).map_err(|e| io_refusal(&done, e))?)
+                }
+                Kind::Dir => Entry::Dir(meta),
+                Kind::File => Entry::File(meta),
+                Kind::Other => Entry::Other,
             };
             let existing = done.len();
             return Ok(Resolved {
@@ -237,7 +252,7 @@ pub(crate) fn resolve(root: &Path, path: &RelPath, follow_last: bool) -> Result<
                 entry,
             });
         }
-        if !ft.is_dir() {
+        if meta.kind != Kind::Dir {
             return Err(Refusal(format!(
                 "/{} is not a directory, but {} needs it to be one",
                 done.join("/"),
@@ -251,6 +266,63 @@ pub(crate) fn resolve(root: &Path, path: &RelPath, follow_last: bool) -> Result<
         "{} resolves to the root directory itself",
         path.display()
     )))
+}
+
+/// The files the shadow tools (`useradd`, `groupadd`, `userdel`... with
+/// `--prefix`) write, back up or lock under the root. (What they only
+/// read, such as `etc/login.defs`, may be a NixOS-style absolute symlink.)
+pub const ACCOUNT_FILES: &[&str] = &[
+    "etc/passwd",
+    "etc/passwd-",
+    "etc/passwd+",
+    "etc/passwd.lock",
+    "etc/shadow",
+    "etc/shadow-",
+    "etc/shadow+",
+    "etc/shadow.lock",
+    "etc/group",
+    "etc/group-",
+    "etc/group+",
+    "etc/group.lock",
+    "etc/gshadow",
+    "etc/gshadow-",
+    "etc/gshadow+",
+    "etc/gshadow.lock",
+    "etc/.pwd.lock",
+    "etc/subuid",
+    "etc/subuid-",
+    "etc/subgid",
+    "etc/subgid-",
+];
+
+/// Check that `rel` (a path under `root`, such as `etc/passwd-`) cannot
+/// lead a program run on the host out of the root: no symlink on the way,
+/// the last component included, points to an absolute path (unless the
+/// root is `/`) or climbs out with `..`. Relative symlinks that stay
+/// inside the root are fine. A missing path is fine.
+///
+/// Call it for every file an external program will touch, right before
+/// running it.
+pub fn check_beneath(root: &Path, rel: &str) -> Result<(), Error> {
+    let path = RelPath::parse(rel).map_err(|message| Error::Root {
+        path: root.to_path_buf(),
+        message,
+    })?;
+    let dir = RootDir::open(root)?;
+    resolve_with(&dir, &path, true, true)
+        .map(|_| ())
+        .map_err(|refusal| Error::Symlink {
+            path: dir.host(&path),
+            message: refusal.0,
+        })
+}
+
+/// [`check_beneath`] for every one of [`ACCOUNT_FILES`]: what the build
+/// users action must pass before it runs the shadow tools.
+pub fn check_account_files(root: &Path) -> Result<(), Error> {
+    ACCOUNT_FILES
+        .iter()
+        .try_for_each(|rel| check_beneath(root, rel))
 }
 
 #[cfg(test)]
@@ -280,7 +352,12 @@ mod tests {
     fn missing_path_lists_parents_to_create() {
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir(root.path().join("etc")).unwrap();
-        let r = resolve(root.path(), &rel("etc/nix/nix.conf"), false).unwrap();
+        let r = resolve(
+            &RootDir::open(root.path()).unwrap(),
+            &rel("etc/nix/nix.conf"),
+            false,
+        )
+        .unwrap();
         assert!(matches!(r.entry, Entry::Missing));
         assert_eq!(r.existing, 1);
         assert_eq!(r.missing_parents(), vec![rel("etc/nix")]);
@@ -291,7 +368,12 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(root.path().join("etc/static/nix")).unwrap();
         symlink("static/nix", root.path().join("etc/nix")).unwrap();
-        let r = resolve(root.path(), &rel("etc/nix/nix.conf"), false).unwrap();
+        let r = resolve(
+            &RootDir::open(root.path()).unwrap(),
+            &rel("etc/nix/nix.conf"),
+            false,
+        )
+        .unwrap();
         assert_eq!(r.real.as_str(), "etc/static/nix/nix.conf");
         assert_eq!(r.missing_parents(), Vec::<RelPath>::new());
     }
@@ -301,7 +383,12 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(root.path().join("etc/static/nix")).unwrap();
         symlink("/etc/static/nix", root.path().join("etc/nix")).unwrap();
-        let r = resolve(root.path(), &rel("etc/nix/nix.conf"), false).unwrap();
+        let r = resolve(
+            &RootDir::open(root.path()).unwrap(),
+            &rel("etc/nix/nix.conf"),
+            false,
+        )
+        .unwrap();
         assert_eq!(r.real.as_str(), "etc/static/nix/nix.conf");
     }
 
@@ -311,7 +398,12 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir(root.path().join("etc")).unwrap();
         symlink(outside.path(), root.path().join("etc/nix")).unwrap();
-        let err = resolve(root.path(), &rel("etc/nix/nix.conf"), false).unwrap_err();
+        let err = resolve(
+            &RootDir::open(root.path()).unwrap(),
+            &rel("etc/nix/nix.conf"),
+            false,
+        )
+        .unwrap_err();
         assert!(err.0.starts_with("/etc/nix is a symlink to "), "{}", err.0);
         assert!(err.0.contains("does not exist under the root"), "{}", err.0);
 
@@ -322,7 +414,12 @@ mod tests {
             climbing.path().join("etc/nix"),
         )
         .unwrap();
-        let err = resolve(climbing.path(), &rel("etc/nix/nix.conf"), false).unwrap_err();
+        let err = resolve(
+            &RootDir::open(climbing.path()).unwrap(),
+            &rel("etc/nix/nix.conf"),
+            false,
+        )
+        .unwrap_err();
         assert!(err.0.contains("points outside the root"), "{}", err.0);
     }
 
@@ -331,7 +428,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         symlink("b", root.path().join("a")).unwrap();
         symlink("a", root.path().join("b")).unwrap();
-        let err = resolve(root.path(), &rel("a/x"), false).unwrap_err();
+        let err = resolve(&RootDir::open(root.path()).unwrap(), &rel("a/x"), false).unwrap_err();
         assert!(err.0.contains("too many levels of symlinks"), "{}", err.0);
     }
 
@@ -339,7 +436,7 @@ mod tests {
     fn last_symlink_is_not_followed_for_files() {
         let root = tempfile::tempdir().unwrap();
         symlink("/nowhere", root.path().join("f")).unwrap();
-        let r = resolve(root.path(), &rel("f"), false).unwrap();
+        let r = resolve(&RootDir::open(root.path()).unwrap(), &rel("f"), false).unwrap();
         assert!(matches!(r.entry, Entry::Symlink(ref t) if t == Path::new("/nowhere")));
     }
 
@@ -347,7 +444,12 @@ mod tests {
     fn file_in_the_middle_is_refused() {
         let root = tempfile::tempdir().unwrap();
         std::fs::write(root.path().join("etc"), "").unwrap();
-        let err = resolve(root.path(), &rel("etc/nix/nix.conf"), false).unwrap_err();
+        let err = resolve(
+            &RootDir::open(root.path()).unwrap(),
+            &rel("etc/nix/nix.conf"),
+            false,
+        )
+        .unwrap_err();
         assert!(err.0.contains("/etc is not a directory"), "{}", err.0);
     }
 }

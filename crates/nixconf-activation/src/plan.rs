@@ -1,16 +1,16 @@
 //! Planning: every action looked at against the live tree.
 
 use std::collections::BTreeSet;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::beneath::{Kind, RootDir};
 use crate::diff::unified_diff;
 use crate::error::{Error, Result};
 use crate::fsops::{self, Ids, MODE_MASK};
 use crate::installation::{DesiredDir, DesiredFile, DesiredSymlink, Installation};
-use crate::observe::{classify, Class, Current};
+use crate::observe::{classify, effective_mode, Class, Current};
 use crate::path::{resolve, Entry, RelPath};
 use crate::receipt::{backup_rel, Original, Receipt, Record, STATE_DIR};
 
@@ -260,9 +260,10 @@ pub fn plan(root: &Path, installation: &Installation, options: &PlanOptions) -> 
         Ownership::Enforce => true,
         Ownership::Ignore => false,
     };
-    let receipt = Receipt::load(root)?;
+    let dir = RootDir::open(root)?;
+    let receipt = Receipt::load_in(&dir)?;
     let mut planner = Planner {
-        root,
+        root: &dir,
         receipt: receipt.as_ref(),
         actions: Vec::new(),
     };
@@ -291,6 +292,11 @@ pub fn plan(root: &Path, installation: &Installation, options: &PlanOptions) -> 
     }
     // External actions (the build users and their group) come before the
     // directories and files, which may be owned by them.
+    // The shadow tools run on the host: no account file may lead them
+    // out of the root.
+    let accounts_refused = (!installation.external_actions().is_empty())
+        .then(|| crate::path::check_account_files(root).err())
+        .flatten();
     for (index, ext) in installation.external_actions().iter().enumerate() {
         let problems = ext.problems();
         let done = ext.is_done();
@@ -298,6 +304,8 @@ pub fn plan(root: &Path, installation: &Installation, options: &PlanOptions) -> 
             (Status::Blocked, problems.join("\n"))
         } else if done {
             (Status::Done, format!("{}: up to date", ext.kind()))
+        } else if let Some(refused) = &accounts_refused {
+            (Status::Blocked, format!("{}: {refused}", ext.kind()))
         } else {
             (Status::Pending, ext.describe().join("\n"))
         };
@@ -316,13 +324,13 @@ pub fn plan(root: &Path, installation: &Installation, options: &PlanOptions) -> 
             restarts_daemon: false,
         });
     }
-    for (path, dir) in &desired.directories {
+    for (path, d) in &desired.directories {
         let owner = if enforce_ownership {
-            owner_ids(root, dir)?
+            owner_ids(&dir, d)?
         } else {
             None
         };
-        planner.directory(path, dir, owner)?;
+        planner.directory(path, d, owner)?;
     }
     for (path, link) in &desired.symlinks {
         planner.symlink(path, link)?;
@@ -363,8 +371,8 @@ pub fn plan(root: &Path, installation: &Installation, options: &PlanOptions) -> 
             path: root.to_path_buf(),
             message: m,
         })?;
-        match resolve(root, &state, true) {
-            Ok(r) => state_writes_in = Some(existing_dir(root, &r)),
+        match state_dir_check(&dir) {
+            Ok(writes_in) => state_writes_in = Some(writes_in),
             Err(refusal) => actions.insert(
                 0,
                 PlannedAction {
@@ -374,7 +382,7 @@ pub fn plan(root: &Path, installation: &Installation, options: &PlanOptions) -> 
                     summary: format!(
                         "cannot keep the receipt under {}: {}",
                         state.display(),
-                        refusal.0
+                        refusal
                     ),
                     diff: None,
                     step: Step::Refused,
@@ -394,17 +402,17 @@ pub fn plan(root: &Path, installation: &Installation, options: &PlanOptions) -> 
 
 /// The ids of a directory's owner and group, from the root's own user
 /// database.
-fn owner_ids(root: &Path, dir: &DesiredDir) -> Result<Option<(u32, u32)>> {
+fn owner_ids(root: &RootDir, dir: &DesiredDir) -> Result<Option<(u32, u32)>> {
     let (Some(owner), Some(group)) = (&dir.owner, &dir.group) else {
         return Ok(None);
     };
     let lookup = |db: &str, name: &str, what: &str| -> Result<u32> {
         let rel = RelPath::parse(db).map_err(|m| Error::Root {
-            path: root.to_path_buf(),
+            path: root.path().to_path_buf(),
             message: m,
         })?;
-        let host = match resolve(root, &rel, true) {
-            Ok(r) => r.host(root),
+        let real = match resolve(root, &rel, true) {
+            Ok(r) => r.real,
             Err(refusal) => {
                 return Err(Error::Installation {
                     location: dir.path.clone(),
@@ -412,7 +420,7 @@ fn owner_ids(root: &Path, dir: &DesiredDir) -> Result<Option<(u32, u32)>> {
                 })
             }
         };
-        fsops::lookup_id(&host, name)?.ok_or_else(|| Error::Installation {
+        fsops::lookup_id(root, &real, name)?.ok_or_else(|| Error::Installation {
             location: dir.path.clone(),
             message: format!("{what} '{name}' is not in the root's /{db}"),
         })
@@ -425,17 +433,54 @@ fn owner_ids(root: &Path, dir: &DesiredDir) -> Result<Option<(u32, u32)>> {
 
 /// The deepest existing directory on the way to a resolved path: where
 /// creating it writes.
-fn existing_dir(root: &Path, r: &crate::path::Resolved) -> PathBuf {
+fn existing_dir(root: &RootDir, r: &crate::path::Resolved) -> PathBuf {
     let comps: Vec<String> = r.real.components().map(str::to_owned).collect();
     let keep = match r.entry {
         Entry::Missing => r.existing,
         _ => comps.len().saturating_sub(1),
     };
-    root.join(comps[..keep.min(comps.len())].join("/"))
+    root.path().join(comps[..keep.min(comps.len())].join("/"))
+}
+
+/// Where creating our state directory writes (the deepest of `nix`,
+/// `nix/var`, `nix/var/nixconf` that exists), or why it cannot be used: a
+/// symlink or a non-directory on the way. Our own state is never reached
+/// through a symlink, even one inside the root.
+pub(crate) fn state_dir_check(root: &RootDir) -> std::result::Result<PathBuf, String> {
+    let comps: Vec<String> = STATE_DIR.split('/').map(str::to_owned).collect();
+    let mut deepest = root.path().to_path_buf();
+    for n in 1..=comps.len() {
+        let rel = RelPath::from_components(&comps[..n]);
+        match root.lstat(&rel) {
+            Ok(None) => break,
+            Ok(Some(m)) if m.kind == Kind::Dir => deepest = root.host(&rel),
+            Ok(Some(m)) if m.kind == Kind::Symlink => {
+                return Err(format!(
+                    "{} is a symlink; nixconf never keeps its state through one: replace it with a directory",
+                    rel.display()
+                ))
+            }
+            Ok(Some(_)) => return Err(format!("{} is not a directory", rel.display())),
+            Err(e) => return Err(format!("cannot look at {}: {e}", rel.display())),
+        }
+    }
+    // Where the backups and copies of hand edits go.
+    for sub in ["backups", "edited", "receipt.json", "lock"] {
+        let rel = RelPath::from_components(&[STATE_DIR.to_owned(), sub.to_owned()]);
+        if let Ok(Some(m)) = root.lstat(&rel) {
+            if m.kind == Kind::Symlink {
+                return Err(format!(
+                    "{} is a symlink; nixconf never keeps its state through one: remove it",
+                    rel.display()
+                ));
+            }
+        }
+    }
+    Ok(deepest)
 }
 
 struct Planner<'a> {
-    root: &'a Path,
+    root: &'a RootDir,
     receipt: Option<&'a Receipt>,
     actions: Vec<PlannedAction>,
 }
@@ -534,7 +579,7 @@ impl Planner<'_> {
                             path.display(),
                             changes.join(", ")
                         ),
-                        Some(resolved.host(self.root)),
+                        Some(self.root.host(&resolved.real)),
                     )
                 }
             }
@@ -573,7 +618,7 @@ impl Planner<'_> {
                 return Ok(());
             }
         };
-        let current = Current::read(&resolved.host(self.root), &resolved.entry)?;
+        let current = Current::read(self.root, &resolved.real, &resolved.entry)?;
         let class = classify(self.record(path), &current);
         let shown = format!("{} -> {}", path.display(), link.target);
         let (status, summary) = match (&current, class) {
@@ -629,9 +674,25 @@ impl Planner<'_> {
                 return Ok(());
             }
         };
-        let current = Current::read(&resolved.host(self.root), &resolved.entry)?;
+        let current = Current::read(self.root, &resolved.real, &resolved.entry)?;
         let shown = format!("{}{}", path.display(), through(path, &resolved.real));
-        let mode = mode_str(file.mode);
+        let original = match self.record(path) {
+            Some(Record::File { original, .. }) => Some(original.clone()),
+            _ => current.as_original(),
+        };
+        let (effective, _) = match &original {
+            Some(o) => effective_mode(file.mode, o),
+            None => (file.mode, None),
+        };
+        let mode = match &original {
+            Some(Original::File { mode: was, .. }) if effective != file.mode => format!(
+                "{}: the configured {} narrowed by the {} of the file it replaces, never more readable",
+                mode_str(effective),
+                mode_str(file.mode),
+                mode_str(*was)
+            ),
+            _ => mode_str(file.mode),
+        };
         if matches!(current, Current::Dir | Current::Other) {
             self.blocked(
                 ActionKind::File,
@@ -643,7 +704,7 @@ impl Planner<'_> {
         let class = classify(self.record(path), &current);
         let same = match &current {
             Current::File { bytes, mode, .. } => {
-                *bytes == file.contents.as_bytes() && *mode == file.mode
+                *bytes == file.contents.as_bytes() && *mode == effective
             }
             _ => false,
         };
@@ -660,12 +721,16 @@ impl Planner<'_> {
                 _ => format!("(binary contents of {label} replaced)\n"),
             };
             match (old, d.is_empty()) {
-                (Current::File { mode: m, .. }, true) => {
-                    Some(format!("mode {} -> {mode}\n", mode_str(*m)))
-                }
-                (Current::File { mode: m, .. }, false) if *m != file.mode => {
-                    Some(format!("mode {} -> {mode}\n{d}", mode_str(*m)))
-                }
+                (Current::File { mode: m, .. }, true) => Some(format!(
+                    "mode {} -> {}\n",
+                    mode_str(*m),
+                    mode_str(effective)
+                )),
+                (Current::File { mode: m, .. }, false) if *m != effective => Some(format!(
+                    "mode {} -> {}\n{d}",
+                    mode_str(*m),
+                    mode_str(effective)
+                )),
                 _ => Some(d),
             }
         };
@@ -695,7 +760,8 @@ impl Planner<'_> {
                         Current::Symlink(_) => "symlink",
                         _ => "file",
                     };
-                    let backup_exists = backup_rel(path).under(self.root).exists();
+                    let backup_exists =
+                        matches!(self.root.lstat(&backup_rel(path)), Ok(Some(_)));
                     let note = match current {
                         Current::Symlink(_) => "the link is recorded for revert",
                         _ if class == Class::Original && backup_exists => {
@@ -764,7 +830,7 @@ impl Planner<'_> {
                 return Ok(());
             }
         };
-        let current = Current::read(&resolved.host(self.root), &resolved.entry)?;
+        let current = Current::read(self.root, &resolved.real, &resolved.entry)?;
         let (status, summary, diff, restarts_daemon) = match record {
             Record::Directory {
                 created, previous, ..
@@ -797,8 +863,9 @@ impl Planner<'_> {
                 let label = path.display();
                 let restored = match original {
                     Original::Absent => Some(String::new()),
-                    Original::File { .. } => std::fs::read(backup_rel(path).under(self.root))
+                    Original::File { .. } => fsops::read(self.root, &backup_rel(path))
                         .ok()
+                        .flatten()
                         .and_then(|b| String::from_utf8(b).ok()),
                     Original::Symlink { .. } => None,
                 };

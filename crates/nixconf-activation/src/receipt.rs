@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::beneath::RootDir;
 use crate::error::{Error, Result};
-use crate::fsops::{self, io_error};
+use crate::fsops;
 use crate::path::RelPath;
 
 /// The receipt format this crate writes; older or newer ones are refused
@@ -157,12 +158,21 @@ impl Receipt {
 
     /// Read the receipt under `root`; `None` when there is none.
     pub(crate) fn load(root: &Path) -> Result<Option<Receipt>> {
-        let path = receipt_rel().under(root);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_error(&path, e)),
+        Receipt::load_in(&RootDir::open(root)?)
+    }
+
+    /// Read the receipt through the root's handle (never through a
+    /// symlink); `None` when there is none.
+    pub(crate) fn load_in(root: &RootDir) -> Result<Option<Receipt>> {
+        let rel = receipt_rel();
+        let path = root.host(&rel);
+        let Some(bytes) = fsops::read(root, &rel)? else {
+            return Ok(None);
         };
+        let text = String::from_utf8(bytes).map_err(|_| Error::Receipt {
+            path: path.clone(),
+            message: "not UTF-8; it was not written by nixconf, or was edited".to_owned(),
+        })?;
         // Check the version first, so a future format is named as such
         // rather than reported as a field we do not know.
         let version = serde_json::from_str::<serde_json::Value>(&text)
@@ -185,14 +195,28 @@ impl Receipt {
     }
 
     /// Write it atomically to `root` (the state directory must exist).
+    #[cfg(test)]
     pub(crate) fn save(&self, root: &Path) -> Result<()> {
-        let path = receipt_rel().under(root);
+        self.save_in(&RootDir::open(root)?)
+    }
+
+    /// Write it atomically through the root's handle, mode 0600 (the state
+    /// directory must exist).
+    pub(crate) fn save_in(&self, root: &RootDir) -> Result<()> {
+        self.save_at(root, &receipt_rel())
+    }
+
+    /// Write it to `rel` under the root (a receipt being prepared in a
+    /// temporary state directory).
+    pub(crate) fn save_at(&self, root: &RootDir, rel: &RelPath) -> Result<()> {
+        let rel = rel.clone();
         let mut text = serde_json::to_string_pretty(self).map_err(|e| Error::Receipt {
-            path: path.clone(),
+            path: root.host(&rel),
             message: e.to_string(),
         })?;
         text.push('\n');
-        fsops::atomic_write(&path, text.as_bytes(), 0o644, None)
+        // Only root may read it: it holds what nixconf replaced.
+        fsops::atomic_write(root, &rel, text.as_bytes(), 0o600, None)
     }
 
     /// The record of the entry at `path`, if any.

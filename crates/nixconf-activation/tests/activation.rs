@@ -79,7 +79,7 @@ fn second_apply_after_a_config_change_applies_only_the_difference() {
     let p = plan(root.path(), &changed, &PlanOptions::default()).unwrap();
     assert_eq!(
         p.describe(),
-        "update file /etc/nix/nix.conf (mode 0644)\n\
+        "update file /etc/nix/nix.conf (mode 0600: the configured 0644 narrowed by the 0600 of the file it replaces, never more readable)\n\
          \x20   --- /etc/nix/nix.conf\n\
          \x20   +++ /etc/nix/nix.conf\n\
          \x20   @@ -1,2 +1,2 @@\n\
@@ -95,7 +95,7 @@ fn second_apply_after_a_config_change_applies_only_the_difference() {
     assert_eq!(
         done,
         [
-            "update file /etc/nix/nix.conf (mode 0644)",
+            "update file /etc/nix/nix.conf (mode 0600: the configured 0644 narrowed by the 0600 of the file it replaces, never more readable)",
             "restart nix-daemon.service (it reads /etc/nix/nix.conf)"
         ]
     );
@@ -592,12 +592,12 @@ fn plan_json_lists_every_action_with_its_status() {
     assert_eq!(actions[3]["status"], "pending");
     assert_eq!(
         actions[3]["summary"],
-        "replace file /etc/nix/nix.conf (mode 0644; the current one is backed up)"
+        "replace file /etc/nix/nix.conf (mode 0600: the configured 0644 narrowed by the 0600 of the file it replaces, never more readable; the current one is backed up)"
     );
     assert!(actions[3]["diff"]
         .as_str()
         .unwrap()
-        .starts_with("mode 0600 -> 0644\n--- /etc/nix/nix.conf\n"));
+        .starts_with("--- /etc/nix/nix.conf\n"));
     assert_eq!(actions[7]["kind"], "restart_daemon");
 }
 

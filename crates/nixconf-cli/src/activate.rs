@@ -184,6 +184,11 @@ fn run_apply(args: &ApplyArgs) -> Result<Outcome, String> {
         .restart_daemon(args.restart_daemon);
     let p = plan(&args.root, &inst, &options.plan).map_err(describe)?;
     if p.is_up_to_date() {
+        // Nothing to change; apply still tidies what a killed run left
+        // (its lock file, temporaries).
+        if !args.dry_run {
+            apply(&args.root, &inst, &options).map_err(describe)?;
+        }
         return Ok(Outcome {
             stdout: p.describe(),
             failed: false,
@@ -197,11 +202,15 @@ fn run_apply(args: &ApplyArgs) -> Result<Outcome, String> {
                 "nothing was changed: stdin is not a terminal, so nixconf cannot ask for confirmation; pass --yes to apply (`nixconf plan` shows what would change)".to_owned(),
             );
         }
-        print!(
+        let mut out = std::io::stdout().lock();
+        write!(
+            out,
             "{stdout}\nApply these changes to {}? [y/N] ",
             args.root.display()
-        );
-        let _ = std::io::stdout().flush();
+        )
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("nothing was changed: cannot ask for confirmation on stdout: {e}"))?;
+        drop(out);
         let mut answer = String::new();
         std::io::stdin()
             .lock()

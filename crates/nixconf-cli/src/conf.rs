@@ -113,7 +113,7 @@ fn show(args: ShowArgs) -> Result<Outcome, String> {
         stdout.push_str(&format!("{name} = {value}\n"));
     }
     for w in &effective.warnings {
-        eprintln!("{}", as_logged(w));
+        crate::warn(&as_logged(w));
     }
     Ok(Outcome {
         stdout,

@@ -2,7 +2,9 @@
 //!
 //! This binary is thin on purpose: it parses arguments, calls the library
 //! crates, and prints. Errors go to stderr with exit status 1; a closed
-//! stdout (for example `nixconf ... | head`) exits 0.
+//! stdout (for example `nixconf ... | head`) exits 0. Nothing here panics
+//! on a closed or broken stderr: messages that cannot be written are
+//! dropped and the exit status still says what happened (1 on an error).
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -104,6 +106,14 @@ fn run(cli: Cli) -> Result<Outcome, String> {
     }
 }
 
+/// Write one line to stderr. A closed stderr, or one leading to a full or
+/// closed pipe, is not an error worth a panic (`eprintln!` would exit with
+/// 101): the line is dropped, and the exit status still tells.
+pub(crate) fn warn(line: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{line}").and_then(|()| err.flush());
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -114,7 +124,7 @@ fn main() -> ExitCode {
                 .and_then(|()| out.flush())
             {
                 if e.kind() != io::ErrorKind::BrokenPipe {
-                    eprintln!("error: writing to stdout: {e}");
+                    warn(&format!("error: writing to stdout: {e}"));
                     return ExitCode::from(1);
                 }
             }
@@ -125,7 +135,7 @@ fn main() -> ExitCode {
             }
         }
         Err(message) => {
-            eprintln!("error: {message}");
+            warn(&format!("error: {message}"));
             ExitCode::from(1)
         }
     }

@@ -255,3 +255,44 @@ fn plan_json_is_versioned_with_warnings_and_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json["error"]["option"], "");
 }
+
+/// An error with stderr closed, full (`/dev/full`) or a pipe nobody reads
+/// exits 1, never 101 (a panic); a closed stdout still exits 0.
+#[test]
+fn closed_or_broken_stderr_exits_1_not_a_panic() {
+    let missing = tempfile::tempdir().unwrap();
+    let root = missing.path().display().to_string();
+    let bin = env!("CARGO_BIN_EXE_nixconf");
+    for redirect in ["2>&-", "2>/dev/full"] {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!("\"$0\" revert --root \"$1\" {redirect}"))
+            .arg(bin)
+            .arg(&root)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{redirect}: {}",
+            text(&out.stderr)
+        );
+    }
+    let mut child = Command::new(bin)
+        .args(["revert", "--root", &root])
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    // Success with a closed stdout and stderr.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("\"$0\" compare-versions 1 2 >&- 2>&-")
+        .arg(bin)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}

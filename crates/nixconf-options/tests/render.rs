@@ -208,3 +208,67 @@ manualNixMachines = true
     assert!(drop_in.contains("\nNice=-20\nIOSchedulingPriority=7\nLimitNOFILE=4096\n"));
     systemd_verifies(&drop_in);
 }
+
+#[test]
+fn render_into_a_new_directory_appears_whole_in_one_rename() {
+    let eval = example();
+    let parent = tempfile::tempdir().unwrap();
+    let out = parent.path().join("out");
+    let written = render_into(&eval, &out).unwrap();
+    assert_eq!(written.len(), 7);
+    assert_eq!(tree(&out).len(), 7);
+    // Nothing but the directory itself beside it: no staging left.
+    let beside: Vec<_> = std::fs::read_dir(parent.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(beside, ["out"]);
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&out).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o755);
+}
+
+#[test]
+fn a_failure_half_way_puts_back_what_was_already_replaced() {
+    let eval = example();
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("etc/nix")).unwrap();
+    std::fs::write(root.path().join("etc/nix/nix.conf"), "old\n").unwrap();
+    // A file where a directory must go: the drop-in cannot be written.
+    std::fs::write(root.path().join("etc/systemd"), "in the way\n").unwrap();
+    let before = tree(root.path());
+    let err = render_into(&eval, root.path()).unwrap_err();
+    assert!(matches!(err, Error::Write { .. }), "{err}");
+    assert_eq!(tree(root.path()), before);
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("etc/nix/nix.conf")).unwrap(),
+        "old\n"
+    );
+    assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 1);
+
+    // A non-empty directory where a file goes, late in the list: refused
+    // before any file is renamed into place.
+    std::fs::remove_file(root.path().join("etc/systemd")).unwrap();
+    std::fs::create_dir_all(root.path().join("etc/tmpfiles.d/nix-daemon.conf/x")).unwrap();
+    let before = tree(root.path());
+    let err = render_into(&eval, root.path()).unwrap_err().to_string();
+    assert!(err.contains("a directory is in the way"), "{err}");
+    assert_eq!(tree(root.path()), before);
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("etc/nix/nix.conf")).unwrap(),
+        "old\n"
+    );
+}
+
+#[test]
+fn a_symlink_leading_out_of_the_output_directory_is_refused() {
+    let eval = example();
+    let outside = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("keep"), "x").unwrap();
+    std::os::unix::fs::symlink(outside.path(), root.path().join("etc")).unwrap();
+    let err = render_into(&eval, root.path()).unwrap_err().to_string();
+    assert!(err.contains("outside the output directory"), "{err}");
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    assert_eq!(tree(root.path()), ["keep"]);
+}

@@ -17,13 +17,16 @@
 //! reverted (the tree must equal `before/` byte for byte, modes and owners
 //! included), and interrupted after each durable step in turn: the next
 //! apply must converge on `after.txt`, and a revert straight after the
-//! interruption must give `before/` back.
+//! interruption must give `before/` back. The revert is interrupted after
+//! each of its steps in turn too: reverting again must give `before/`
+//! back.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use nixconf_activation::{
-    apply, plan, revert, ApplyOptions, Error, Installation, PlanOptions, Tree,
+    apply, plan, revert, revert_with, ApplyOptions, Error, Installation, PlanOptions,
+    RevertOptions, Tree,
 };
 
 pub(super) const RECEIPT: &str = "/nix/var/nixconf/receipt.json";
@@ -100,7 +103,43 @@ pub fn check(dir: &Path, update: bool) -> Result<(), String> {
     }
 
     revert_to(&root, &before, "revert")?;
-    interrupted(dir, &installation, &before, &after)
+    interrupted(dir, &installation, &before, &after)?;
+    interrupted_revert(dir, &installation, &before)
+}
+
+/// Interrupt the revert after each step in turn, on fresh applied copies:
+/// reverting again must give `before/` back.
+fn interrupted_revert(
+    dir: &Path,
+    installation: &Installation,
+    before: &Tree,
+) -> Result<(), String> {
+    for step in 1.. {
+        let scratch = scratch()?;
+        let root = scratch.path().join("root");
+        materialize(dir, &root)?;
+        apply(&root, installation, &ApplyOptions::default()).map_err(|e| format!("apply: {e}"))?;
+        let mut failing = RevertOptions::default();
+        failing.fail_after = Some(step);
+        match revert_with(&root, &failing) {
+            Ok(_) => return Ok(()),
+            Err(Error::InjectedFailure(_)) => {}
+            Err(e) => {
+                return Err(format!(
+                    "revert interrupted after step {step}: unexpected error: {e}"
+                ))
+            }
+        }
+        if step > 1000 {
+            return Err("revert never finished under failure injection".into());
+        }
+        revert_to(
+            &root,
+            before,
+            &format!("revert again after an interrupted revert at step {step}"),
+        )?;
+    }
+    Ok(())
 }
 
 /// Interrupt the apply after each step in turn, on fresh copies.

@@ -7,6 +7,9 @@
 //! - `codegen [--check]`: regenerate the nix.conf settings schema from
 //!   `reference/*.tsv` (`--check` fails when the committed file is stale).
 //! - `ansible`: the Ansible collection's end-to-end test alone.
+//! - `daemon`: the end-to-end test on the real nix-daemon alone
+//!   (`xtask/e2e/debian-daemon.sh`: Debian's packages taken over, in a
+//!   private mount namespace).
 //! - `ci`: everything CI checks: formatting, clippy, unit and integration
 //!   tests, docs, the fixtures, the Ansible collection's test
 //!   (`contrib/ansible/tests/run.sh`), then a build of the `cargo fuzz`
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
             args.get(1).is_some_and(|a| a == "--check"),
         ),
         Some("ansible") => ansible_test(),
+        Some("daemon") => daemon_test(),
         Some("ci") => ci(),
         _ => {
             eprintln!(
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
                  test-fixtures [FILTER]  run every fixture under fixtures/ (UPDATE_EXPECT=1 rewrites our own)\n  \
                  codegen [--check]       regenerate the nix.conf settings schema from reference/*.tsv\n  \
                  ansible                 the Ansible collection's test, contrib/ansible/tests/run.sh\n  \
+                 daemon                  the end-to-end test on the real nix-daemon, xtask/e2e/debian-daemon.sh\n  \
                  ci                      formatting, clippy, tests, docs, fixtures, the Ansible test: what .ci/run runs"
             );
             return ExitCode::from(2);
@@ -95,7 +100,45 @@ fn ci() -> Result<(), String> {
     )?;
     fixtures::run(&workspace_root(), None)?;
     ansible_test()?;
+    daemon_test()?;
     fuzz_build()
+}
+
+/// The debug `nixconf` binary, built.
+fn nixconf_binary() -> Result<PathBuf, String> {
+    cargo(&["build", "-p", "nixconf-cli"], &[])?;
+    let root = workspace_root();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|t| root.join(t))
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target.join("debug").join("nixconf"))
+}
+
+/// Run a test script of the repository with the debug `nixconf` binary.
+fn run_script(script: &str) -> Result<(), String> {
+    let binary = nixconf_binary()?;
+    let root = workspace_root();
+    let script = root.join(script);
+    eprintln!("xtask: {} {}", script.display(), binary.display());
+    let status = Command::new("bash")
+        .arg(&script)
+        .arg(&binary)
+        .current_dir(&root)
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({status})", script.display()))
+    }
+}
+
+/// The end-to-end test on the real nix-daemon (Debian's packages, a
+/// private mount namespace): `xtask/e2e/debian-daemon.sh`. It skips
+/// loudly where it cannot run (not root, no unshare), and fails under CI
+/// when the packages it needs are missing.
+fn daemon_test() -> Result<(), String> {
+    run_script("xtask/e2e/debian-daemon.sh")
 }
 
 /// Run the Ansible collection's end-to-end test,
@@ -116,24 +159,7 @@ fn ansible_test() -> Result<(), String> {
         eprintln!("\n*** xtask: {message} ***\n");
         return Ok(());
     }
-    cargo(&["build", "-p", "nixconf-cli"], &[])?;
-    let root = workspace_root();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(|t| root.join(t))
-        .unwrap_or_else(|| root.join("target"));
-    let binary = target.join("debug").join("nixconf");
-    let script = root.join("contrib/ansible/tests/run.sh");
-    eprintln!("xtask: {} {}", script.display(), binary.display());
-    let status = Command::new(&script)
-        .arg(&binary)
-        .current_dir(&root)
-        .status()
-        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{} failed ({status})", script.display()))
-    }
+    run_script("contrib/ansible/tests/run.sh")
 }
 
 /// Build every `cargo fuzz` target (they assert that no input panics).

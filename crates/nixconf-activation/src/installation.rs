@@ -89,6 +89,11 @@ pub struct DesiredDir {
     /// Owning group (name in the root's `etc/group`, or a number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// Created with `mode` and the owner when missing; an existing
+    /// directory is kept as it is (a distribution's stricter permissions,
+    /// such as Debian's `0770 root:nix-users` daemon socket directory).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_existing: bool,
 }
 
 impl DesiredDir {
@@ -99,7 +104,15 @@ impl DesiredDir {
             mode,
             owner: None,
             group: None,
+            keep_existing: false,
         }
+    }
+
+    /// Only create the directory; an existing one keeps its mode and
+    /// owner.
+    pub fn keep_existing(mut self) -> DesiredDir {
+        self.keep_existing = true;
+        self
     }
 
     /// Set the owning user and group.
@@ -159,7 +172,9 @@ pub fn state_layout(version: &NixVersion) -> StateLayout {
             directories: vec![
                 dir("nix/var/nix/gcroots/per-user", 0o755),
                 dir("nix/var/nix/profiles/per-user", 0o755),
-                dir("nix/var/nix/daemon-socket", 0o755),
+                // Who may reach the daemon is the socket directory's
+                // mode and group: a distribution's restriction stays.
+                dir("nix/var/nix/daemon-socket", 0o755).keep_existing(),
             ],
             symlinks: Vec::new(),
         };

@@ -459,7 +459,8 @@ impl Config {
         }
         inst = inst.symlink(DesiredSymlink::new(SOCKET_WANTS_PATH, socket_unit(root)));
         for f in eval.files() {
-            let mut file = DesiredFile::new(f.path.clone(), f.contents).mode(f.mode);
+            let path = own_name_beside_package(root, &f.path);
+            let mut file = DesiredFile::new(path, f.contents).mode(f.mode);
             if f.policy == WritePolicy::IfAbsent {
                 file = file.only_if_absent();
             }
@@ -470,6 +471,23 @@ impl Config {
         }
         Ok(inst)
     }
+}
+
+/// Where nixconf writes a file that a distribution package ships under
+/// the same name in `/usr/lib` (or `/lib`): a file of that name in `/etc`
+/// would replace the package's whole file (systemd's tmpfiles.d
+/// convention), dropping its rules; nixconf's own name keeps both, and
+/// for a path both name, the package's file (read first) wins.
+fn own_name_beside_package(root: &Path, path: &str) -> String {
+    if let Some(name) = path.strip_prefix("etc/tmpfiles.d/") {
+        let shipped = ["usr/lib/tmpfiles.d", "lib/tmpfiles.d"]
+            .iter()
+            .any(|dir| root.join(dir).join(name).is_file());
+        if shipped {
+            return "etc/tmpfiles.d/nixconf.conf".to_owned();
+        }
+    }
+    path.to_owned()
 }
 
 /// The files whose change the running daemon must be restarted for.

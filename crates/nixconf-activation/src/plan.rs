@@ -545,6 +545,17 @@ impl Planner<'_> {
                 ),
                 Some(existing_dir(self.root, &resolved)),
             ),
+            Entry::Dir(meta) if dir.keep_existing => (
+                Status::Done,
+                format!(
+                    "directory {}{via} (kept as it is: mode {}, owner {}:{})",
+                    path.display(),
+                    mode_str(meta.mode() & MODE_MASK),
+                    meta.uid(),
+                    meta.gid()
+                ),
+                None,
+            ),
             Entry::Dir(meta) => {
                 let mode = meta.mode() & MODE_MASK;
                 let mut changes = Vec::new();

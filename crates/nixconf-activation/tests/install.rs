@@ -293,3 +293,48 @@ fn generated_tmpfiles_rule_creates_the_socket_directory() {
     assert!(meta.is_dir());
     assert_eq!(meta.permissions().mode() & 0o7777, 0o755);
 }
+
+/// A distribution's daemon socket directory (Debian's `0770
+/// root:nix-users`) is who may use the daemon: nixconf keeps it as it is,
+/// and its tmpfiles rules go beside the package's file instead of
+/// replacing it (a file of the same name in /etc would).
+#[test]
+fn the_distribution_socket_directory_and_tmpfiles_stay() {
+    let root = debian_root();
+    let r = root.path();
+    let socket = r.join("nix/var/nix/daemon-socket");
+    fs::create_dir_all(&socket).unwrap();
+    fs::set_permissions(&socket, fs::Permissions::from_mode(0o770)).unwrap();
+    let p = plan(r, &installation(r), &PlanOptions::default()).unwrap();
+    let summary = |path: &str| {
+        p.actions()
+            .iter()
+            .find(|a| a.path.as_deref() == Some(path))
+            .map(|a| (a.status, a.summary.clone()))
+    };
+    let (status, text) = summary("/nix/var/nix/daemon-socket").unwrap();
+    assert_eq!(status, nixconf_activation::Status::Done);
+    assert!(text.contains("kept as it is: mode 0770"), "{text}");
+    assert!(summary("/etc/tmpfiles.d/nix-daemon.conf").is_some());
+
+    fs::create_dir_all(r.join("usr/lib/tmpfiles.d")).unwrap();
+    fs::write(
+        r.join("usr/lib/tmpfiles.d/nix-daemon.conf"),
+        "d /nix/var/nix/daemon-socket 770 root nix-users\n",
+    )
+    .unwrap();
+    let p = plan(r, &installation(r), &PlanOptions::default()).unwrap();
+    let paths: Vec<&str> = p
+        .actions()
+        .iter()
+        .filter_map(|a| a.path.as_deref())
+        .collect();
+    assert!(paths.contains(&"/etc/tmpfiles.d/nixconf.conf"), "{paths:?}");
+    assert!(
+        !paths.contains(&"/etc/tmpfiles.d/nix-daemon.conf"),
+        "{paths:?}"
+    );
+    apply(r, &installation(r), &ApplyOptions::default()).unwrap();
+    let mode = fs::metadata(&socket).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o770);
+}

@@ -122,9 +122,12 @@ fn run_plan(args: &PlanArgs) -> Result<Outcome, String> {
     if !args.json {
         let inst = installation(&args.config, args.module, &args.root)?;
         let p = plan(&args.root, &inst, &PlanOptions::default()).map_err(describe)?;
+        // Exit 1 when apply would refuse (a blocked action, or a hand
+        // edit without --force), so scripts notice.
+        let refused = !p.problems(false).is_empty();
         return Ok(Outcome {
             stdout: p.describe(),
-            failed: false,
+            failed: refused,
         });
     }
     // With --json, a refusal is JSON on stdout too, so that tools get the
@@ -139,12 +142,15 @@ fn run_plan(args: &PlanArgs) -> Result<Outcome, String> {
                 .iter()
                 .map(|w| format!("`{}` has been renamed to `{}`", w.from, w.to))
                 .collect();
-            Ok(p.to_json_with_warnings(&warnings))
+            Ok((
+                p.to_json_with_warnings(&warnings),
+                !p.problems(false).is_empty(),
+            ))
         });
     Ok(match planned {
-        Ok(json) => Outcome {
+        Ok((json, refused)) => Outcome {
             stdout: format!("{json}\n"),
-            failed: false,
+            failed: refused,
         },
         Err(e) => Outcome {
             stdout: format!("{}\n", error_json(&e)),

@@ -296,3 +296,26 @@ fn closed_or_broken_stderr_exits_1_not_a_panic() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// A plan that apply would refuse exits 1 (the plan is still printed);
+/// an applicable one exits 0.
+#[test]
+fn plan_exits_1_when_apply_would_refuse() {
+    let (_dir, root, config) = setup(CONFIG);
+    let out = nixconf(&["plan", "--config", &config, "--root", &root]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    fs::create_dir_all(Path::new(&root).join("etc/nix/nix.conf")).unwrap();
+    for json in [false, true] {
+        let mut args = vec!["plan", "--config", &config, "--root", &root];
+        if json {
+            args.push("--json");
+        }
+        let out = nixconf(&args);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains("exists and is not a"),
+            "the refused action is printed: {stdout}"
+        );
+    }
+}

@@ -113,13 +113,39 @@ fn installation(
     module: crate::generation::GenerationArgs,
     root: &Path,
 ) -> Result<Installation, String> {
+    refuse_self_managed(root)?;
     let config: Config =
         nixconf_activation::read_config_with(config, module.eval_options()).map_err(describe)?;
     config.installation(root).map_err(describe)
 }
 
+/// NixOS and nix-darwin manage their Nix themselves: nixconf refuses
+/// to plan or apply on such a root.
+fn refuse_self_managed(root: &Path) -> Result<(), String> {
+    match nixconf_import::detect(root).installer.refusal() {
+        Some(why) => Err(why.to_owned()),
+        None => Ok(()),
+    }
+}
+
+/// What made the installation on `root`, for people (stderr) and tools
+/// (the plan JSON's `installer`).
+fn installer(root: &Path) -> (String, Vec<String>) {
+    let d = nixconf_import::detect(root);
+    (d.installer.to_string(), d.evidence)
+}
+
 fn run_plan(args: &PlanArgs) -> Result<Outcome, String> {
+    let (made_by, evidence) = installer(&args.root);
     if !args.json {
+        eprintln!(
+            "note: this Nix installation was made by {made_by}{}",
+            if evidence.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", evidence.join(", "))
+            }
+        );
         let inst = installation(&args.config, args.module, &args.root)?;
         let p = plan(&args.root, &inst, &PlanOptions::default()).map_err(describe)?;
         // Exit 1 when apply would refuse (a blocked action, or a hand
@@ -132,6 +158,20 @@ fn run_plan(args: &PlanArgs) -> Result<Outcome, String> {
     }
     // With --json, a refusal is JSON on stdout too, so that tools get the
     // option path without parsing messages.
+    if let Err(why) = refuse_self_managed(&args.root) {
+        let json = serde_json::json!({
+            "version": nixconf_activation::Plan::JSON_VERSION,
+            "error": {"option": "", "message": why},
+            "errors": [{"option": "", "message": why}],
+        });
+        return Ok(Outcome {
+            stdout: format!(
+                "{}\n",
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            ),
+            failed: true,
+        });
+    }
     let planned = nixconf_activation::read_config_with(&args.config, args.module.eval_options())
         .and_then(|config| {
             let inst = config.installation(&args.root)?;
@@ -148,10 +188,21 @@ fn run_plan(args: &PlanArgs) -> Result<Outcome, String> {
             ))
         });
     Ok(match planned {
-        Ok((json, refused)) => Outcome {
-            stdout: format!("{json}\n"),
-            failed: refused,
-        },
+        Ok((json, refused)) => {
+            // The installer goes beside the plan's own fields.
+            let mut value: serde_json::Value =
+                serde_json::from_str(&json).unwrap_or(serde_json::Value::Null);
+            if let Some(o) = value.as_object_mut() {
+                o.insert(
+                    "installer".to_owned(),
+                    serde_json::json!({"name": made_by, "evidence": evidence}),
+                );
+            }
+            Outcome {
+                stdout: format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or(json)),
+                failed: refused,
+            }
+        }
         Err(e) => Outcome {
             stdout: format!("{}\n", error_json(&e)),
             failed: true,

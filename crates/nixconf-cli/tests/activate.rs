@@ -319,3 +319,51 @@ fn plan_exits_1_when_apply_would_refuse() {
         );
     }
 }
+
+/// The plan says what made the installation; a NixOS root, which manages
+/// its Nix itself, is refused before anything else.
+#[test]
+fn plan_names_the_installer_and_refuses_nixos() {
+    let (_dir, root, config) = setup(CONFIG);
+    let r = Path::new(&root);
+    fs::create_dir_all(r.join("var/lib/dpkg/info")).unwrap();
+    fs::write(
+        r.join("var/lib/dpkg/info/nix-setup-systemd.list"),
+        "/etc/nix/nix.conf\n",
+    )
+    .unwrap();
+    let out = nixconf(&["plan", "--config", &config, "--root", &root]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "note: this Nix installation was made by Debian's nix-setup-systemd package \
+         (/var/lib/dpkg/info/nix-setup-systemd.list)\n"
+    );
+    let out = nixconf(&["plan", "--config", &config, "--root", &root, "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["installer"]["name"],
+        "Debian's nix-setup-systemd package"
+    );
+
+    fs::write(r.join("etc/NIXOS"), "").unwrap();
+    for args in [
+        vec!["plan", "--config", &config, "--root", &root],
+        vec!["apply", "--config", &config, "--root", &root, "--yes"],
+    ] {
+        let out = nixconf(&args);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            text(&out.stderr).contains("error: this root is NixOS (/etc/NIXOS)"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    let out = nixconf(&["plan", "--config", &config, "--root", &root, "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("this root is NixOS"));
+}

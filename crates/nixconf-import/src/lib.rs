@@ -637,23 +637,12 @@ fn build_users(
         path: root.join("etc/passwd").display().to_string(),
         source: std::io::Error::other(e.to_string()),
     })?;
-    let Some(group) = accounts
-        .group
-        .entries()
-        .map(|(_, g)| g)
-        .find(|g| g.name == group_name)
-    else {
+    let Some((group, mut users)) = accounts.group_with_accounts(&group_name) else {
         notes.push(format!(
             "no `{group_name}` group: the build users are made as configured"
         ));
         return Ok(Pool::default());
     };
-    let mut users: Vec<nixconf_users::PasswdEntry> = accounts
-        .passwd
-        .entries()
-        .map(|(_, u)| u)
-        .filter(|u| u.gid == group.gid || group.members.contains(&u.name))
-        .collect();
     // nixbld1, nixbld2, ..., nixbld10: by the number after the prefix.
     let number = |name: &str| -> Option<(String, u32)> {
         let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();

@@ -230,21 +230,10 @@ fn build_users(root: &Path, subject: &mut Subject) {
     let Ok(accounts) = nixconf_users::Accounts::read(root) else {
         return;
     };
-    let Some(group) = accounts
-        .group
-        .entries()
-        .map(|(_, g)| g)
-        .find(|g| g.name == group_name)
-    else {
+    let Some((_, users)) = accounts.group_with_accounts(&group_name) else {
         return;
     };
-    let uids: Vec<(String, u32)> = accounts
-        .passwd
-        .entries()
-        .map(|(_, u)| u)
-        .filter(|u| group.members.contains(&u.name))
-        .map(|u| (u.name, u.uid))
-        .collect();
+    let uids: Vec<(String, u32)> = users.into_iter().map(|u| (u.name, u.uid)).collect();
     subject.build_users = Some(BuildUsers {
         at: root.join("etc/group").display().to_string(),
         count: uids.len() as i64,

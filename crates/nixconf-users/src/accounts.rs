@@ -630,6 +630,24 @@ impl Accounts {
         }
     }
 
+    /// The group named `name` and the accounts in it, as members or by
+    /// their primary gid, in passwd order (an existing build-user pool,
+    /// as `import` and `lint` read it).
+    pub fn group_with_accounts(&self, name: &str) -> Option<(GroupEntry, Vec<PasswdEntry>)> {
+        let group = self
+            .group
+            .entries()
+            .map(|(_, g)| g)
+            .find(|g| g.name == name)?;
+        let users = self
+            .passwd
+            .entries()
+            .map(|(_, u)| u)
+            .filter(|u| u.gid == group.gid || group.members.contains(&u.name))
+            .collect();
+        Some((group, users))
+    }
+
     /// Every malformed line of every file, in file order.
     pub fn malformed(&self) -> Vec<Malformed> {
         let mut out: Vec<Malformed> = self.passwd.malformed().collect();

@@ -14,6 +14,7 @@ use crate::legacy;
 use crate::output::{
     Evaluation, FailedAssertion, ModuleGeneration, ServiceConfig, SessionValue, Warning,
 };
+use crate::prio::{self, Priorities};
 use crate::settings::{
     check_def, Def, Origin, SettingsDefs, ORDER_AFTER, ORDER_NORMAL, PRIO_DEFAULT, PRIO_NORMAL,
 };
@@ -89,6 +90,15 @@ const LEGACY_CONF_MAPPINGS: &[(&str, &str)] = &[
     ("useSandbox", "sandbox"),
 ];
 
+/// Whether `path` is an old option renamed into `nix.settings`.
+pub(crate) fn renamed_setting(path: &str) -> bool {
+    path.strip_prefix("nix.").is_some_and(|old| {
+        old == "useChroot"
+            || old == "chrootDirs"
+            || LEGACY_CONF_MAPPINGS.iter().any(|(from, _)| *from == old)
+    })
+}
+
 /// Renames that point at another renamed option (the chained ones) or
 /// elsewhere, in import order, before the legacy mappings.
 const OTHER_RENAMES: &[(&str, &str)] = &[
@@ -120,6 +130,7 @@ pub(crate) fn evaluate(
     let result = Evaluator {
         c: &mut c,
         generation: options.generation,
+        prios: Priorities::new(),
     }
     .run(root);
     match result {
@@ -142,6 +153,8 @@ pub(crate) struct Evaluator<'c, 'a> {
     pub(crate) c: &'c mut Checker<'a>,
     /// The generation asked for from outside the configuration.
     pub(crate) generation: Option<ModuleGeneration>,
+    /// Priorities and orders the configuration gave its definitions.
+    pub(crate) prios: Priorities,
 }
 
 /// `Some(x)` for a present option, `None` when absent; `Err(())` for a
@@ -165,6 +178,19 @@ impl Evaluator<'_, '_> {
     }
 
     fn run(&mut self, root: &Node) -> Option<Evaluation> {
+        if prio::has_wrappers(root) {
+            let resolved = prio::resolve(self.c, &mut self.prios, root)?;
+            return self.run_tree(&resolved);
+        }
+        self.run_tree(root)
+    }
+
+    /// The priority of the user's whole `nix.settings` definition.
+    pub(crate) fn settings_prio(&self) -> u32 {
+        self.prios.get("nix.settings").map_or(PRIO_NORMAL, |p| p.0)
+    }
+
+    fn run_tree(&mut self, root: &Node) -> Option<Evaluation> {
         let top = self.c.attrs("", root)?;
         match self.generation_of(top)? {
             ModuleGeneration::Nixos2013 => {
@@ -753,7 +779,8 @@ impl Evaluator<'_, '_> {
     ) -> Option<BTreeMap<String, ConfValue>> {
         let mut defs = SettingsDefs::default();
         let mut ok = true;
-        if o.enable {
+        // A `nix.settings = mkForce { ... }` discards the module's own.
+        if o.enable && self.settings_prio() <= PRIO_NORMAL {
             // The module's own definitions come first in the module
             // system's order.
             let strs =
@@ -806,7 +833,7 @@ impl Evaluator<'_, '_> {
                 );
             }
         }
-        ok &= self.user_settings(&mut defs, nix);
+        ok &= self.user_settings(&mut defs, nix, o.enable);
         let merged = defs.merge(self.c, true);
         if !ok {
             return None;
@@ -821,9 +848,13 @@ impl Evaluator<'_, '_> {
         &mut self,
         defs: &mut SettingsDefs<'n>,
         nix: &'n BTreeMap<String, Node>,
+        module_defines: bool,
     ) -> bool {
+        // A whole `nix.settings` of lower priority than the module's own
+        // definitions of it is discarded.
+        let module_wins = module_defines && self.settings_prio() > PRIO_NORMAL;
         let mut ok = true;
-        if let Some(node) = nix.get("settings") {
+        if let Some(node) = nix.get("settings").filter(|_| !module_wins) {
             if let Some(attrs) = self.c.attrs("nix.settings", node) {
                 for (key, value) in attrs {
                     ok &= self.user_def(defs, key, "nix.settings", key, value);
@@ -857,14 +888,20 @@ impl Evaluator<'_, '_> {
         name: &'n str,
         node: &Node,
     ) -> bool {
-        match check_def(self.c, key, JoinedPath::new(parent, name).as_str(), node) {
+        let path = JoinedPath::new(parent, name);
+        let (prio, order) = self
+            .prios
+            .get(path.as_str())
+            .copied()
+            .unwrap_or((PRIO_NORMAL, ORDER_NORMAL));
+        match check_def(self.c, key, path.as_str(), node) {
             Some(value) => {
                 defs.add(
                     key,
                     Def {
                         value,
-                        prio: PRIO_NORMAL,
-                        order: ORDER_NORMAL,
+                        prio,
+                        order,
                         origin: Some(Origin {
                             parent,
                             name,

@@ -55,6 +55,7 @@ mod legacy;
 mod module;
 mod nixcheck;
 mod output;
+mod prio;
 mod quick_toml;
 mod registry;
 mod render;

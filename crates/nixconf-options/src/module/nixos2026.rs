@@ -548,6 +548,12 @@ impl Evaluator<'_, '_> {
         gcc_arch: Option<&str>,
     ) -> Option<BTreeMap<String, ConfValue>> {
         let mut defs = SettingsDefs::default();
+        // A `nix.settings = mkForce { ... }` discards the modules' own
+        // definitions of it.
+        let forced = self.settings_prio() < PRIO_NORMAL;
+        let module_defines = read.daemon_user != "root"
+            || (get(&read.ssh_serve, "enable").bool() && get(&read.ssh_serve, "trusted").bool());
+        let enable = enable && !forced;
         let module = |value, prio, order| Def {
             value,
             prio,
@@ -557,23 +563,26 @@ impl Evaluator<'_, '_> {
         let strs = |xs: &[&str]| {
             ConfValue::List(xs.iter().map(|s| ConfValue::Str((*s).to_owned())).collect())
         };
+        let mut features: Vec<ConfValue> = ["nixos-test", "benchmark", "big-parallel", "kvm"]
+            .map(|s| ConfValue::Str(s.to_owned()))
+            .to_vec();
+        if let Some(arch) = gcc_arch {
+            let gccarch = |x: &str| ConfValue::Str(["gccarch-", x].concat());
+            features.push(gccarch(arch));
+            features.extend(arch2026::inferiors(arch).into_iter().map(gccarch));
+        }
+        let features = ConfValue::List(features);
+        // Both the option's default and (below) a definition of nix.nix.
+        defs.defaults_2026 = Some(features.clone());
         if enable {
             // nix.nix
             defs.add(
                 "substituters",
                 module(strs(&[CACHE_NIXOS_ORG]), PRIO_NORMAL, ORDER_AFTER),
             );
-            let mut features: Vec<ConfValue> = ["nixos-test", "benchmark", "big-parallel", "kvm"]
-                .map(|s| ConfValue::Str(s.to_owned()))
-                .to_vec();
-            if let Some(arch) = gcc_arch {
-                let gccarch = |x: &str| ConfValue::Str(["gccarch-", x].concat());
-                features.push(gccarch(arch));
-                features.extend(arch2026::inferiors(arch).into_iter().map(gccarch));
-            }
             defs.add(
                 "system-features",
-                module(ConfValue::List(features), PRIO_NORMAL, ORDER_NORMAL),
+                module(features, PRIO_NORMAL, ORDER_NORMAL),
             );
             defs.add(
                 "trusted-public-keys",
@@ -600,14 +609,14 @@ impl Evaluator<'_, '_> {
         }
         // nix-ssh-serve.nix
         let ssh = &read.ssh_serve;
-        if get(ssh, "enable").bool() && get(ssh, "trusted").bool() {
+        if !forced && get(ssh, "enable").bool() && get(ssh, "trusted").bool() {
             defs.add(
                 "trusted-users",
                 module(strs(&["nix-ssh"]), PRIO_NORMAL, ORDER_NORMAL),
             );
         }
         // nix-daemon.nix's unprivileged daemon
-        if read.daemon_user != "root" {
+        if !forced && read.daemon_user != "root" {
             defs.add(
                 "auto-allocate-uids",
                 module(ConfValue::Bool(true), PRIO_NORMAL, ORDER_NORMAL),
@@ -629,7 +638,7 @@ impl Evaluator<'_, '_> {
                 module(ConfValue::Int(START_ID), PRIO_DEFAULT, ORDER_NORMAL),
             );
         }
-        let ok = self.user_settings(&mut defs, nix);
+        let ok = self.user_settings(&mut defs, nix, enable || module_defines);
         let merged = defs.merge(self.c, true);
         if !ok {
             return None;

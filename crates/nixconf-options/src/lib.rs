@@ -51,17 +51,21 @@ mod arch;
 mod check;
 mod error;
 mod eval;
+mod generation;
 mod legacy;
+mod machines;
 mod module;
 mod nixcheck;
 mod output;
 mod prio;
 mod quick_toml;
 mod registry;
+mod renames;
 mod render;
 mod settings;
 mod suggest;
 mod tree;
+mod user_settings;
 
 use std::path::Path;
 
@@ -72,11 +76,10 @@ pub use module::nixos2026::DEFAULT_CHANNEL_2026;
 pub use module::Nixos2026;
 pub use nixcheck::{check_config, check_with_nix, check_with_schema, CheckFinding, CheckSeverity};
 pub use output::{
-    systemd_quote, BuildUser, Evaluation, FailedAssertion, ModuleGeneration, RegistryEntry,
-    RenderedFile, ServiceConfig, SessionValue, Warning, WritePolicy, DROP_IN_PATH,
+    systemd_quote, BuildUser, Evaluation, FailedAssertion, ModuleGeneration, RefValue,
+    RegistryEntry, RenderedFile, ServiceConfig, SessionValue, Warning, WritePolicy, DROP_IN_PATH,
     PROFILE_SCRIPT_PATH,
 };
-pub use registry::RefValue;
 pub use render::render_into;
 pub use tree::Format;
 

@@ -38,7 +38,7 @@ fn module_priority(path: &str) -> Option<u32> {
     let settings_key = path
         .strip_prefix("nix.settings.")
         .is_some_and(|k| !k.contains('.') || k.starts_with('"'));
-    if path == "nix.settings" || settings_key || crate::eval::renamed_setting(path) {
+    if path == "nix.settings" || settings_key || crate::renames::renamed_setting(path) {
         return None;
     }
     if path == "nix.nrBuildUsers"

@@ -17,13 +17,14 @@ use nixconf_format::{render_key, ConfValue, NixVersion};
 use nixconf_machines::render_module_machines;
 
 use super::arch2026;
-use super::options2026::{self as opts, get, parse_package, Group, Val};
+use super::options2026::{self as opts, get, parse_package, Group, Read2026, Val, STORE_PREFIX};
 use super::units2026::{self, Facts};
 use crate::eval::{
-    rename_warnings, Evaluator, CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_NIXBLD_UID,
-    NIX_CONF_HEADER, NIX_OPTIONS, ONLY_IN_2013, REMOVED_NICE_LEVEL_NOTE,
+    Evaluator, CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_NIXBLD_UID, NIX_CONF_HEADER,
+    NIX_OPTIONS, ONLY_IN_2013, REMOVED_NICE_LEVEL_NOTE,
 };
 use crate::output::{Evaluation, FailedAssertion, ModuleGeneration, ServiceConfig, SessionValue};
+use crate::renames::rename_warnings;
 use crate::settings::{Def, SettingsDefs, ORDER_AFTER, ORDER_NORMAL, PRIO_DEFAULT, PRIO_NORMAL};
 use crate::tree::{Node, Value};
 
@@ -32,9 +33,6 @@ pub const DEFAULT_CHANNEL_2026: &str = "https://channels.nixos.org/nixos-unstabl
 
 /// The CA bundle a render gives the daemon on a host that is not NixOS.
 const HOST_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
-
-/// The fixed store path prefix of the corpus' packages (`--nixos`).
-pub(crate) const STORE_PREFIX: &str = "/nix/store/00000000000000000000000000000000-";
 
 /// The options under `nix` the 2026 modules add to those of 2023.
 const NEW_OPTIONS: &[&str] = &[
@@ -67,18 +65,6 @@ const READ_ONLY_STORE_NOTE: &str = "Please use the `boot.nixStoreMountOpts' opti
 /// The unprivileged daemon's `id-count` and `start-id` defaults.
 const ID_COUNT: i64 = 128 * 65536;
 const START_ID: i64 = 832 * 1024 * 1024;
-
-/// Everything read from the configuration, before the outputs.
-pub(crate) struct Read2026 {
-    pub gc: Group,
-    pub optimise: Group,
-    pub ssh_serve: Group,
-    pub channel: Group,
-    pub firewall: Group,
-    pub nftables: Group,
-    pub daemon_user: String,
-    pub daemon_group: String,
-}
 
 impl Evaluator<'_, '_> {
     /// Evaluate a configuration with the 2026 modules.
@@ -290,7 +276,7 @@ impl Evaluator<'_, '_> {
             .then(|| render_nix_conf(&settings, &o.extra_options));
         let machines_text =
             (o.enable && !machines.is_empty()).then(|| render_module_machines(&machines, &version));
-        let registry_json = o.enable.then(|| crate::registry::registry_json(&registry));
+        let registry_json = o.enable.then(|| crate::output::registry_json(&registry));
 
         let channel_on = get(&read.channel, "enable").bool();
         let nix_path = if nix.contains_key("nixPath") {
@@ -726,13 +712,4 @@ fn render_nix_conf(settings: &BTreeMap<String, ConfValue>, extra_options: &str) 
     out.push_str(extra_options);
     out.push('\n');
     out
-}
-
-/// The `Val` of a group as JSON (for outputs that copy option values).
-pub(crate) fn val_json(v: &Val) -> serde_json::Value {
-    match v {
-        Val::Bool(b) => serde_json::json!(b),
-        Val::Str(s) => serde_json::json!(s),
-        Val::List(l) => serde_json::json!(l),
-    }
 }

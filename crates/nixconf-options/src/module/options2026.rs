@@ -344,6 +344,30 @@ pub(crate) fn parse_package(text: &str) -> Option<Package> {
     })
 }
 
+/// The fixed store path prefix of the corpus' packages (`--nixos`).
+pub(crate) const STORE_PREFIX: &str = "/nix/store/00000000000000000000000000000000-";
+
+/// Everything read from the configuration, before the outputs.
+pub(crate) struct Read2026 {
+    pub gc: Group,
+    pub optimise: Group,
+    pub ssh_serve: Group,
+    pub channel: Group,
+    pub firewall: Group,
+    pub nftables: Group,
+    pub daemon_user: String,
+    pub daemon_group: String,
+}
+
+/// The `Val` of a group as JSON (for outputs that copy option values).
+pub(crate) fn val_json(v: &Val) -> serde_json::Value {
+    match v {
+        Val::Bool(b) => serde_json::json!(b),
+        Val::Str(s) => serde_json::json!(s),
+        Val::List(l) => serde_json::json!(l),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

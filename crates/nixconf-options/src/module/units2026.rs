@@ -12,8 +12,7 @@ use std::collections::BTreeMap;
 use nixconf_format::{ConfValue, NixVersion};
 use serde_json::{json, Map, Value as Json};
 
-use super::nixos2026::{val_json, Read2026, STORE_PREFIX};
-use super::options2026::get;
+use super::options2026::{get, val_json, Read2026, STORE_PREFIX};
 use super::output2026::Nixos2026;
 
 /// What the outputs are computed from.

@@ -1,5 +1,6 @@
 //! `nixconf eval` and `nixconf render`: the NixOS `nix.*` option tree,
-//! evaluated as the 2023 NixOS module does (the 2013 module for Nix 1.x).
+//! evaluated as the NixOS `nix.*` modules of its generation do (2026 by
+//! default, 2023 when asked, 2013 for Nix 1.x).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,8 @@ use crate::Outcome;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate a configuration (TOML or JSON, in the NixOS option tree)
-    /// and show what the NixOS module produces for it. Renamed options and
+    /// and show what the NixOS modules of its generation (--generation)
+    /// produce for it. Renamed options and
     /// failed assertions are reported; an invalid option exits with 1.
     Eval(EvalArgs),
     /// Evaluate a configuration and write the files NixOS would write

@@ -208,7 +208,8 @@ fn summary(config: &Path, eval: &Evaluation) -> String {
         .map_or_else(|| "unknown".to_owned(), ToString::to_string);
     let generation = match eval.module {
         ModuleGeneration::Nixos2013 => " (the 2013 NixOS module, for Nix 1.x)",
-        ModuleGeneration::Nixos2026 => " (the 2026 NixOS modules)",
+        ModuleGeneration::Nixos2023 => " (the 2023 NixOS module)",
+        // The default needs no note.
         _ => "",
     };
     let _ = writeln!(
@@ -245,6 +246,24 @@ fn summary(config: &Path, eval: &Evaluation) -> String {
             String::new()
         };
         let _ = writeln!(out, "build users: {n} (group nixbld{uids})");
+    }
+    if let Some(x) = &eval.nixos2026 {
+        // Units the 2026 modules schedule: evaluated, not written yet.
+        for (name, timer) in x.units["timers"].as_object().into_iter().flatten() {
+            let service = &x.units["services"][name];
+            let dates: Vec<&str> = service["startAt"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str())
+                .collect();
+            let _ = writeln!(
+                out,
+                "timer: {name} at {} (randomized delay {}; see eval --json `units`, not written by render/apply yet)",
+                dates.join(", "),
+                timer["timerConfig"]["RandomizedDelaySec"].as_str().unwrap_or("0"),
+            );
+        }
     }
     for file in eval.files() {
         let _ = writeln!(out, "\n--- /{} ---", file.path);

@@ -249,8 +249,9 @@ fn summary(config: &Path, eval: &Evaluation) -> String {
     }
     if let Some(x) = &eval.nixos2026 {
         // Units the 2026 modules schedule: evaluated, not written yet.
-        for (name, timer) in x.units["timers"].as_object().into_iter().flatten() {
-            let service = &x.units["services"][name];
+        let units = x.units();
+        for (name, timer) in units["timers"].as_object().into_iter().flatten() {
+            let service = &units["services"][name];
             let dates: Vec<&str> = service["startAt"]
                 .as_array()
                 .into_iter()

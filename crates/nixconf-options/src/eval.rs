@@ -141,7 +141,8 @@ impl Evaluator<'_, '_> {
     }
 
     fn run(&mut self, root: &Node) -> Option<Evaluation> {
-        if prio::has_wrappers(root) {
+        // Most configurations have no `_type` anywhere: skip the walk.
+        if self.c.text_mentions("_type") && prio::has_wrappers(root) {
             let resolved = prio::resolve(self.c, &mut self.prios, root)?;
             return self.run_tree(&resolved);
         }
@@ -471,8 +472,11 @@ impl Evaluator<'_, '_> {
     pub(crate) fn nix_options(
         &mut self,
         nix: &BTreeMap<String, Node>,
-        package_allowed: bool,
+        gen_2026: bool,
     ) -> NixOptions {
+        // The 2026 modules take `nix.package`, and import their renames
+        // from two modules.
+        let package_allowed = gen_2026;
         let mut o = NixOptions::default();
         let b = |s: &mut Self, key: &str, default: bool| -> bool {
             s.opt(nix, "nix", key, |c, p, n| c.bool(p, n))
@@ -542,7 +546,7 @@ impl Evaluator<'_, '_> {
         }
         o.nice_level_set = nix.contains_key("daemonNiceLevel");
         o.build_machines = self.build_machines(nix);
-        o.warnings = rename_warnings(nix, false);
+        o.warnings = rename_warnings(nix, gen_2026);
         o
     }
 

@@ -451,19 +451,7 @@ impl Evaluation {
             "failedAssertions": assertions,
         });
         if let Some(x) = &self.nixos2026 {
-            out["users"] = x.users.clone();
-            out["serviceConfig"] = x.service_config.clone();
-            out["serviceEnvironment"] = x.service_environment.clone();
-            out["groups"] = x.groups.clone();
-            out["hiddenUsers"] = json!(x.hidden_users);
-            out["units"] = x.units.clone();
-            out["packages"] = x.packages.clone();
-            out["nixConfCheck"] = x.nix_conf_check.clone();
-            out["channel"] = x.channel.clone();
-            out["sshServe"] = x.ssh_serve.clone();
-            out["boot"] = x.boot.clone();
-            out["firewall"] = x.firewall.clone();
-            out["tmpfiles"] = x.tmpfiles.clone();
+            x.add_to(&mut out);
         }
         if self.module == ModuleGeneration::Nixos2013 {
             // Not keys of the conformance corpus (the 2023 module): what

@@ -17,22 +17,20 @@ use nixconf_format::{render_key, ConfValue, NixVersion};
 use nixconf_machines::render_module_machines;
 
 use super::arch2026;
-use super::options2026::{self as opts, get, parse_package, Group, Read2026, Val, STORE_PREFIX};
+use super::options2026::{
+    self as opts, get, parse_package, Read2026, ReadGroup, Val, STORE_PREFIX,
+};
 use super::units2026::{self, Facts};
 use crate::eval::{
     Evaluator, CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_NIXBLD_UID, NIX_CONF_HEADER,
     NIX_OPTIONS, ONLY_IN_2013, REMOVED_NICE_LEVEL_NOTE,
 };
 use crate::output::{Evaluation, FailedAssertion, ModuleGeneration, ServiceConfig, SessionValue};
-use crate::renames::rename_warnings;
 use crate::settings::{Def, SettingsDefs, ORDER_AFTER, ORDER_NORMAL, PRIO_DEFAULT, PRIO_NORMAL};
 use crate::tree::{Node, Value};
 
 /// `system.defaultChannel`'s default in 2026.
 pub const DEFAULT_CHANNEL_2026: &str = "https://channels.nixos.org/nixos-unstable";
-
-/// The CA bundle a render gives the daemon on a host that is not NixOS.
-const HOST_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 /// The options under `nix` the 2026 modules add to those of 2023.
 const NEW_OPTIONS: &[&str] = &[
@@ -306,38 +304,28 @@ impl Evaluator<'_, '_> {
         let facts = Facts {
             enable: o.enable,
             lix,
-            version: &version,
-            package_path: &package_path,
-            settings: &settings,
-            read: &read,
-            env_vars: &o.env_vars,
-            proxy_env: proxy_env.as_ref(),
-            ca_bundle: ca_bundle.as_deref(),
-            cpu_policy: &o.cpu_policy,
-            io_class: &o.io_class,
+            version: version.clone(),
+            package_path,
+            id_count: settings.get("id-count").cloned(),
+            start_id: settings.get("start-id").cloned(),
+            read,
+            env_vars: o.env_vars.clone(),
+            proxy_env,
+            ca_bundle,
+            cpu_policy: o.cpu_policy.clone(),
+            io_class: o.io_class.clone(),
             io_priority: o.io_priority,
             nr_build_users: nr_build_users.filter(|_| daemon_on).unwrap_or(0),
             nixbld_uid,
-            nix_path: &nix_path,
-            default_channel: default_channel.as_deref().unwrap_or(DEFAULT_CHANNEL_2026),
+            nix_path,
+            default_channel: default_channel
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CHANNEL_2026.to_owned()),
             check_config: o.check_config,
             check_all_errors: o.check_all_errors,
         };
-        let out = units2026::outputs(&facts);
         let tmpfiles = units2026::host_tmpfiles(&facts);
-        // What a render writes on the host: its own CA bundle unless
-        // `caBundle` names one (the corpus' store path is NixOS's).
-        let service_environment = out.service_environment.as_object().map(|env| {
-            env.iter()
-                .map(|(k, v)| {
-                    let v = match (k.as_str(), &ca_bundle) {
-                        ("CURL_CA_BUNDLE", None) => HOST_CA_BUNDLE,
-                        _ => v.as_str().unwrap_or_default(),
-                    };
-                    (k.clone(), v.to_owned())
-                })
-                .collect()
-        });
+        let service_environment = units2026::host_environment(&facts);
         let service_config = daemon_on.then(|| ServiceConfig {
             nice: None,
             cpu_scheduling_policy: Some(o.cpu_policy.clone()),
@@ -361,7 +349,7 @@ impl Evaluator<'_, '_> {
             service_environment,
             session_variables,
             tmpfiles,
-            warnings: rename_warnings(nix, true),
+            warnings: std::mem::take(&mut o.warnings),
             failed_assertions,
             build_machines: machines,
             // Root's subscription, written by a render only with channels on.
@@ -370,7 +358,7 @@ impl Evaluator<'_, '_> {
             check_config: o.check_config,
             check_all_errors: o.check_all_errors,
             distributed_builds: o.distributed_builds,
-            nixos2026: Some(Box::new(out)),
+            nixos2026: Some(Box::new(crate::Nixos2026 { facts })),
         })
     }
 
@@ -398,7 +386,10 @@ impl Evaluator<'_, '_> {
     fn networking_2026(
         &mut self,
         top: &BTreeMap<String, Node>,
-    ) -> (crate::eval::Opt<BTreeMap<String, String>>, Option<Group>) {
+    ) -> (
+        crate::eval::Opt<BTreeMap<String, String>>,
+        Option<ReadGroup>,
+    ) {
         let empty = BTreeMap::new();
         let net = match top.get("networking") {
             Some(node) => match self.c.attrs("networking", node) {
@@ -415,7 +406,9 @@ impl Evaluator<'_, '_> {
             .read_group(net, "networking", "nftables", opts::NFTABLES)
             .map(|mut group| {
                 let flush = opts::flush_ruleset(&group, flush_given);
-                group.insert("flushRuleset", Val::Bool(flush));
+                if get(&group, "flushRuleset").bool() != flush {
+                    group.to_mut().insert("flushRuleset", Val::Bool(flush));
+                }
                 group
             });
         let proxy = match net.get("proxy") {
@@ -555,7 +548,7 @@ impl Evaluator<'_, '_> {
         if let Some(arch) = gcc_arch {
             let gccarch = |x: &str| ConfValue::Str(["gccarch-", x].concat());
             features.push(gccarch(arch));
-            features.extend(arch2026::inferiors(arch).into_iter().map(gccarch));
+            features.extend(arch2026::inferiors(arch).iter().map(|x| gccarch(x)));
         }
         let features = ConfValue::List(features);
         // Both the option's default and (below) a definition of nix.nix.

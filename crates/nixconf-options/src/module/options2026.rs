@@ -132,7 +132,7 @@ pub(crate) const FIREWALL: &[Spec] = &[
 /// default is `enable` (see [`flush_ruleset`]).
 pub(crate) const NFTABLES: &[Spec] = &[
     spec!("enable", Ty::Bool, Val::Bool(false)),
-    spec!("flushRuleset", Ty::Bool, Val::Bool(true)),
+    spec!("flushRuleset", Ty::Bool, Val::Bool(false)),
 ];
 
 /// `networking.nftables.flushRuleset`: as given, else whether nftables is
@@ -149,6 +149,28 @@ pub(crate) fn flush_ruleset(nftables: &Group, given: bool) -> bool {
 /// A group of options, read: every declared name with its value.
 pub(crate) type Group = BTreeMap<&'static str, Val>;
 
+/// A read group: the shared defaults when the configuration leaves the
+/// whole group out (most do), else its own values.
+pub(crate) type ReadGroup = std::borrow::Cow<'static, Group>;
+
+/// Every table, for [`defaults`].
+const TABLES: [&[Spec]; 6] = [GC, OPTIMISE, SSH_SERVE, CHANNEL, FIREWALL, NFTABLES];
+
+/// A table's defaults, built once.
+fn defaults(specs: &'static [Spec]) -> Option<&'static Group> {
+    static CACHE: std::sync::OnceLock<Vec<Group>> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(|| {
+        TABLES
+            .iter()
+            .map(|t| t.iter().map(|s| (s.name, (s.default)())).collect())
+            .collect()
+    });
+    TABLES
+        .iter()
+        .position(|t| std::ptr::eq(*t, specs))
+        .map(|i| &cache[i])
+}
+
 /// Look a value up in a read group (every declared name is there).
 pub(crate) fn get<'g>(group: &'g Group, name: &str) -> &'g Val {
     static NONE: Val = Val::Bool(false);
@@ -163,14 +185,17 @@ impl Evaluator<'_, '_> {
         parent: &BTreeMap<String, Node>,
         parent_path: &str,
         key: &str,
-        specs: &[Spec],
-    ) -> Option<Group> {
-        let path = join(parent_path, key);
+        specs: &'static [Spec],
+    ) -> Option<ReadGroup> {
         let empty = BTreeMap::new();
         let attrs = match parent.get(key) {
-            Some(node) => self.c.attrs(&path, node)?,
-            None => &empty,
+            Some(node) => self.c.attrs(&join(parent_path, key), node)?,
+            None => match defaults(specs) {
+                Some(d) => return Some(ReadGroup::Borrowed(d)),
+                None => &empty,
+            },
         };
+        let path = join(parent_path, key);
         let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
         let before = self.c.errors.len();
         self.c.known_keys(&path, attrs, &names);
@@ -189,7 +214,7 @@ impl Evaluator<'_, '_> {
                 out.insert(spec.name, v);
             }
         }
-        (self.c.errors.len() == before).then_some(out)
+        (self.c.errors.len() == before).then_some(ReadGroup::Owned(out))
     }
 }
 
@@ -348,13 +373,14 @@ pub(crate) fn parse_package(text: &str) -> Option<Package> {
 pub(crate) const STORE_PREFIX: &str = "/nix/store/00000000000000000000000000000000-";
 
 /// Everything read from the configuration, before the outputs.
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Read2026 {
-    pub gc: Group,
-    pub optimise: Group,
-    pub ssh_serve: Group,
-    pub channel: Group,
-    pub firewall: Group,
-    pub nftables: Group,
+    pub gc: ReadGroup,
+    pub optimise: ReadGroup,
+    pub ssh_serve: ReadGroup,
+    pub channel: ReadGroup,
+    pub firewall: ReadGroup,
+    pub nftables: ReadGroup,
     pub daemon_user: String,
     pub daemon_group: String,
 }

@@ -71,6 +71,17 @@ pub(crate) const NIX_OPTIONS: &[&str] = &[
     "systemFeatures",
 ];
 
+/// The options under `nix` the 2026 modules add to those of 2023.
+pub(crate) const ONLY_IN_2026: &[&str] = &[
+    "gc",
+    "optimise",
+    "sshServe",
+    "channel",
+    "firewall",
+    "daemonUser",
+    "daemonGroup",
+];
+
 /// Options of the 2013 module that the 2023 module no longer has.
 pub(crate) const ONLY_IN_2013: [&str; 2] = ["proxy", "manualNixMachines"];
 
@@ -194,8 +205,19 @@ impl Evaluator<'_, '_> {
             None => &empty,
         };
         self.later_than_2013(nix);
-        self.c
-            .known_keys_besides("nix", nix, NIX_OPTIONS, &ONLY_IN_2013);
+        for (key, node) in nix
+            .iter()
+            .filter(|(k, _)| ONLY_IN_2026.contains(&k.as_str()))
+        {
+            self.c.error(
+                &join("nix", key),
+                Some(node),
+                "an option of the 2026 NixOS modules, not of the 2023 module this \
+                 configuration is evaluated with: use generation \"2026\" (the default)",
+            );
+        }
+        let handled: Vec<&str> = ONLY_IN_2013.iter().chain(ONLY_IN_2026).copied().collect();
+        self.c.known_keys_besides("nix", nix, NIX_OPTIONS, &handled);
         let o = self.nix_options(nix, false);
 
         let mut version_missing = false;

@@ -23,7 +23,7 @@ use super::options2026::{
 use super::units2026::{self, Facts};
 use crate::eval::{
     Evaluator, CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_NIXBLD_UID, NIX_CONF_HEADER,
-    NIX_OPTIONS, ONLY_IN_2013, REMOVED_NICE_LEVEL_NOTE,
+    NIX_OPTIONS, ONLY_IN_2013, ONLY_IN_2026, REMOVED_NICE_LEVEL_NOTE,
 };
 use crate::output::{Evaluation, FailedAssertion, ModuleGeneration, ServiceConfig, SessionValue};
 use crate::settings::{Def, SettingsDefs, ORDER_AFTER, ORDER_NORMAL, PRIO_DEFAULT, PRIO_NORMAL};
@@ -31,17 +31,6 @@ use crate::tree::{Node, Value};
 
 /// `system.defaultChannel`'s default in 2026.
 pub const DEFAULT_CHANNEL_2026: &str = "https://channels.nixos.org/nixos-unstable";
-
-/// The options under `nix` the 2026 modules add to those of 2023.
-const NEW_OPTIONS: &[&str] = &[
-    "gc",
-    "optimise",
-    "sshServe",
-    "channel",
-    "firewall",
-    "daemonUser",
-    "daemonGroup",
-];
 
 /// The top-level keys a 2026 configuration may have.
 const TOP: &[&str] = &[
@@ -83,7 +72,7 @@ impl Evaluator<'_, '_> {
             None => &empty,
         };
         self.later_than_2013(nix);
-        let known: Vec<&str> = NIX_OPTIONS.iter().chain(NEW_OPTIONS).copied().collect();
+        let known: Vec<&str> = NIX_OPTIONS.iter().chain(ONLY_IN_2026).copied().collect();
         self.c.known_keys_besides("nix", nix, &known, &ONLY_IN_2013);
         let o = self.nix_options(nix, true);
         let gc = self.read_group(nix, "nix", "gc", opts::GC);

@@ -62,6 +62,9 @@ impl Evaluator<'_, '_> {
         let gcc_arch = self.opt(top, "", "gccArch", |c, p, n| c.nullable_str(p, n));
         let ca_bundle = self.opt(top, "", "caBundle", |c, p, n| c.str(p, n));
         let nixbld_uid = self.nixbld_uid(top);
+        // `system.stateVersion` is type-checked only: what it could change
+        // here (nftables' `flushRuleset` default) follows
+        // `networking.nftables.enable` for every release (see options2026).
         let (default_channel, _state_version) = self.system_2026(top);
         let (proxy_env, nftables) = self.networking_2026(top);
         let read_only_nix_store = self.boot_2026(top);
@@ -168,13 +171,10 @@ impl Evaluator<'_, '_> {
         // Without a version nothing that reads it is produced; the
         // placeholder only fills the fields.
         let given_version = package.as_ref().map(|p| p.0.clone());
-        let (version, pname, package_path) = package.unwrap_or_else(|| {
-            (
-                "2.2".parse().unwrap_or_else(|_| unreachable!()),
-                "nix".to_owned(),
-                None,
-            )
-        });
+        let (version, pname, package_path) = match package {
+            Some(p) => p,
+            None => ("2.2".parse().ok()?, "nix".to_owned(), None),
+        };
         let nixbld_uid = nixbld_uid.ok().flatten().unwrap_or(DEFAULT_NIXBLD_UID);
         let unprivileged = read.daemon_user != "root";
 

@@ -213,3 +213,69 @@ fn lowering_nr_build_users_removes_the_users_apply_created() {
         passwd_before
     );
 }
+
+/// `--generation` and `--nixos` on plan, apply and users plan: the
+/// generation changes what is planned; a wrong one is refused.
+#[test]
+fn generation_and_nixos_flags_on_plan_apply_and_users_plan() {
+    let (_dir, root, config) = setup(CONFIG);
+    let diff = |generation: &str| {
+        let out = nixconf(&[
+            "plan",
+            "--config",
+            &config,
+            "--root",
+            &root,
+            "--generation",
+            generation,
+            "--nixos",
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    // 2023 writes `LimitNOFILE`, 2026 leaves it to the upstream unit.
+    assert!(diff("2023").contains("+LimitNOFILE=1048576\n"));
+    assert!(!diff("2026").contains("LimitNOFILE"));
+
+    let out = nixconf(&[
+        "apply",
+        "--config",
+        &config,
+        "--root",
+        &root,
+        "--dry-run",
+        "--generation",
+        "2023",
+        "--nixos",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = nixconf(&[
+        "users",
+        "plan",
+        "--config",
+        &config,
+        "--root",
+        &root,
+        "--generation",
+        "2026",
+        "--nixos",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = nixconf(&[
+        "plan",
+        "--config",
+        &config,
+        "--root",
+        &root,
+        "--generation",
+        "2020",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no module generation \"2020\""),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -232,8 +232,9 @@ pub(crate) fn check_def(
 #[derive(Debug)]
 pub(crate) struct SettingsDefs<'a> {
     /// The 2026 declarations: `trusted-users` has no default there, and
-    /// `system-features` has this one.
-    pub defaults_2026: Option<ConfValue>,
+    /// `system-features` has this one (`None` when the module's own
+    /// definition of it, which beats any default, is there).
+    pub defaults_2026: Option<Option<ConfValue>>,
     /// Every definition with its key, in the order they were made: one
     /// vector rather than a map of vectors, as most keys have one
     /// definition and this runs for every evaluation.
@@ -276,7 +277,7 @@ impl<'a> SettingsDefs<'a> {
             } else {
                 DECLARED_WITH_DEFAULT
             };
-            if let Some(features) = features {
+            if let Some(Some(features)) = features {
                 if self.defs[..before]
                     .iter()
                     .all(|(k, _)| *k != "system-features")

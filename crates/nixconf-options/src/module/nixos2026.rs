@@ -288,8 +288,18 @@ impl Evaluator<'_, '_> {
             session_variables.insert("NIX_PATH".to_owned(), SessionValue::List(nix_path.clone()));
         }
 
+        let service_config = daemon_on.then(|| ServiceConfig {
+            nice: None,
+            cpu_scheduling_policy: Some(o.cpu_policy.clone()),
+            io_scheduling_class: Some(o.io_class.clone()),
+            io_scheduling_priority: o.io_priority,
+            limit_nofile: None,
+        });
         let package_path =
             package_path.unwrap_or_else(|| format!("{STORE_PREFIX}{pname}-{version}"));
+        let default_channel = default_channel.unwrap_or_else(|| DEFAULT_CHANNEL_2026.to_owned());
+        // Root's subscription, written by a render only with channels on.
+        let subscription = (o.enable && channel_on).then(|| default_channel.clone());
         let facts = Facts {
             enable: o.enable,
             lix,
@@ -298,30 +308,21 @@ impl Evaluator<'_, '_> {
             id_count: settings.get("id-count").cloned(),
             start_id: settings.get("start-id").cloned(),
             read,
-            env_vars: o.env_vars.clone(),
+            env_vars: std::mem::take(&mut o.env_vars),
             proxy_env,
             ca_bundle,
-            cpu_policy: o.cpu_policy.clone(),
-            io_class: o.io_class.clone(),
+            cpu_policy: std::mem::take(&mut o.cpu_policy),
+            io_class: std::mem::take(&mut o.io_class),
             io_priority: o.io_priority,
             nr_build_users: nr_build_users.filter(|_| daemon_on).unwrap_or(0),
             nixbld_uid,
             nix_path,
-            default_channel: default_channel
-                .clone()
-                .unwrap_or_else(|| DEFAULT_CHANNEL_2026.to_owned()),
+            default_channel,
             check_config: o.check_config,
             check_all_errors: o.check_all_errors,
         };
         let tmpfiles = units2026::host_tmpfiles(&facts);
         let service_environment = units2026::host_environment(&facts);
-        let service_config = daemon_on.then(|| ServiceConfig {
-            nice: None,
-            cpu_scheduling_policy: Some(o.cpu_policy.clone()),
-            io_scheduling_class: Some(o.io_class.clone()),
-            io_scheduling_priority: o.io_priority,
-            limit_nofile: None,
-        });
 
         Some(Evaluation {
             module: ModuleGeneration::Nixos2026,
@@ -341,9 +342,7 @@ impl Evaluator<'_, '_> {
             warnings: std::mem::take(&mut o.warnings),
             failed_assertions,
             build_machines: machines,
-            // Root's subscription, written by a render only with channels on.
-            default_channel: (o.enable && channel_on)
-                .then(|| default_channel.unwrap_or_else(|| DEFAULT_CHANNEL_2026.to_owned())),
+            default_channel: subscription,
             check_config: o.check_config,
             check_all_errors: o.check_all_errors,
             distributed_builds: o.distributed_builds,
@@ -540,8 +539,9 @@ impl Evaluator<'_, '_> {
             features.extend(arch2026::inferiors(arch).iter().map(|x| gccarch(x)));
         }
         let features = ConfValue::List(features);
-        // Both the option's default and (below) a definition of nix.nix.
-        defs.defaults_2026 = Some(features.clone());
+        // Both the option's default and a definition of nix.nix: the
+        // default only counts without the definition.
+        defs.defaults_2026 = Some(None);
         if enable {
             // nix.nix
             defs.add(
@@ -574,6 +574,8 @@ impl Evaluator<'_, '_> {
                     module(ConfValue::Bool(false), PRIO_NORMAL, ORDER_NORMAL),
                 );
             }
+        } else {
+            defs.defaults_2026 = Some(Some(features));
         }
         // nix-ssh-serve.nix
         let ssh = &read.ssh_serve;

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::{join, Checker, JoinedPath};
+use crate::check::{Checker, JoinedPath};
 use crate::eval::Evaluator;
 use crate::tree::{Node, Value};
 
@@ -146,8 +146,30 @@ pub(crate) fn flush_ruleset(nftables: &Group, given: bool) -> bool {
     }
 }
 
-/// A group of options, read: every declared name with its value.
-pub(crate) type Group = BTreeMap<&'static str, Val>;
+/// A group of options, read: every declared name with its value (a few
+/// names each: a list is quicker to build and search than a map).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Group(Vec<(&'static str, Val)>);
+
+impl Group {
+    /// Set `name`, replacing an earlier value.
+    pub fn insert(&mut self, name: &'static str, value: Val) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&Val> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+}
+
+impl FromIterator<(&'static str, Val)> for Group {
+    fn from_iter<I: IntoIterator<Item = (&'static str, Val)>>(iter: I) -> Self {
+        Group(iter.into_iter().collect())
+    }
+}
 
 /// A read group: the shared defaults when the configuration leaves the
 /// whole group out (most do), else its own values.
@@ -188,24 +210,27 @@ impl Evaluator<'_, '_> {
         specs: &'static [Spec],
     ) -> Option<ReadGroup> {
         let empty = BTreeMap::new();
+        let path = JoinedPath::new(parent_path, key);
+        let path = path.as_str();
         let attrs = match parent.get(key) {
-            Some(node) => self.c.attrs(&join(parent_path, key), node)?,
+            Some(node) => self.c.attrs(path, node)?,
             None => match defaults(specs) {
                 Some(d) => return Some(ReadGroup::Borrowed(d)),
                 None => &empty,
             },
         };
-        let path = join(parent_path, key);
-        let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
         let before = self.c.errors.len();
-        self.c.known_keys(&path, attrs, &names);
-        let mut out = Group::new();
+        if attrs.keys().any(|k| specs.iter().all(|s| s.name != k)) {
+            let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
+            self.c.known_keys(path, attrs, &names);
+        }
+        let mut out = Group(Vec::with_capacity(specs.len()));
         for spec in specs {
             let value = match attrs.get(spec.name) {
                 None => Some((spec.default)()),
                 Some(node) => read_value(
                     self.c,
-                    JoinedPath::new(&path, spec.name).as_str(),
+                    JoinedPath::new(path, spec.name).as_str(),
                     node,
                     spec.ty,
                 ),

@@ -1,5 +1,6 @@
 //! `nixconf eval` and `nixconf render`: the NixOS `nix.*` option tree,
-//! evaluated as the 2023 NixOS module does (the 2013 module for Nix 1.x).
+//! evaluated as the NixOS `nix.*` modules of its generation do (2026 by
+//! default, 2023 when asked, 2013 for Nix 1.x).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,8 @@ use crate::Outcome;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate a configuration (TOML or JSON, in the NixOS option tree)
-    /// and show what the NixOS module produces for it. Renamed options and
+    /// and show what the NixOS modules of its generation (--generation)
+    /// produce for it. Renamed options and
     /// failed assertions are reported; an invalid option exits with 1.
     Eval(EvalArgs),
     /// Evaluate a configuration and write the files NixOS would write
@@ -206,7 +208,8 @@ fn summary(config: &Path, eval: &Evaluation) -> String {
         .map_or_else(|| "unknown".to_owned(), ToString::to_string);
     let generation = match eval.module {
         ModuleGeneration::Nixos2013 => " (the 2013 NixOS module, for Nix 1.x)",
-        ModuleGeneration::Nixos2026 => " (the 2026 NixOS modules)",
+        ModuleGeneration::Nixos2023 => " (the 2023 NixOS module)",
+        // The default needs no note.
         _ => "",
     };
     let _ = writeln!(
@@ -243,6 +246,25 @@ fn summary(config: &Path, eval: &Evaluation) -> String {
             String::new()
         };
         let _ = writeln!(out, "build users: {n} (group nixbld{uids})");
+    }
+    if let Some(x) = &eval.nixos2026 {
+        // Units the 2026 modules schedule: evaluated, not written yet.
+        let units = x.units();
+        for (name, timer) in units["timers"].as_object().into_iter().flatten() {
+            let service = &units["services"][name];
+            let dates: Vec<&str> = service["startAt"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str())
+                .collect();
+            let _ = writeln!(
+                out,
+                "timer: {name} at {} (randomized delay {}; see eval --json `units`, not written by render/apply yet)",
+                dates.join(", "),
+                timer["timerConfig"]["RandomizedDelaySec"].as_str().unwrap_or("0"),
+            );
+        }
     }
     for file in eval.files() {
         let _ = writeln!(out, "\n--- /{} ---", file.path);

@@ -367,3 +367,97 @@ fn plan_names_the_installer_and_refuses_nixos() {
         .unwrap()
         .starts_with("this root is NixOS"));
 }
+
+/// `--generation` and `--nixos` on plan, apply and users plan: the
+/// generation changes what is planned; a wrong one is refused.
+#[test]
+fn generation_and_nixos_flags_on_plan_apply_and_users_plan() {
+    let (_dir, root, config) = setup(CONFIG);
+    let diff = |generation: &str| {
+        let out = nixconf(&[
+            "plan",
+            "--config",
+            &config,
+            "--root",
+            &root,
+            "--generation",
+            generation,
+            "--nixos",
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    // 2023 writes `LimitNOFILE`, 2026 leaves it to the upstream unit.
+    assert!(diff("2023").contains("+LimitNOFILE=1048576\n"));
+    assert!(!diff("2026").contains("LimitNOFILE"));
+
+    let out = nixconf(&[
+        "apply",
+        "--config",
+        &config,
+        "--root",
+        &root,
+        "--dry-run",
+        "--generation",
+        "2023",
+        "--nixos",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = nixconf(&[
+        "users",
+        "plan",
+        "--config",
+        &config,
+        "--root",
+        &root,
+        "--generation",
+        "2026",
+        "--nixos",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = nixconf(&[
+        "plan",
+        "--config",
+        &config,
+        "--root",
+        &root,
+        "--generation",
+        "2020",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no module generation \"2020\""),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// The README's quick start: the example configuration plans on the
+/// example root (exit 0, build users and nix.conf to create).
+#[test]
+fn the_readme_quick_start_plans() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new(env!("CARGO_BIN_EXE_nixconf"))
+        .args([
+            "plan",
+            "--config",
+            "examples/nixconf.toml",
+            "--root",
+            "examples/debian-root",
+        ])
+        .current_dir(&workspace)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let plan = text(&out.stdout);
+    assert!(
+        plan.starts_with("build users: group nixbld (gid 30000): create\n"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("create file /etc/nix/nix.conf (mode 0644)\n"),
+        "{plan}"
+    );
+}

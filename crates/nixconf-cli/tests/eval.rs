@@ -100,6 +100,14 @@ fn eval_summary_of_the_example() {
     assert!(stdout.contains(": Nix 2.18.1, enabled\n"), "{stdout}");
     assert!(stdout.contains("\n--- /etc/nix/nix.conf ---\n# WARNING: this file is generated"));
     assert!(stdout.contains("\nmax-jobs = 8\n"));
+    assert!(
+        stdout.contains("\ntimer: nix-gc at weekly (randomized delay 45min;"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\ntimer: nix-optimise at 03:45 (randomized delay 1800;"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -24,6 +24,11 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Whether the configuration's text contains `needle` anywhere.
+    pub fn text_mentions(&self, needle: &str) -> bool {
+        memchr::memmem::find(self.source.text.as_bytes(), needle.as_bytes()).is_some()
+    }
+
     /// Record an error about the option at `path`, written at `node`.
     pub fn error(&mut self, path: &str, node: Option<&Node>, message: impl Into<String>) {
         let location = node

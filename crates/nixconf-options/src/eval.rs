@@ -10,13 +10,12 @@ use nixconf_machines::{render_module_machines, BuildMachine};
 use crate::arch;
 use crate::check::{join, Checker, JoinedPath};
 use crate::error::Error;
-use crate::legacy;
 use crate::output::{
     Evaluation, FailedAssertion, ModuleGeneration, ServiceConfig, SessionValue, Warning,
 };
-use crate::settings::{
-    check_def, Def, Origin, SettingsDefs, ORDER_AFTER, ORDER_NORMAL, PRIO_DEFAULT, PRIO_NORMAL,
-};
+use crate::prio::{self, Priorities};
+use crate::renames::rename_warnings;
+use crate::settings::{Def, SettingsDefs, ORDER_AFTER, ORDER_NORMAL, PRIO_DEFAULT, PRIO_NORMAL};
 use crate::tree::{Node, Source, Value};
 
 /// The key cache.nixos.org signs with; the module always trusts it.
@@ -72,30 +71,15 @@ pub(crate) const NIX_OPTIONS: &[&str] = &[
     "systemFeatures",
 ];
 
-/// The module's `legacyConfMappings`: old `nix.*` name to `nix.settings`
-/// key, in the order `mapAttrsToList` imports them (sorted by old name).
-const LEGACY_CONF_MAPPINGS: &[(&str, &str)] = &[
-    ("allowedUsers", "allowed-users"),
-    ("autoOptimiseStore", "auto-optimise-store"),
-    ("binaryCachePublicKeys", "trusted-public-keys"),
-    ("binaryCaches", "substituters"),
-    ("buildCores", "cores"),
-    ("maxJobs", "max-jobs"),
-    ("requireSignedBinaryCaches", "require-sigs"),
-    ("sandboxPaths", "extra-sandbox-paths"),
-    ("systemFeatures", "system-features"),
-    ("trustedBinaryCaches", "trusted-substituters"),
-    ("trustedUsers", "trusted-users"),
-    ("useSandbox", "sandbox"),
-];
-
-/// Renames that point at another renamed option (the chained ones) or
-/// elsewhere, in import order, before the legacy mappings.
-const OTHER_RENAMES: &[(&str, &str)] = &[
-    ("useChroot", "nix.useSandbox"),
-    ("chrootDirs", "nix.sandboxPaths"),
-    ("daemonIONiceLevel", "nix.daemonIOSchedPriority"),
-    ("readOnlyStore", "boot.readOnlyNixStore"),
+/// The options under `nix` the 2026 modules add to those of 2023.
+pub(crate) const ONLY_IN_2026: &[&str] = &[
+    "gc",
+    "optimise",
+    "sshServe",
+    "channel",
+    "firewall",
+    "daemonUser",
+    "daemonGroup",
 ];
 
 /// Options of the 2013 module that the 2023 module no longer has.
@@ -120,6 +104,7 @@ pub(crate) fn evaluate(
     let result = Evaluator {
         c: &mut c,
         generation: options.generation,
+        prios: Priorities::new(),
     }
     .run(root);
     match result {
@@ -142,6 +127,8 @@ pub(crate) struct Evaluator<'c, 'a> {
     pub(crate) c: &'c mut Checker<'a>,
     /// The generation asked for from outside the configuration.
     pub(crate) generation: Option<ModuleGeneration>,
+    /// Priorities and orders the configuration gave its definitions.
+    pub(crate) prios: Priorities,
 }
 
 /// `Some(x)` for a present option, `None` when absent; `Err(())` for a
@@ -165,10 +152,24 @@ impl Evaluator<'_, '_> {
     }
 
     fn run(&mut self, root: &Node) -> Option<Evaluation> {
+        // Most configurations have no `_type` anywhere: skip the walk.
+        if self.c.text_mentions("_type") && prio::has_wrappers(root) {
+            let resolved = prio::resolve(self.c, &mut self.prios, root)?;
+            return self.run_tree(&resolved);
+        }
+        self.run_tree(root)
+    }
+
+    /// The priority of the user's whole `nix.settings` definition.
+    pub(crate) fn settings_prio(&self) -> u32 {
+        self.prios.get("nix.settings").map_or(PRIO_NORMAL, |p| p.0)
+    }
+
+    fn run_tree(&mut self, root: &Node) -> Option<Evaluation> {
         let top = self.c.attrs("", root)?;
         match self.generation_of(top)? {
             ModuleGeneration::Nixos2013 => {
-                let version = legacy::target(top)?;
+                let version = crate::output::nix_1_target(top)?;
                 return self.run_2013(top, version);
             }
             ModuleGeneration::Nixos2026 => return self.run_2026(top),
@@ -204,8 +205,19 @@ impl Evaluator<'_, '_> {
             None => &empty,
         };
         self.later_than_2013(nix);
-        self.c
-            .known_keys_besides("nix", nix, NIX_OPTIONS, &ONLY_IN_2013);
+        for (key, node) in nix
+            .iter()
+            .filter(|(k, _)| ONLY_IN_2026.contains(&k.as_str()))
+        {
+            self.c.error(
+                &join("nix", key),
+                Some(node),
+                "an option of the 2026 NixOS modules, not of the 2023 module this \
+                 configuration is evaluated with: use generation \"2026\" (the default)",
+            );
+        }
+        let handled: Vec<&str> = ONLY_IN_2013.iter().chain(ONLY_IN_2026).copied().collect();
+        self.c.known_keys_besides("nix", nix, NIX_OPTIONS, &handled);
         let o = self.nix_options(nix, false);
 
         let mut version_missing = false;
@@ -344,7 +356,7 @@ impl Evaluator<'_, '_> {
 
         let machines_text =
             (!machines.is_empty()).then(|| render_module_machines(&machines, &version));
-        let registry_json = crate::registry::registry_json(&registry);
+        let registry_json = crate::output::registry_json(&registry);
 
         let mut session_variables: BTreeMap<String, SessionValue> = o
             .env_vars
@@ -425,55 +437,6 @@ impl Evaluator<'_, '_> {
         Some(jobs.max(32))
     }
 
-    /// The generation to follow: the one asked for from outside, else the
-    /// configuration's `generation` key, else the one for its `nixVersion`
-    /// (the 2013 module for Nix 1.x). `None` when the choice is wrong
-    /// (reported).
-    pub(crate) fn generation_of(
-        &mut self,
-        top: &BTreeMap<String, Node>,
-    ) -> Option<ModuleGeneration> {
-        let written = match top.get("generation") {
-            Some(node) => match &node.value {
-                Value::Str(s) => match s.parse::<ModuleGeneration>() {
-                    Ok(g) => Some(g),
-                    Err(e) => {
-                        self.c.error("generation", Some(node), e);
-                        return None;
-                    }
-                },
-                _ => {
-                    self.c.error(
-                        "generation",
-                        Some(node),
-                        format!(
-                            "expected one of \"2013\", \"2023\", \"2026\", got {}",
-                            node.describe()
-                        ),
-                    );
-                    return None;
-                }
-            },
-            None => None,
-        };
-        let nix_1 = legacy::target(top).is_some();
-        let chosen = match self.generation.or(written) {
-            Some(g) => g,
-            None if nix_1 => ModuleGeneration::Nixos2013,
-            None => ModuleGeneration::Nixos2026,
-        };
-        if chosen == ModuleGeneration::Nixos2013 && !nix_1 {
-            self.c.error(
-                "nixVersion",
-                top.get("nixVersion"),
-                "generation 2013 (the NixOS module of 2013) takes a Nix 1.x target: \
-                 give its version, for example nixVersion = \"1.11.16\"",
-            );
-            return None;
-        }
-        Some(chosen)
-    }
-
     pub(crate) fn nixbld_uid(&mut self, top: &BTreeMap<String, Node>) -> Opt<i64> {
         let Some(ids) = top.get("ids") else {
             return Ok(None);
@@ -531,8 +494,11 @@ impl Evaluator<'_, '_> {
     pub(crate) fn nix_options(
         &mut self,
         nix: &BTreeMap<String, Node>,
-        package_allowed: bool,
+        gen_2026: bool,
     ) -> NixOptions {
+        // The 2026 modules take `nix.package`, and import their renames
+        // from two modules.
+        let package_allowed = gen_2026;
         let mut o = NixOptions::default();
         let b = |s: &mut Self, key: &str, default: bool| -> bool {
             s.opt(nix, "nix", key, |c, p, n| c.bool(p, n))
@@ -602,7 +568,7 @@ impl Evaluator<'_, '_> {
         }
         o.nice_level_set = nix.contains_key("daemonNiceLevel");
         o.build_machines = self.build_machines(nix);
-        o.warnings = rename_warnings(nix, false);
+        o.warnings = rename_warnings(nix, gen_2026);
         o
     }
 
@@ -655,95 +621,6 @@ impl Evaluator<'_, '_> {
         }
     }
 
-    pub(crate) fn build_machines(
-        &mut self,
-        nix: &BTreeMap<String, Node>,
-    ) -> Option<Vec<BuildMachine>> {
-        let Some(node) = nix.get("buildMachines") else {
-            return Some(Vec::new());
-        };
-        let Value::List(items) = &node.value else {
-            self.c.error(
-                "nix.buildMachines",
-                Some(node),
-                format!("expected a list of build machines, got {}", node.describe()),
-            );
-            return None;
-        };
-        let mut out = Vec::with_capacity(items.len());
-        let mut ok = true;
-        for (i, item) in items.iter().enumerate() {
-            match self.build_machine(&format!("nix.buildMachines[{i}]"), item) {
-                Some(m) => out.push(m),
-                None => ok = false,
-            }
-        }
-        ok.then_some(out)
-    }
-
-    fn build_machine(&mut self, path: &str, node: &Node) -> Option<BuildMachine> {
-        let attrs = self.c.attrs(path, node)?;
-        self.c.known_keys(
-            path,
-            attrs,
-            &[
-                "hostName",
-                "protocol",
-                "system",
-                "systems",
-                "sshUser",
-                "sshKey",
-                "maxJobs",
-                "speedFactor",
-                "mandatoryFeatures",
-                "supportedFeatures",
-                "publicHostKey",
-            ],
-        );
-        let before = self.c.errors.len();
-        let host_name = self.opt(attrs, path, "hostName", |c, p, n| c.str(p, n));
-        if let Ok(None) = host_name {
-            self.c.error(
-                &join(path, "hostName"),
-                Some(node),
-                "used but not defined: every build machine needs a hostName",
-            );
-        }
-        let mut m = BuildMachine::new(host_name.ok().flatten().unwrap_or_default());
-        if let Ok(Some(p)) = self.opt(attrs, path, "protocol", |c, p, n| {
-            c.one_of(p, n, &[None, Some("ssh"), Some("ssh-ng")])
-        }) {
-            m.protocol = p;
-        }
-        let ns = |s: &mut Self, key: &str| -> Option<String> {
-            s.opt(attrs, path, key, |c, p, n| c.nullable_str(p, n))
-                .ok()
-                .flatten()
-                .flatten()
-        };
-        m.system = ns(self, "system");
-        m.ssh_user = ns(self, "sshUser");
-        m.ssh_key = ns(self, "sshKey");
-        m.public_host_key = ns(self, "publicHostKey");
-        let list = |s: &mut Self, key: &str| -> Vec<String> {
-            s.opt(attrs, path, key, |c, p, n| c.str_list(p, n))
-                .ok()
-                .flatten()
-                .unwrap_or_default()
-        };
-        m.systems = list(self, "systems");
-        m.mandatory_features = list(self, "mandatoryFeatures");
-        m.supported_features = list(self, "supportedFeatures");
-        let int = |s: &mut Self, key: &str| -> Option<i64> {
-            s.opt(attrs, path, key, |c, p, n| c.int(p, n))
-                .ok()
-                .flatten()
-        };
-        m.max_jobs = int(self, "maxJobs").unwrap_or(1);
-        m.speed_factor = int(self, "speedFactor").unwrap_or(1);
-        (self.c.errors.len() == before).then_some(m)
-    }
-
     fn settings(
         &mut self,
         nix: &BTreeMap<String, Node>,
@@ -753,7 +630,8 @@ impl Evaluator<'_, '_> {
     ) -> Option<BTreeMap<String, ConfValue>> {
         let mut defs = SettingsDefs::default();
         let mut ok = true;
-        if o.enable {
+        // A `nix.settings = mkForce { ... }` discards the module's own.
+        if o.enable && self.settings_prio() <= PRIO_NORMAL {
             // The module's own definitions come first in the module
             // system's order.
             let strs =
@@ -806,120 +684,13 @@ impl Evaluator<'_, '_> {
                 );
             }
         }
-        ok &= self.user_settings(&mut defs, nix);
+        ok &= self.user_settings(&mut defs, nix, o.enable);
         let merged = defs.merge(self.c, true);
         if !ok {
             return None;
         }
         merged
     }
-
-    /// The user's definitions of `nix.settings`: its keys, then the renamed
-    /// options, each forwarding its own definitions (and those renamed
-    /// into it) to the new name. Whether all fit their types.
-    pub(crate) fn user_settings<'n>(
-        &mut self,
-        defs: &mut SettingsDefs<'n>,
-        nix: &'n BTreeMap<String, Node>,
-    ) -> bool {
-        let mut ok = true;
-        if let Some(node) = nix.get("settings") {
-            if let Some(attrs) = self.c.attrs("nix.settings", node) {
-                for (key, value) in attrs {
-                    ok &= self.user_def(defs, key, "nix.settings", key, value);
-                }
-            } else {
-                ok = false;
-            }
-        }
-        for (old, new) in LEGACY_CONF_MAPPINGS {
-            let chained = match *old {
-                "useSandbox" => Some("useChroot"),
-                "sandboxPaths" => Some("chrootDirs"),
-                _ => None,
-            };
-            for name in std::iter::once(*old).chain(chained) {
-                if let Some(value) = nix.get(name) {
-                    ok &= self.user_def(defs, new, "nix", name, value);
-                }
-            }
-        }
-        ok
-    }
-
-    /// The user's definition of setting `key`, written as the option
-    /// `parent.name`.
-    pub(crate) fn user_def<'n>(
-        &mut self,
-        defs: &mut SettingsDefs<'n>,
-        key: &'n str,
-        parent: &'static str,
-        name: &'n str,
-        node: &Node,
-    ) -> bool {
-        match check_def(self.c, key, JoinedPath::new(parent, name).as_str(), node) {
-            Some(value) => {
-                defs.add(
-                    key,
-                    Def {
-                        value,
-                        prio: PRIO_NORMAL,
-                        order: ORDER_NORMAL,
-                        origin: Some(Origin {
-                            parent,
-                            name,
-                            span: node.span.clone(),
-                        }),
-                    },
-                );
-                true
-            }
-            None => false,
-        }
-    }
-}
-
-/// The renamed-option warnings, in the order NixOS lists them (the reverse
-/// of the order the modules import their renames: in 2023 the one module's
-/// own renames first; in 2026 `nix.nix`'s (the chained ones, then the
-/// legacy mappings), then `nix-daemon.nix`'s).
-pub(crate) fn rename_warnings(nix: &BTreeMap<String, Node>, split_modules: bool) -> Vec<Warning> {
-    let defined = |name: &str| {
-        nix.contains_key(name)
-            || match name {
-                "useSandbox" => nix.contains_key("useChroot"),
-                "sandboxPaths" => nix.contains_key("chrootDirs"),
-                _ => false,
-            }
-    };
-    // Only the names of options that were set are built: this runs for
-    // every configuration, and most set none.
-    let (first, last) = if split_modules {
-        OTHER_RENAMES.split_at(2)
-    } else {
-        (OTHER_RENAMES, &[][..])
-    };
-    let other = |list: &'static [(&'static str, &'static str)]| {
-        list.iter()
-            .filter(|(from, _)| defined(from))
-            .map(|(from, to)| (*from, (*to).to_owned()))
-    };
-    let renames = other(first)
-        .chain(
-            LEGACY_CONF_MAPPINGS
-                .iter()
-                .filter(|(from, _)| defined(from))
-                .map(|(from, to)| (*from, join("nix.settings", to))),
-        )
-        .chain(other(last));
-    let mut out: Vec<Warning> = renames
-        .map(|(from, to)| Warning {
-            from: ["nix.", from].concat(),
-            to,
-        })
-        .collect();
-    out.reverse();
-    out
 }
 
 #[derive(Debug, Default)]
@@ -948,31 +719,5 @@ pub(crate) fn describe_conf(v: &ConfValue) -> String {
         ConfValue::Float(f) => format!("the float {f:?}"),
         ConfValue::Str(s) => format!("the string {}", crate::tree::quote(s)),
         ConfValue::List(items) => format!("a list of {} element(s)", items.len()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn warnings_come_in_reverse_import_order() {
-        let mut nix = BTreeMap::new();
-        for k in ["useChroot", "maxJobs", "readOnlyStore"] {
-            nix.insert(k.to_owned(), Node::new(Value::Bool(true)));
-        }
-        let w: Vec<String> = rename_warnings(&nix, false)
-            .into_iter()
-            .map(|w| w.from)
-            .collect();
-        assert_eq!(
-            w,
-            [
-                "nix.useSandbox",
-                "nix.maxJobs",
-                "nix.readOnlyStore",
-                "nix.useChroot"
-            ]
-        );
     }
 }

@@ -92,43 +92,6 @@ const SETTINGS_FROM_2013: [(&str, &str); 6] = [
     ("trusted-substituters", "nix.trustedBinaryCaches"),
 ];
 
-impl ModuleGeneration {
-    /// The default module generation for a target Nix version (when the
-    /// configuration names none): the 2013 module below 2.0 (every 1.x
-    /// release, and `1.12pre…` snapshots; a `2.0pre…` snapshot already
-    /// counts as 2.0), the newest (2026) from 2.2. `None` for 2.0 and 2.1:
-    /// the later modules assert Nix 2.2 or later, and the 2013 module
-    /// predates them.
-    ///
-    /// ```
-    /// use nixconf_options::ModuleGeneration;
-    /// let of = |v: &str| ModuleGeneration::for_version(&v.parse().unwrap());
-    /// assert_eq!(of("1.11.16"), Some(ModuleGeneration::Nixos2013));
-    /// assert_eq!(of("2.1.3"), None);
-    /// assert_eq!(of("2.2"), Some(ModuleGeneration::Nixos2026));
-    /// ```
-    pub fn for_version(version: &NixVersion) -> Option<ModuleGeneration> {
-        if !version.is_at_least("2.0pre") {
-            Some(ModuleGeneration::Nixos2013)
-        } else if version.is_at_least("2.2") {
-            Some(ModuleGeneration::Nixos2026)
-        } else {
-            None
-        }
-    }
-}
-
-/// The target version, when the configuration names a Nix 1.x one.
-pub(crate) fn target(top: &BTreeMap<String, Node>) -> Option<NixVersion> {
-    match &top.get("nixVersion")?.value {
-        Value::Str(s) => s
-            .parse()
-            .ok()
-            .filter(|v| ModuleGeneration::for_version(v) == Some(ModuleGeneration::Nixos2013)),
-        _ => None,
-    }
-}
-
 /// The node to point at for a key: its name where the format tells.
 fn key_of(node: &Node) -> Node {
     Node {

@@ -1,18 +1,34 @@
 //! The NixOS `nix.*` option tree: load, type-check and evaluate.
 //!
 //! This crate reads a configuration written in the NixOS option tree (TOML
-//! or JSON), checks every option against the 2023 NixOS nix-daemon module's
-//! types, applies its defaults, merges and renames, and produces what that
-//! module produces: `nix.conf`, `machines`, `registry.json`, the build
-//! users, the daemon's service settings, session variables and tmpfiles
-//! rules, byte for byte.
+//! or JSON), checks every option against the types of the NixOS `nix.*`
+//! modules of its generation ([`ModuleGeneration`]), applies their
+//! defaults, merges and renames, and produces what they produce:
+//! `nix.conf`, `machines`, `registry.json`, the build users, the daemon's
+//! service settings, session variables and tmpfiles rules, byte for byte.
+//!
+//! A configuration names its generation with the top-level key
+//! `generation` (`"2013"`, `"2023"`, `"2026"`), or the caller does with
+//! [`EvalOptions::generation`]. Without either, Nix 2.2 and later get the
+//! modules of 2026 (the default): `extra-*` settings last, `nix.gc`,
+//! `nix.optimise`, `nix.channel.enable`, `nix.sshServe`, the unprivileged
+//! daemon, `nix.firewall`, `nix.package`; their units, users, channel and
+//! firewall outputs are in [`Nixos2026`]. Generation 2023 is the
+//! nix-daemon module of NixOS 23.05.
+//!
+//! Priorities and order are written as `nix eval --json` prints them:
+//! `{ _type = "override", priority = N, content = X }` (`mkForce` is 50,
+//! `mkDefault` 1000) and `{ _type = "order", priority = N, content = X }`
+//! (`mkBefore` 500, `mkAfter` 1500), in TOML or JSON, and merged with the
+//! modules' own definitions as the module system merges them. TOML has no
+//! null: `{ _type = "null" }` is one.
 //!
 //! A Nix 1.x target (`nixVersion` below 2.0) is evaluated with the NixOS
-//! module of 2013 instead ([`ModuleGeneration`]): its options
+//! module of 2013 instead: its options
 //! (`nix.useChroot`, `nix.binaryCaches`, `nix.proxy`, ...), its nix.conf,
 //! `/etc/nix.machines` for `build-remote.pl`, and `NIX_REMOTE=daemon` in
 //! the shell. Options of the later module are refused there with the 2013
-//! option to use instead; Nix 2.0 and 2.1, which neither module takes, are
+//! option to use instead; Nix 2.0 and 2.1, which no generation takes, are
 //! refused.
 //!
 //! [`Evaluation::files`] lists what a render writes (nix.conf, machines,
@@ -51,16 +67,21 @@ mod arch;
 mod check;
 mod error;
 mod eval;
+mod generation;
 mod legacy;
+mod machines;
 mod module;
 mod nixcheck;
 mod output;
+mod prio;
 mod quick_toml;
 mod registry;
+mod renames;
 mod render;
 mod settings;
 mod suggest;
 mod tree;
+mod user_settings;
 mod validate;
 
 use std::path::Path;
@@ -72,11 +93,10 @@ pub use module::nixos2026::DEFAULT_CHANNEL_2026;
 pub use module::Nixos2026;
 pub use nixcheck::{check_config, check_with_nix, check_with_schema, CheckFinding, CheckSeverity};
 pub use output::{
-    systemd_quote, BuildUser, Evaluation, FailedAssertion, ModuleGeneration, RegistryEntry,
-    RenderedFile, ServiceConfig, SessionValue, Warning, WritePolicy, DROP_IN_PATH,
+    systemd_quote, BuildUser, Evaluation, FailedAssertion, ModuleGeneration, RefValue,
+    RegistryEntry, RenderedFile, ServiceConfig, SessionValue, Warning, WritePolicy, DROP_IN_PATH,
     PROFILE_SCRIPT_PATH,
 };
-pub use registry::RefValue;
 pub use render::render_into;
 pub use tree::Format;
 

@@ -7,7 +7,9 @@ use nixconf_format::{ConfValue, NixVersion};
 use nixconf_machines::BuildMachine;
 use serde_json::{json, Map, Value as Json};
 
-use crate::registry::RefValue;
+use std::fmt::Write as _;
+
+use crate::tree::{Node, Value};
 
 /// Which NixOS `nix.*` module generation an evaluation follows: the
 /// configuration's top-level `generation` key (`"2013"`, `"2023"`,
@@ -67,6 +69,43 @@ impl std::str::FromStr for ModuleGeneration {
 impl std::fmt::Display for ModuleGeneration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+impl ModuleGeneration {
+    /// The default module generation for a target Nix version (when the
+    /// configuration names none): the 2013 module below 2.0 (every 1.x
+    /// release, and `1.12pre…` snapshots; a `2.0pre…` snapshot already
+    /// counts as 2.0), the newest (2026) from 2.2. `None` for 2.0 and 2.1:
+    /// the later modules assert Nix 2.2 or later, and the 2013 module
+    /// predates them.
+    ///
+    /// ```
+    /// use nixconf_options::ModuleGeneration;
+    /// let of = |v: &str| ModuleGeneration::for_version(&v.parse().unwrap());
+    /// assert_eq!(of("1.11.16"), Some(ModuleGeneration::Nixos2013));
+    /// assert_eq!(of("2.1.3"), None);
+    /// assert_eq!(of("2.2"), Some(ModuleGeneration::Nixos2026));
+    /// ```
+    pub fn for_version(version: &NixVersion) -> Option<ModuleGeneration> {
+        if !version.is_at_least("2.0pre") {
+            Some(ModuleGeneration::Nixos2013)
+        } else if version.is_at_least("2.2") {
+            Some(ModuleGeneration::Nixos2026)
+        } else {
+            None
+        }
+    }
+}
+
+/// The target version, when the configuration names a Nix 1.x one.
+pub(crate) fn nix_1_target(top: &BTreeMap<String, Node>) -> Option<NixVersion> {
+    match &top.get("nixVersion")?.value {
+        Value::Str(s) => s
+            .parse()
+            .ok()
+            .filter(|v| ModuleGeneration::for_version(v) == Some(ModuleGeneration::Nixos2013)),
+        _ => None,
     }
 }
 
@@ -412,19 +451,7 @@ impl Evaluation {
             "failedAssertions": assertions,
         });
         if let Some(x) = &self.nixos2026 {
-            out["users"] = x.users.clone();
-            out["serviceConfig"] = x.service_config.clone();
-            out["serviceEnvironment"] = x.service_environment.clone();
-            out["groups"] = x.groups.clone();
-            out["hiddenUsers"] = json!(x.hidden_users);
-            out["units"] = x.units.clone();
-            out["packages"] = x.packages.clone();
-            out["nixConfCheck"] = x.nix_conf_check.clone();
-            out["channel"] = x.channel.clone();
-            out["sshServe"] = x.ssh_serve.clone();
-            out["boot"] = x.boot.clone();
-            out["firewall"] = x.firewall.clone();
-            out["tmpfiles"] = x.tmpfiles.clone();
+            x.add_to(&mut out);
         }
         if self.module == ModuleGeneration::Nixos2013 {
             // Not keys of the conformance corpus (the 2023 module): what
@@ -652,9 +679,90 @@ fn shell_quote(s: &str) -> String {
     out
 }
 
+/// A value of a flake reference attribute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefValue {
+    /// A string (or a path).
+    Str(String),
+    /// An integer, such as `lastModified`.
+    Int(i64),
+    /// A boolean, such as `submodules`.
+    Bool(bool),
+}
+
+/// `builtins.toJSON { version = 2; flakes = ...; }`: keys sorted, no
+/// spaces.
+pub(crate) fn registry_json(entries: &[RegistryEntry]) -> String {
+    fn attrs(out: &mut String, map: &BTreeMap<String, RefValue>) {
+        out.push('{');
+        for (i, (k, v)) in map.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_json_string(out, k);
+            out.push(':');
+            match v {
+                RefValue::Str(s) => push_json_string(out, s),
+                RefValue::Int(n) => {
+                    let _ = write!(out, "{n}");
+                }
+                RefValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            }
+        }
+        out.push('}');
+    }
+    let mut out = String::with_capacity(64 + 160 * entries.len());
+    out.push_str("{\"flakes\":[");
+    for (i, e) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"exact\":");
+        out.push_str(if e.exact { "true" } else { "false" });
+        out.push_str(",\"from\":");
+        attrs(&mut out, &e.from);
+        out.push_str(",\"to\":");
+        attrs(&mut out, &e.to);
+        out.push('}');
+    }
+    out.push_str("],\"version\":2}");
+    out
+}
+
+/// Append a string as Nix's `toJSON` writes it: `"` and `\` escaped,
+/// control characters as short escapes or `\u00XX`, everything else
+/// verbatim.
+pub(crate) fn push_json_string(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn to_json_escapes_like_nix() {
+        let mut out = String::new();
+        push_json_string(&mut out, "a\"b\\c\nd\u{1}é");
+        assert_eq!(out, "\"a\\\"b\\\\c\\nd\\u0001é\"");
+    }
 
     #[test]
     fn floats_print_like_nix_to_json() {

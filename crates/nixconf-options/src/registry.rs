@@ -1,11 +1,10 @@
 //! `nix.registry`: the flake registry entries and `/etc/nix/registry.json`.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use crate::check::join;
 use crate::eval::Evaluator;
-use crate::output::RegistryEntry;
+use crate::output::{RefValue, RegistryEntry};
 use crate::tree::{Node, Value};
 
 impl Evaluator<'_, '_> {
@@ -162,97 +161,11 @@ impl Evaluator<'_, '_> {
     }
 }
 
-/// A value of a flake reference attribute.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RefValue {
-    /// A string (or a path).
-    Str(String),
-    /// An integer, such as `lastModified`.
-    Int(i64),
-    /// A boolean, such as `submodules`.
-    Bool(bool),
-}
-
 fn ref_value(node: &Node) -> Option<RefValue> {
     match &node.value {
         Value::Str(s) => Some(RefValue::Str(s.clone())),
         Value::Int(i) => Some(RefValue::Int(*i)),
         Value::Bool(b) => Some(RefValue::Bool(*b)),
         _ => None,
-    }
-}
-
-/// `builtins.toJSON { version = 2; flakes = ...; }`: keys sorted, no
-/// spaces.
-pub(crate) fn registry_json(entries: &[RegistryEntry]) -> String {
-    fn attrs(out: &mut String, map: &BTreeMap<String, RefValue>) {
-        out.push('{');
-        for (i, (k, v)) in map.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_json_string(out, k);
-            out.push(':');
-            match v {
-                RefValue::Str(s) => push_json_string(out, s),
-                RefValue::Int(n) => {
-                    let _ = write!(out, "{n}");
-                }
-                RefValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            }
-        }
-        out.push('}');
-    }
-    let mut out = String::with_capacity(64 + 160 * entries.len());
-    out.push_str("{\"flakes\":[");
-    for (i, e) in entries.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str("{\"exact\":");
-        out.push_str(if e.exact { "true" } else { "false" });
-        out.push_str(",\"from\":");
-        attrs(&mut out, &e.from);
-        out.push_str(",\"to\":");
-        attrs(&mut out, &e.to);
-        out.push('}');
-    }
-    out.push_str("],\"version\":2}");
-    out
-}
-
-/// Append a string as Nix's `toJSON` writes it: `"` and `\` escaped,
-/// control characters as short escapes or `\u00XX`, everything else
-/// verbatim.
-pub(crate) fn push_json_string(out: &mut String, s: &str) {
-    out.reserve(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn to_json_escapes_like_nix() {
-        let mut out = String::new();
-        push_json_string(&mut out, "a\"b\\c\nd\u{1}é");
-        assert_eq!(out, "\"a\\\"b\\\\c\\nd\\u0001é\"");
     }
 }

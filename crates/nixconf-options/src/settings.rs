@@ -134,8 +134,9 @@ const DECLARED_WITH_DEFAULT: &[&str] = &[
     "extra-sandbox-paths",
     "trusted-substituters",
     "require-sigs",
-    "trusted-users",
     "allowed-users",
+    // Last: the 2026 module declares it without a default.
+    "trusted-users",
 ];
 
 /// The option defaults of the declared settings (`mkOptionDefault`).
@@ -230,6 +231,10 @@ pub(crate) fn check_def(
 /// All definitions of `nix.settings`.
 #[derive(Debug)]
 pub(crate) struct SettingsDefs<'a> {
+    /// The 2026 declarations: `trusted-users` has no default there, and
+    /// `system-features` has this one (`None` when the module's own
+    /// definition of it, which beats any default, is there).
+    pub defaults_2026: Option<Option<ConfValue>>,
     /// Every definition with its key, in the order they were made: one
     /// vector rather than a map of vectors, as most keys have one
     /// definition and this runs for every evaluation.
@@ -239,6 +244,7 @@ pub(crate) struct SettingsDefs<'a> {
 impl Default for SettingsDefs<'_> {
     fn default() -> Self {
         SettingsDefs {
+            defaults_2026: None,
             defs: Vec::with_capacity(32),
         }
     }
@@ -265,7 +271,29 @@ impl<'a> SettingsDefs<'a> {
             // definition discards it, so it only matters for keys nobody
             // else defines.
             let before = self.defs.len();
-            for key in DECLARED_WITH_DEFAULT {
+            let features = self.defaults_2026.take();
+            let declared: &[&str] = if features.is_some() {
+                &DECLARED_WITH_DEFAULT[..DECLARED_WITH_DEFAULT.len() - 1]
+            } else {
+                DECLARED_WITH_DEFAULT
+            };
+            if let Some(Some(features)) = features {
+                if self.defs[..before]
+                    .iter()
+                    .all(|(k, _)| *k != "system-features")
+                {
+                    self.add(
+                        "system-features",
+                        Def {
+                            value: features,
+                            prio: PRIO_OPTION_DEFAULT,
+                            order: ORDER_NORMAL,
+                            origin: None,
+                        },
+                    );
+                }
+            }
+            for key in declared {
                 if self.defs[..before]
                     .binary_search_by(|(k, _)| k.cmp(key))
                     .is_err()

@@ -68,3 +68,20 @@ fn names_round_trip() {
         assert_eq!(g.to_string(), g.name());
     }
 }
+
+#[test]
+fn options_of_2026_are_refused_by_2023_with_the_generation_to_use() {
+    let err = with(
+        Some(ModuleGeneration::Nixos2023),
+        "nixVersion = \"2.18.1\"\nnix.gc.automatic = true\n",
+    )
+    .unwrap_err();
+    assert!(
+        err.starts_with("nix.gc: an option of the 2026 NixOS modules"),
+        "{err}"
+    );
+    assert_eq!(
+        with(None, "nixVersion = \"2.18.1\"\nnix.gc.automatic = true\n"),
+        Ok(ModuleGeneration::Nixos2026)
+    );
+}

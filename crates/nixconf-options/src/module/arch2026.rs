@@ -131,14 +131,25 @@ const TABLE: &[Row] = &[
 ];
 
 /// The architectures inferior to `arch`, in the library's order; empty
-/// for one the table does not know (the module's `or [ ]`).
-pub(crate) fn inferiors(arch: &str) -> Vec<&'static str> {
+/// for one the table does not know (the module's `or [ ]`). The chains are
+/// computed once.
+pub(crate) fn inferiors(arch: &str) -> &'static [&'static str] {
+    static CHAINS: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
+    let chains = CHAINS.get_or_init(|| TABLE.iter().map(|r| chain(r.name)).collect());
+    TABLE
+        .iter()
+        .position(|r| r.name == arch)
+        .map_or(&[], |i| &chains[i])
+}
+
+/// One architecture's chain, from the table.
+fn chain(arch: &str) -> Vec<&'static str> {
     let Some(row) = TABLE.iter().find(|r| r.name == arch) else {
         return Vec::new();
     };
     let mut out: Vec<&'static str> = row.heads.to_vec();
     for from in row.from {
-        out.extend(inferiors(from));
+        out.extend(chain(from));
     }
     if row.unique {
         let mut seen = Vec::with_capacity(out.len());
@@ -179,7 +190,7 @@ mod tests {
         assert!(inferiors("x86-64").is_empty());
         for row in super::TABLE {
             let chain = inferiors(row.name);
-            let mut sorted = chain.clone();
+            let mut sorted = chain.to_vec();
             sorted.sort_unstable();
             sorted.dedup();
             assert_eq!(sorted.len(), chain.len(), "{}", row.name);

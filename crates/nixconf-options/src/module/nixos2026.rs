@@ -17,11 +17,13 @@ use nixconf_format::{render_key, ConfValue, NixVersion};
 use nixconf_machines::render_module_machines;
 
 use super::arch2026;
-use super::options2026::{self as opts, get, parse_package, Group, Val};
+use super::options2026::{
+    self as opts, get, parse_package, Read2026, ReadGroup, Val, STORE_PREFIX,
+};
 use super::units2026::{self, Facts};
 use crate::eval::{
-    rename_warnings, Evaluator, CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_NIXBLD_UID,
-    NIX_CONF_HEADER, NIX_OPTIONS, ONLY_IN_2013, REMOVED_NICE_LEVEL_NOTE,
+    Evaluator, CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_NIXBLD_UID, NIX_CONF_HEADER,
+    NIX_OPTIONS, ONLY_IN_2013, ONLY_IN_2026, REMOVED_NICE_LEVEL_NOTE,
 };
 use crate::output::{Evaluation, FailedAssertion, ModuleGeneration, ServiceConfig, SessionValue};
 use crate::settings::{Def, SettingsDefs, ORDER_AFTER, ORDER_NORMAL, PRIO_DEFAULT, PRIO_NORMAL};
@@ -29,23 +31,6 @@ use crate::tree::{Node, Value};
 
 /// `system.defaultChannel`'s default in 2026.
 pub const DEFAULT_CHANNEL_2026: &str = "https://channels.nixos.org/nixos-unstable";
-
-/// The CA bundle a render gives the daemon on a host that is not NixOS.
-const HOST_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
-
-/// The fixed store path prefix of the corpus' packages (`--nixos`).
-pub(crate) const STORE_PREFIX: &str = "/nix/store/00000000000000000000000000000000-";
-
-/// The options under `nix` the 2026 modules add to those of 2023.
-const NEW_OPTIONS: &[&str] = &[
-    "gc",
-    "optimise",
-    "sshServe",
-    "channel",
-    "firewall",
-    "daemonUser",
-    "daemonGroup",
-];
 
 /// The top-level keys a 2026 configuration may have.
 const TOP: &[&str] = &[
@@ -68,18 +53,6 @@ const READ_ONLY_STORE_NOTE: &str = "Please use the `boot.nixStoreMountOpts' opti
 const ID_COUNT: i64 = 128 * 65536;
 const START_ID: i64 = 832 * 1024 * 1024;
 
-/// Everything read from the configuration, before the outputs.
-pub(crate) struct Read2026 {
-    pub gc: Group,
-    pub optimise: Group,
-    pub ssh_serve: Group,
-    pub channel: Group,
-    pub firewall: Group,
-    pub nftables: Group,
-    pub daemon_user: String,
-    pub daemon_group: String,
-}
-
 impl Evaluator<'_, '_> {
     /// Evaluate a configuration with the 2026 modules.
     pub(crate) fn run_2026(&mut self, top: &BTreeMap<String, Node>) -> Option<Evaluation> {
@@ -89,6 +62,9 @@ impl Evaluator<'_, '_> {
         let gcc_arch = self.opt(top, "", "gccArch", |c, p, n| c.nullable_str(p, n));
         let ca_bundle = self.opt(top, "", "caBundle", |c, p, n| c.str(p, n));
         let nixbld_uid = self.nixbld_uid(top);
+        // `system.stateVersion` is type-checked only: what it could change
+        // here (nftables' `flushRuleset` default) follows
+        // `networking.nftables.enable` for every release (see options2026).
         let (default_channel, _state_version) = self.system_2026(top);
         let (proxy_env, nftables) = self.networking_2026(top);
         let read_only_nix_store = self.boot_2026(top);
@@ -99,7 +75,7 @@ impl Evaluator<'_, '_> {
             None => &empty,
         };
         self.later_than_2013(nix);
-        let known: Vec<&str> = NIX_OPTIONS.iter().chain(NEW_OPTIONS).copied().collect();
+        let known: Vec<&str> = NIX_OPTIONS.iter().chain(ONLY_IN_2026).copied().collect();
         self.c.known_keys_besides("nix", nix, &known, &ONLY_IN_2013);
         let o = self.nix_options(nix, true);
         let gc = self.read_group(nix, "nix", "gc", opts::GC);
@@ -195,13 +171,10 @@ impl Evaluator<'_, '_> {
         // Without a version nothing that reads it is produced; the
         // placeholder only fills the fields.
         let given_version = package.as_ref().map(|p| p.0.clone());
-        let (version, pname, package_path) = package.unwrap_or_else(|| {
-            (
-                "2.2".parse().unwrap_or_else(|_| unreachable!()),
-                "nix".to_owned(),
-                None,
-            )
-        });
+        let (version, pname, package_path) = match package {
+            Some(p) => p,
+            None => ("2.2".parse().ok()?, "nix".to_owned(), None),
+        };
         let nixbld_uid = nixbld_uid.ok().flatten().unwrap_or(DEFAULT_NIXBLD_UID);
         let unprivileged = read.daemon_user != "root";
 
@@ -290,7 +263,7 @@ impl Evaluator<'_, '_> {
             .then(|| render_nix_conf(&settings, &o.extra_options));
         let machines_text =
             (o.enable && !machines.is_empty()).then(|| render_module_machines(&machines, &version));
-        let registry_json = o.enable.then(|| crate::registry::registry_json(&registry));
+        let registry_json = o.enable.then(|| crate::output::registry_json(&registry));
 
         let channel_on = get(&read.channel, "enable").bool();
         let nix_path = if nix.contains_key("nixPath") {
@@ -315,43 +288,6 @@ impl Evaluator<'_, '_> {
             session_variables.insert("NIX_PATH".to_owned(), SessionValue::List(nix_path.clone()));
         }
 
-        let package_path =
-            package_path.unwrap_or_else(|| format!("{STORE_PREFIX}{pname}-{version}"));
-        let facts = Facts {
-            enable: o.enable,
-            lix,
-            version: &version,
-            package_path: &package_path,
-            settings: &settings,
-            read: &read,
-            env_vars: &o.env_vars,
-            proxy_env: proxy_env.as_ref(),
-            ca_bundle: ca_bundle.as_deref(),
-            cpu_policy: &o.cpu_policy,
-            io_class: &o.io_class,
-            io_priority: o.io_priority,
-            nr_build_users: nr_build_users.filter(|_| daemon_on).unwrap_or(0),
-            nixbld_uid,
-            nix_path: &nix_path,
-            default_channel: default_channel.as_deref().unwrap_or(DEFAULT_CHANNEL_2026),
-            check_config: o.check_config,
-            check_all_errors: o.check_all_errors,
-        };
-        let out = units2026::outputs(&facts);
-        let tmpfiles = units2026::host_tmpfiles(&facts);
-        // What a render writes on the host: its own CA bundle unless
-        // `caBundle` names one (the corpus' store path is NixOS's).
-        let service_environment = out.service_environment.as_object().map(|env| {
-            env.iter()
-                .map(|(k, v)| {
-                    let v = match (k.as_str(), &ca_bundle) {
-                        ("CURL_CA_BUNDLE", None) => HOST_CA_BUNDLE,
-                        _ => v.as_str().unwrap_or_default(),
-                    };
-                    (k.clone(), v.to_owned())
-                })
-                .collect()
-        });
         let service_config = daemon_on.then(|| ServiceConfig {
             nice: None,
             cpu_scheduling_policy: Some(o.cpu_policy.clone()),
@@ -359,6 +295,34 @@ impl Evaluator<'_, '_> {
             io_scheduling_priority: o.io_priority,
             limit_nofile: None,
         });
+        let package_path =
+            package_path.unwrap_or_else(|| format!("{STORE_PREFIX}{pname}-{version}"));
+        let default_channel = default_channel.unwrap_or_else(|| DEFAULT_CHANNEL_2026.to_owned());
+        // Root's subscription, written by a render only with channels on.
+        let subscription = (o.enable && channel_on).then(|| default_channel.clone());
+        let facts = Facts {
+            enable: o.enable,
+            lix,
+            version: version.clone(),
+            package_path,
+            id_count: settings.get("id-count").cloned(),
+            start_id: settings.get("start-id").cloned(),
+            read,
+            env_vars: std::mem::take(&mut o.env_vars),
+            proxy_env,
+            ca_bundle,
+            cpu_policy: std::mem::take(&mut o.cpu_policy),
+            io_class: std::mem::take(&mut o.io_class),
+            io_priority: o.io_priority,
+            nr_build_users: nr_build_users.filter(|_| daemon_on).unwrap_or(0),
+            nixbld_uid,
+            nix_path,
+            default_channel,
+            check_config: o.check_config,
+            check_all_errors: o.check_all_errors,
+        };
+        let tmpfiles = units2026::host_tmpfiles(&facts);
+        let service_environment = units2026::host_environment(&facts);
 
         Some(Evaluation {
             module: ModuleGeneration::Nixos2026,
@@ -375,16 +339,14 @@ impl Evaluator<'_, '_> {
             service_environment,
             session_variables,
             tmpfiles,
-            warnings: rename_warnings(nix, true),
+            warnings: std::mem::take(&mut o.warnings),
             failed_assertions,
             build_machines: machines,
-            // Root's subscription, written by a render only with channels on.
-            default_channel: (o.enable && channel_on)
-                .then(|| default_channel.unwrap_or_else(|| DEFAULT_CHANNEL_2026.to_owned())),
+            default_channel: subscription,
             check_config: o.check_config,
             check_all_errors: o.check_all_errors,
             distributed_builds: o.distributed_builds,
-            nixos2026: Some(Box::new(out)),
+            nixos2026: Some(Box::new(crate::Nixos2026 { facts })),
         })
     }
 
@@ -412,7 +374,10 @@ impl Evaluator<'_, '_> {
     fn networking_2026(
         &mut self,
         top: &BTreeMap<String, Node>,
-    ) -> (crate::eval::Opt<BTreeMap<String, String>>, Option<Group>) {
+    ) -> (
+        crate::eval::Opt<BTreeMap<String, String>>,
+        Option<ReadGroup>,
+    ) {
         let empty = BTreeMap::new();
         let net = match top.get("networking") {
             Some(node) => match self.c.attrs("networking", node) {
@@ -429,7 +394,9 @@ impl Evaluator<'_, '_> {
             .read_group(net, "networking", "nftables", opts::NFTABLES)
             .map(|mut group| {
                 let flush = opts::flush_ruleset(&group, flush_given);
-                group.insert("flushRuleset", Val::Bool(flush));
+                if get(&group, "flushRuleset").bool() != flush {
+                    group.to_mut().insert("flushRuleset", Val::Bool(flush));
+                }
                 group
             });
         let proxy = match net.get("proxy") {
@@ -548,6 +515,12 @@ impl Evaluator<'_, '_> {
         gcc_arch: Option<&str>,
     ) -> Option<BTreeMap<String, ConfValue>> {
         let mut defs = SettingsDefs::default();
+        // A `nix.settings = mkForce { ... }` discards the modules' own
+        // definitions of it.
+        let forced = self.settings_prio() < PRIO_NORMAL;
+        let module_defines = read.daemon_user != "root"
+            || (get(&read.ssh_serve, "enable").bool() && get(&read.ssh_serve, "trusted").bool());
+        let enable = enable && !forced;
         let module = |value, prio, order| Def {
             value,
             prio,
@@ -557,23 +530,27 @@ impl Evaluator<'_, '_> {
         let strs = |xs: &[&str]| {
             ConfValue::List(xs.iter().map(|s| ConfValue::Str((*s).to_owned())).collect())
         };
+        let mut features: Vec<ConfValue> = ["nixos-test", "benchmark", "big-parallel", "kvm"]
+            .map(|s| ConfValue::Str(s.to_owned()))
+            .to_vec();
+        if let Some(arch) = gcc_arch {
+            let gccarch = |x: &str| ConfValue::Str(["gccarch-", x].concat());
+            features.push(gccarch(arch));
+            features.extend(arch2026::inferiors(arch).iter().map(|x| gccarch(x)));
+        }
+        let features = ConfValue::List(features);
+        // Both the option's default and a definition of nix.nix: the
+        // default only counts without the definition.
+        defs.defaults_2026 = Some(None);
         if enable {
             // nix.nix
             defs.add(
                 "substituters",
                 module(strs(&[CACHE_NIXOS_ORG]), PRIO_NORMAL, ORDER_AFTER),
             );
-            let mut features: Vec<ConfValue> = ["nixos-test", "benchmark", "big-parallel", "kvm"]
-                .map(|s| ConfValue::Str(s.to_owned()))
-                .to_vec();
-            if let Some(arch) = gcc_arch {
-                let gccarch = |x: &str| ConfValue::Str(["gccarch-", x].concat());
-                features.push(gccarch(arch));
-                features.extend(arch2026::inferiors(arch).into_iter().map(gccarch));
-            }
             defs.add(
                 "system-features",
-                module(ConfValue::List(features), PRIO_NORMAL, ORDER_NORMAL),
+                module(features, PRIO_NORMAL, ORDER_NORMAL),
             );
             defs.add(
                 "trusted-public-keys",
@@ -597,17 +574,19 @@ impl Evaluator<'_, '_> {
                     module(ConfValue::Bool(false), PRIO_NORMAL, ORDER_NORMAL),
                 );
             }
+        } else {
+            defs.defaults_2026 = Some(Some(features));
         }
         // nix-ssh-serve.nix
         let ssh = &read.ssh_serve;
-        if get(ssh, "enable").bool() && get(ssh, "trusted").bool() {
+        if !forced && get(ssh, "enable").bool() && get(ssh, "trusted").bool() {
             defs.add(
                 "trusted-users",
                 module(strs(&["nix-ssh"]), PRIO_NORMAL, ORDER_NORMAL),
             );
         }
         // nix-daemon.nix's unprivileged daemon
-        if read.daemon_user != "root" {
+        if !forced && read.daemon_user != "root" {
             defs.add(
                 "auto-allocate-uids",
                 module(ConfValue::Bool(true), PRIO_NORMAL, ORDER_NORMAL),
@@ -629,7 +608,7 @@ impl Evaluator<'_, '_> {
                 module(ConfValue::Int(START_ID), PRIO_DEFAULT, ORDER_NORMAL),
             );
         }
-        let ok = self.user_settings(&mut defs, nix);
+        let ok = self.user_settings(&mut defs, nix, enable || module_defines);
         let merged = defs.merge(self.c, true);
         if !ok {
             return None;
@@ -717,13 +696,4 @@ fn render_nix_conf(settings: &BTreeMap<String, ConfValue>, extra_options: &str) 
     out.push_str(extra_options);
     out.push('\n');
     out
-}
-
-/// The `Val` of a group as JSON (for outputs that copy option values).
-pub(crate) fn val_json(v: &Val) -> serde_json::Value {
-    match v {
-        Val::Bool(b) => serde_json::json!(b),
-        Val::Str(s) => serde_json::json!(s),
-        Val::List(l) => serde_json::json!(l),
-    }
 }

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::{join, Checker, JoinedPath};
+use crate::check::{Checker, JoinedPath};
 use crate::eval::Evaluator;
 use crate::tree::{Node, Value};
 
@@ -132,7 +132,7 @@ pub(crate) const FIREWALL: &[Spec] = &[
 /// default is `enable` (see [`flush_ruleset`]).
 pub(crate) const NFTABLES: &[Spec] = &[
     spec!("enable", Ty::Bool, Val::Bool(false)),
-    spec!("flushRuleset", Ty::Bool, Val::Bool(true)),
+    spec!("flushRuleset", Ty::Bool, Val::Bool(false)),
 ];
 
 /// `networking.nftables.flushRuleset`: as given, else whether nftables is
@@ -146,8 +146,52 @@ pub(crate) fn flush_ruleset(nftables: &Group, given: bool) -> bool {
     }
 }
 
-/// A group of options, read: every declared name with its value.
-pub(crate) type Group = BTreeMap<&'static str, Val>;
+/// A group of options, read: every declared name with its value (a few
+/// names each: a list is quicker to build and search than a map).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Group(Vec<(&'static str, Val)>);
+
+impl Group {
+    /// Set `name`, replacing an earlier value.
+    pub fn insert(&mut self, name: &'static str, value: Val) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&Val> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+}
+
+impl FromIterator<(&'static str, Val)> for Group {
+    fn from_iter<I: IntoIterator<Item = (&'static str, Val)>>(iter: I) -> Self {
+        Group(iter.into_iter().collect())
+    }
+}
+
+/// A read group: the shared defaults when the configuration leaves the
+/// whole group out (most do), else its own values.
+pub(crate) type ReadGroup = std::borrow::Cow<'static, Group>;
+
+/// Every table, for [`defaults`].
+const TABLES: [&[Spec]; 6] = [GC, OPTIMISE, SSH_SERVE, CHANNEL, FIREWALL, NFTABLES];
+
+/// A table's defaults, built once.
+fn defaults(specs: &'static [Spec]) -> Option<&'static Group> {
+    static CACHE: std::sync::OnceLock<Vec<Group>> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(|| {
+        TABLES
+            .iter()
+            .map(|t| t.iter().map(|s| (s.name, (s.default)())).collect())
+            .collect()
+    });
+    TABLES
+        .iter()
+        .position(|t| std::ptr::eq(*t, specs))
+        .map(|i| &cache[i])
+}
 
 /// Look a value up in a read group (every declared name is there).
 pub(crate) fn get<'g>(group: &'g Group, name: &str) -> &'g Val {
@@ -163,24 +207,30 @@ impl Evaluator<'_, '_> {
         parent: &BTreeMap<String, Node>,
         parent_path: &str,
         key: &str,
-        specs: &[Spec],
-    ) -> Option<Group> {
-        let path = join(parent_path, key);
+        specs: &'static [Spec],
+    ) -> Option<ReadGroup> {
         let empty = BTreeMap::new();
+        let path = JoinedPath::new(parent_path, key);
+        let path = path.as_str();
         let attrs = match parent.get(key) {
-            Some(node) => self.c.attrs(&path, node)?,
-            None => &empty,
+            Some(node) => self.c.attrs(path, node)?,
+            None => match defaults(specs) {
+                Some(d) => return Some(ReadGroup::Borrowed(d)),
+                None => &empty,
+            },
         };
-        let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
         let before = self.c.errors.len();
-        self.c.known_keys(&path, attrs, &names);
-        let mut out = Group::new();
+        if attrs.keys().any(|k| specs.iter().all(|s| s.name != k)) {
+            let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
+            self.c.known_keys(path, attrs, &names);
+        }
+        let mut out = Group(Vec::with_capacity(specs.len()));
         for spec in specs {
             let value = match attrs.get(spec.name) {
                 None => Some((spec.default)()),
                 Some(node) => read_value(
                     self.c,
-                    JoinedPath::new(&path, spec.name).as_str(),
+                    JoinedPath::new(path, spec.name).as_str(),
                     node,
                     spec.ty,
                 ),
@@ -189,7 +239,7 @@ impl Evaluator<'_, '_> {
                 out.insert(spec.name, v);
             }
         }
-        (self.c.errors.len() == before).then_some(out)
+        (self.c.errors.len() == before).then_some(ReadGroup::Owned(out))
     }
 }
 
@@ -342,6 +392,31 @@ pub(crate) fn parse_package(text: &str) -> Option<Package> {
         version: version.to_owned(),
         path,
     })
+}
+
+/// The fixed store path prefix of the corpus' packages (`--nixos`).
+pub(crate) const STORE_PREFIX: &str = "/nix/store/00000000000000000000000000000000-";
+
+/// Everything read from the configuration, before the outputs.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Read2026 {
+    pub gc: ReadGroup,
+    pub optimise: ReadGroup,
+    pub ssh_serve: ReadGroup,
+    pub channel: ReadGroup,
+    pub firewall: ReadGroup,
+    pub nftables: ReadGroup,
+    pub daemon_user: String,
+    pub daemon_group: String,
+}
+
+/// The `Val` of a group as JSON (for outputs that copy option values).
+pub(crate) fn val_json(v: &Val) -> serde_json::Value {
+    match v {
+        Val::Bool(b) => serde_json::json!(b),
+        Val::Str(s) => serde_json::json!(s),
+        Val::List(l) => serde_json::json!(l),
+    }
 }
 
 #[cfg(test)]

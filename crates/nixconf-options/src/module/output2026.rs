@@ -6,41 +6,105 @@
 
 use serde_json::Value as Json;
 
+use super::units2026::{self, Facts};
+
 /// The outputs of the 2026 modules beyond those every generation has
 /// ([`Evaluation`](crate::Evaluation)'s typed fields), each as the JSON
-/// value of the key of the same name in [`Evaluation::to_json`](crate::Evaluation::to_json).
+/// value of the key of the same name in
+/// [`Evaluation::to_json`](crate::Evaluation::to_json), computed when asked.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Nixos2026 {
+    pub(crate) facts: Facts,
+}
+
+impl Nixos2026 {
     /// `users.users` as these modules define it: the build users, `nix-ssh`
     /// and the daemon user's sub-uid/gid ranges.
-    pub users: Json,
+    pub fn users(&self) -> Json {
+        units2026::users(&self.facts).0
+    }
+
     /// `users.groups` they define (`nix-ssh`).
-    pub groups: Json,
+    pub fn groups(&self) -> Json {
+        units2026::users(&self.facts).1
+    }
+
     /// `services.displayManager.hiddenUsers` they add (the build users).
-    pub hidden_users: Vec<String>,
+    pub fn hidden_users(&self) -> Vec<String> {
+        units2026::users(&self.facts).2
+    }
+
     /// `{services, timers, sockets}`: each unit with the attributes the
     /// modules set.
-    pub units: Json,
+    pub fn units(&self) -> Json {
+        units2026::units_json(&self.facts).0
+    }
+
+    /// `systemd.services.nix-daemon.serviceConfig`, or null.
+    pub fn service_config(&self) -> Json {
+        units2026::units_json(&self.facts).1
+    }
+
+    /// `systemd.services.nix-daemon.environment`, or null.
+    pub fn service_environment(&self) -> Json {
+        units2026::units_json(&self.facts).2
+    }
+
     /// `{system, systemd, tmpfiles}`: package names they install.
-    pub packages: Json,
+    pub fn packages(&self) -> Json {
+        units2026::packages(&self.facts)
+    }
+
     /// `{script}`: nix.conf's build-time check, or null when disabled.
-    pub nix_conf_check: Json,
+    pub fn nix_conf_check(&self) -> Json {
+        units2026::nix_conf_check(&self.facts)
+    }
+
     /// `{enable, nixPath, defaultChannel, extraInit, extraSetup,
     /// preSwitchCheck}`.
-    pub channel: Json,
+    pub fn channel(&self) -> Json {
+        units2026::channel(&self.facts)
+    }
+
     /// `{sshdEnable, sshdExtraConfig, authorizedKeys}`.
-    pub ssh_serve: Json,
+    pub fn ssh_serve(&self) -> Json {
+        units2026::ssh_serve(&self.facts)
+    }
+
     /// `{nixStoreMountOpts}`.
-    pub boot: Json,
+    pub fn boot(&self) -> Json {
+        units2026::boot(&self.facts)
+    }
+
     /// `{ruleset, preCheckRuleset}`: the nftables text of `nix.firewall`.
-    pub firewall: Json,
-    /// `systemd.services.nix-daemon.serviceConfig`, or null.
-    pub service_config: Json,
-    /// `systemd.services.nix-daemon.environment`, or null.
-    pub service_environment: Json,
+    pub fn firewall(&self) -> Json {
+        units2026::firewall(&self.facts)
+    }
+
     /// `systemd.tmpfiles.rules` as NixOS writes them. The typed
     /// [`Evaluation::tmpfiles`](crate::Evaluation::tmpfiles) holds the
     /// rules a render writes on a host that is not NixOS (no
     /// `/run/booted-system` root; root's channels file written on its own).
-    pub tmpfiles: Json,
+    pub fn tmpfiles(&self) -> Json {
+        serde_json::json!(units2026::tmpfiles(&self.facts))
+    }
+
+    /// Every key above, as `to_json` adds them.
+    pub(crate) fn add_to(&self, out: &mut Json) {
+        let (units, config, env) = units2026::units_json(&self.facts);
+        let (users, groups, hidden) = units2026::users(&self.facts);
+        out["users"] = users;
+        out["groups"] = groups;
+        out["hiddenUsers"] = serde_json::json!(hidden);
+        out["units"] = units;
+        out["serviceConfig"] = config;
+        out["serviceEnvironment"] = env;
+        out["packages"] = self.packages();
+        out["nixConfCheck"] = self.nix_conf_check();
+        out["channel"] = self.channel();
+        out["sshServe"] = self.ssh_serve();
+        out["boot"] = self.boot();
+        out["firewall"] = self.firewall();
+        out["tmpfiles"] = self.tmpfiles();
+    }
 }

@@ -12,34 +12,36 @@ use std::collections::BTreeMap;
 use nixconf_format::{ConfValue, NixVersion};
 use serde_json::{json, Map, Value as Json};
 
-use super::nixos2026::{val_json, Read2026, STORE_PREFIX};
-use super::options2026::get;
-use super::output2026::Nixos2026;
+use super::options2026::{get, val_json, Read2026, STORE_PREFIX};
 
-/// What the outputs are computed from.
-pub(crate) struct Facts<'a> {
+/// What the outputs are computed from: kept with the evaluation, and
+/// turned into JSON only when asked (most renders never need it).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Facts {
     pub enable: bool,
     pub lix: bool,
-    pub version: &'a NixVersion,
+    pub version: NixVersion,
     /// The Nix package's store path.
-    pub package_path: &'a str,
-    pub settings: &'a BTreeMap<String, ConfValue>,
-    pub read: &'a Read2026,
-    pub env_vars: &'a BTreeMap<String, String>,
-    pub proxy_env: Option<&'a BTreeMap<String, String>>,
-    pub ca_bundle: Option<&'a str>,
-    pub cpu_policy: &'a str,
-    pub io_class: &'a str,
+    pub package_path: String,
+    /// The merged `id-count` and `start-id` settings.
+    pub id_count: Option<ConfValue>,
+    pub start_id: Option<ConfValue>,
+    pub read: Read2026,
+    pub env_vars: BTreeMap<String, String>,
+    pub proxy_env: Option<BTreeMap<String, String>>,
+    pub ca_bundle: Option<String>,
+    pub cpu_policy: String,
+    pub io_class: String,
     pub io_priority: i64,
     pub nr_build_users: i64,
     pub nixbld_uid: i64,
-    pub nix_path: &'a [String],
-    pub default_channel: &'a str,
+    pub nix_path: Vec<String>,
+    pub default_channel: String,
     pub check_config: bool,
     pub check_all_errors: bool,
 }
 
-impl Facts<'_> {
+impl Facts {
     fn daemon_on(&self) -> bool {
         self.enable && !self.lix
     }
@@ -53,18 +55,22 @@ impl Facts<'_> {
         self.package_path
             .strip_prefix("/nix/store/")
             .and_then(|base| base.split_once('-'))
-            .map_or(self.package_path, |(_, name)| name)
+            .map_or(&self.package_path, |(_, name)| name)
+    }
+
+    fn setting(&self, key: &str) -> Option<&ConfValue> {
+        match key {
+            "id-count" => self.id_count.as_ref(),
+            _ => self.start_id.as_ref(),
+        }
     }
 
     fn setting_string(&self, key: &str) -> String {
-        self.settings
-            .get(key)
-            .map(ConfValue::render)
-            .unwrap_or_default()
+        self.setting(key).map(ConfValue::render).unwrap_or_default()
     }
 
     fn setting_json(&self, key: &str) -> Json {
-        match self.settings.get(key) {
+        match self.setting(key) {
             Some(ConfValue::Int(i)) => json!(i),
             Some(ConfValue::Str(s)) => json!(s),
             Some(ConfValue::Bool(b)) => json!(b),
@@ -151,7 +157,7 @@ true
 /// The tmpfiles rules a render writes on a host that is not NixOS: those
 /// of [`tmpfiles`] without the `/run/booted-system` root (NixOS-only) and
 /// the channels file (written on its own, only when absent).
-pub(crate) fn host_tmpfiles(f: &Facts<'_>) -> Vec<String> {
+pub(crate) fn host_tmpfiles(f: &Facts) -> Vec<String> {
     tmpfiles(f)
         .into_iter()
         .filter(|r| {
@@ -163,7 +169,7 @@ pub(crate) fn host_tmpfiles(f: &Facts<'_>) -> Vec<String> {
 
 /// `systemd.tmpfiles.rules`, in module order: the unprivileged daemon's,
 /// the boot-time ones, root's channel subscription.
-pub(crate) fn tmpfiles(f: &Facts<'_>) -> Vec<String> {
+pub(crate) fn tmpfiles(f: &Facts) -> Vec<String> {
     let mut out = Vec::new();
     if f.unprivileged() {
         let (u, g) = (&f.read.daemon_user, &f.read.daemon_group);
@@ -195,51 +201,67 @@ pub(crate) fn tmpfiles(f: &Facts<'_>) -> Vec<String> {
     out
 }
 
-/// Everything else, as [`Nixos2026`].
-pub(crate) fn outputs(f: &Facts<'_>) -> Nixos2026 {
+/// The units as `{services, sockets, timers}`, and the nix-daemon
+/// service's `serviceConfig` and `environment` (null without one).
+pub(crate) fn units_json(f: &Facts) -> (Json, Json, Json) {
     let units = units(f);
     let daemon = units.services.get("nix-daemon");
-    let service_config = daemon
-        .and_then(|d| d.get("serviceConfig"))
-        .cloned()
-        .unwrap_or(Json::Null);
-    let service_environment = daemon
-        .and_then(|d| d.get("environment"))
-        .cloned()
-        .unwrap_or(Json::Null);
-    let units_json = json!({
+    let field = |name: &str| {
+        daemon
+            .and_then(|d| d.get(name))
+            .cloned()
+            .unwrap_or(Json::Null)
+    };
+    let (config, env) = (field("serviceConfig"), field("environment"));
+    let all = json!({
         "services": units.services,
         "sockets": units.sockets,
         "timers": units.timers,
     });
-    let (users, groups, hidden_users) = users(f);
-    Nixos2026 {
-        users,
-        groups,
-        hidden_users,
-        units: units_json,
-        packages: packages(f),
-        nix_conf_check: nix_conf_check(f),
-        channel: channel(f),
-        ssh_serve: ssh_serve(f),
-        boot: json!({
-            "nixStoreMountOpts": if f.unprivileged() {
-                json!(["nodev", "nosuid"])
-            } else {
-                json!(["ro", "nodev", "nosuid"])
-            }
-        }),
-        firewall: firewall(f),
-        service_config,
-        service_environment,
-        tmpfiles: json!(tmpfiles(f)),
-    }
+    (all, config, env)
 }
 
-fn units(f: &Facts<'_>) -> Units {
+/// `{nixStoreMountOpts}`.
+pub(crate) fn boot(f: &Facts) -> Json {
+    json!({
+        "nixStoreMountOpts": if f.unprivileged() {
+            json!(["nodev", "nosuid"])
+        } else {
+            json!(["ro", "nodev", "nosuid"])
+        }
+    })
+}
+
+/// The nix-daemon service's environment, as a render writes it on a host
+/// that is not NixOS: the host's CA bundle unless `caBundle` names one.
+pub(crate) fn host_environment(f: &Facts) -> Option<BTreeMap<String, String>> {
+    let mut env = BTreeMap::new();
+    if f.unprivileged() {
+        env.insert(
+            "NIX_REMOTE".to_owned(),
+            "local?use-roots-daemon=true".to_owned(),
+        );
+    }
+    if f.daemon_on() {
+        env.extend(f.env_vars.clone());
+        env.insert(
+            "CURL_CA_BUNDLE".to_owned(),
+            f.ca_bundle
+                .clone()
+                .unwrap_or_else(|| HOST_CA_BUNDLE.to_owned()),
+        );
+        env.extend(f.proxy_env.clone().unwrap_or_default());
+    }
+    (f.unprivileged() || f.daemon_on()).then_some(env)
+}
+
+/// The CA bundle a render gives the daemon on a host that is not NixOS.
+const HOST_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+fn units(f: &Facts) -> Units {
     let mut u = Units::default();
-    let pkg = f.package_path;
-    let read = f.read;
+    let pkg = &f.package_path;
+    let read = &f.read;
     if f.unprivileged() {
         Units::add(
             &mut u.services,
@@ -290,9 +312,10 @@ fn units(f: &Facts<'_>) -> Units {
             "CURL_CA_BUNDLE".to_owned(),
             json!(f
                 .ca_bundle
-                .map_or_else(|| format!("{STORE_PREFIX}{CA_BUNDLE}"), str::to_owned)),
+                .clone()
+                .unwrap_or_else(|| format!("{STORE_PREFIX}{CA_BUNDLE}"))),
         );
-        for (k, v) in f.proxy_env.into_iter().flatten() {
+        for (k, v) in f.proxy_env.iter().flatten() {
             env.insert(k.clone(), json!(v));
         }
         let mut path = vec![json!(f.package_name()), json!(OPENSSH)];
@@ -390,7 +413,7 @@ fn units(f: &Facts<'_>) -> Units {
 }
 
 /// `users.users`, `users.groups` and the hidden users.
-fn users(f: &Facts<'_>) -> (Json, Json, Vec<String>) {
+pub(crate) fn users(f: &Facts) -> (Json, Json, Vec<String>) {
     let mut users = Map::new();
     let mut groups = Map::new();
     let mut hidden = Vec::new();
@@ -442,7 +465,7 @@ fn users(f: &Facts<'_>) -> (Json, Json, Vec<String>) {
     (Json::Object(users), Json::Object(groups), hidden)
 }
 
-fn packages(f: &Facts<'_>) -> Json {
+pub(crate) fn packages(f: &Facts) -> Json {
     let name = f.package_name();
     if !f.daemon_on() {
         return json!({ "system": [], "systemd": [], "tmpfiles": [] });
@@ -455,14 +478,14 @@ fn packages(f: &Facts<'_>) -> Json {
 }
 
 /// The nixConf format's `checkPhase`, with its version gates.
-fn nix_conf_check(f: &Facts<'_>) -> Json {
+pub(crate) fn nix_conf_check(f: &Facts) -> Json {
     if !f.enable {
         return Json::Null;
     }
     if !f.check_config {
         return json!({ "script": "" });
     }
-    let v = f.version;
+    let v = &f.version;
     let show = if v.is_at_least("2.20pre") {
         "config show"
     } else {
@@ -491,7 +514,7 @@ fn nix_conf_check(f: &Facts<'_>) -> Json {
     ) })
 }
 
-fn channel(f: &Facts<'_>) -> Json {
+pub(crate) fn channel(f: &Facts) -> Json {
     let on = get(&f.read.channel, "enable").bool();
     json!({
         "enable": on,
@@ -507,7 +530,7 @@ fn channel(f: &Facts<'_>) -> Json {
     })
 }
 
-fn ssh_serve(f: &Facts<'_>) -> Json {
+pub(crate) fn ssh_serve(f: &Facts) -> Json {
     let ssh = &f.read.ssh_serve;
     if !get(ssh, "enable").bool() {
         return json!({ "sshdEnable": false, "sshdExtraConfig": "", "authorizedKeys": null });
@@ -537,7 +560,7 @@ fn ssh_serve(f: &Facts<'_>) -> Json {
 
 /// nix-daemon-firewall.nix's ruleset: an indented string whose
 /// interpolated multi-line pieces keep their own (absent) indentation.
-fn firewall(f: &Facts<'_>) -> Json {
+pub(crate) fn firewall(f: &Facts) -> Json {
     let fw = &f.read.firewall;
     if !get(fw, "enable").bool() {
         return json!({ "ruleset": "", "preCheckRuleset": "" });

@@ -9,6 +9,8 @@
 //! - `import.txt`: what the import says: the installer and its evidence,
 //!   the Nix version and where it was read, the notes, and the settings
 //!   the NixOS module changes.
+//! - `lint.txt`: what `nixconf lint` finds on the installation as it was
+//!   left (capacity judged for 4 CPUs).
 //! - `plan.txt`: the plan of the imported configuration against the root.
 //!
 //! When the plan has no refusals, the imported configuration is applied,
@@ -59,6 +61,17 @@ pub fn check(dir: &Path, update: bool) -> Result<(), String> {
     }
     expect_text(&dir.join("import.txt"), &said, update)?;
     same_for_real_nix(&root, &imported, scratch.path())?;
+
+    // What `nixconf lint` finds on the installation as it was left.
+    let host = nixconf_lint::Host {
+        cpus: 4,
+        uid_min: 1000,
+    };
+    let findings: String = nixconf_lint::lint_root(&root, Some(&imported.nix_version.0), &host)
+        .iter()
+        .map(|f| format!("{f}\n"))
+        .collect();
+    expect_text(&dir.join("lint.txt"), &findings.replace(&root_text, "ROOT"), update)?;
 
     // The imported configuration, planned and applied on the same root.
     let config_path = scratch.path().join("config.toml");

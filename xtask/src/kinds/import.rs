@@ -71,7 +71,11 @@ pub fn check(dir: &Path, update: bool) -> Result<(), String> {
         .iter()
         .map(|f| format!("{f}\n"))
         .collect();
-    expect_text(&dir.join("lint.txt"), &findings.replace(&root_text, "ROOT"), update)?;
+    expect_text(
+        &dir.join("lint.txt"),
+        &findings.replace(&root_text, "ROOT"),
+        update,
+    )?;
 
     // The imported configuration, planned and applied on the same root.
     let config_path = scratch.path().join("config.toml");

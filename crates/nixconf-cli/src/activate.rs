@@ -20,7 +20,9 @@ use crate::Outcome;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show what applying a configuration to a root would change: a diff
-    /// per file and one line per other action, or "up to date".
+    /// per file and one line per other action, or "up to date". Exits 1
+    /// when apply would refuse (a blocked action, a hand edit without
+    /// --force); NixOS and nix-darwin roots are refused.
     Plan(PlanArgs),
     /// Carry a configuration out on a root: validate everything, then
     /// write each file atomically, back up what it replaces, create the

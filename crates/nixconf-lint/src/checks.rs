@@ -351,7 +351,30 @@ fn capacity(s: &Subject, host: &Host, out: &mut Vec<Finding>) {
             ));
         }
     }
-    if let Some(users) = &s.build_users {
+    if let (Some(users), true) = (&s.build_users, s.macos) {
+        // macOS lists accounts of uid 500 and up in the login window;
+        // nix-installer and nix-darwin put build users at 351 and up.
+        let visible: Vec<u32> = users
+            .uids
+            .iter()
+            .map(|(_, uid)| *uid)
+            .filter(|uid| *uid >= 500)
+            .collect();
+        if let (Some(first), Some(last)) = (visible.first(), visible.last()) {
+            out.push(finding(
+                Severity::Warning,
+                "build-users-in-login-range",
+                &users.at,
+                format!(
+                    "{} build user{} with uids {first}-{last}, 500 or more: the macOS login window lists them",
+                    visible.len(),
+                    if visible.len() == 1 { "" } else { "s" }
+                ),
+                "set ids.uids.nixbld = 350 (nix-installer's and nix-darwin's base: uids 351 and up)"
+                    .to_owned(),
+            ));
+        }
+    } else if let Some(users) = &s.build_users {
         let in_login: Vec<&str> = users
             .uids
             .iter()

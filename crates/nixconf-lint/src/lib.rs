@@ -127,7 +127,9 @@ pub fn lint_config(eval: &nixconf_options::Evaluation, host: &Host) -> Vec<Findi
     sorted(checks::run(&subject, host))
 }
 
-/// Evaluate a configuration's text and lint it, each finding about a
+/// Evaluate a configuration's text (the option tree and nixconf's own
+/// `users` and `ids.gids` tables, as `apply` reads it) and lint it, each
+/// finding about a
 /// setting's value pointing at the definition in the text that wrote it
 /// (`nix.settings.trusted-users[1]` is the second element of the list
 /// the file gives). `Err`: why the configuration does not evaluate.
@@ -138,9 +140,14 @@ pub fn lint_source(
     options: nixconf_options::EvalOptions,
     host: &Host,
 ) -> Result<Vec<Finding>, String> {
-    let eval = nixconf_options::evaluate_with(text, format, file_name, options)
+    // Read as apply reads it: the option tree and nixconf's own tables
+    // (`users`, `ids.gids`).
+    let config = nixconf_activation::parse_config_with(text, format, file_name, options)
         .map_err(|e| e.to_string())?;
-    let mut findings = lint_config(&eval, host);
+    let eval = config.evaluation;
+    let mut subject = subject::Subject::from_evaluation(&eval);
+    subject.macos = config.pool.platform == Some(nixconf_users::Platform::Macos);
+    let mut findings = sorted(checks::run(&subject, host));
     let settings = eval.settings.unwrap_or_default();
     for f in &mut findings {
         let Some(rest) = f.at.strip_prefix("nix.settings.") else {

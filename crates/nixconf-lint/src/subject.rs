@@ -84,6 +84,8 @@ pub(crate) struct Subject {
     /// Option paths (configuration) or `file:line` (live) of a setting
     /// written inline, for findings about the file holding it.
     pub is_config: bool,
+    /// The build users are macOS accounts (`users.platform = "macos"`).
+    pub macos: bool,
 }
 
 impl Subject {

@@ -129,8 +129,8 @@ pub fn lint_config(eval: &nixconf_options::Evaluation, host: &Host) -> Vec<Findi
 
 /// Evaluate a configuration's text (the option tree and nixconf's own
 /// `users` and `ids.gids` tables, as `apply` reads it) and lint it, each
-/// finding about a
-/// setting's value pointing at the definition in the text that wrote it
+/// finding about a setting's value pointing at the definition in the text
+/// that wrote it
 /// (`nix.settings.trusted-users[1]` is the second element of the list
 /// the file gives). `Err`: why the configuration does not evaluate.
 pub fn lint_source(

@@ -8,21 +8,8 @@ use nixconf_options::{Evaluation, Format};
 use proptest::prelude::*;
 use serde_json::Value as Json;
 
-/// These tests are about the 2023 module: they name its generation.
-fn eval_2023(
-    text: &str,
-    format: Format,
-    name: &str,
-) -> Result<nixconf_options::Evaluation, nixconf_options::Error> {
-    nixconf_options::evaluate_with(
-        text,
-        format,
-        name,
-        nixconf_options::EvalOptions {
-            generation: Some(nixconf_options::ModuleGeneration::Nixos2023),
-        },
-    )
-}
+mod common;
+use common::eval_2023;
 
 fn corpus() -> Vec<(String, Json)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/conformance/cases");

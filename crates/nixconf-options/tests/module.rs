@@ -4,21 +4,8 @@
 use nixconf_format::ConfValue;
 use nixconf_options::{Error, FailedAssertion, Format};
 
-/// These tests are about the 2023 module: they name its generation.
-fn eval_2023(
-    text: &str,
-    format: Format,
-    name: &str,
-) -> Result<nixconf_options::Evaluation, nixconf_options::Error> {
-    nixconf_options::evaluate_with(
-        text,
-        format,
-        name,
-        nixconf_options::EvalOptions {
-            generation: Some(nixconf_options::ModuleGeneration::Nixos2023),
-        },
-    )
-}
+mod common;
+use common::eval_2023;
 
 fn toml(text: &str) -> Result<nixconf_options::Evaluation, Error> {
     eval_2023(text, Format::Toml, "c.toml")

@@ -6,21 +6,8 @@ use std::process::Command;
 
 use nixconf_options::{evaluate_file, render_into, Error, Format, DROP_IN_PATH};
 
-/// These tests are about the 2023 module: they name its generation.
-fn eval_2023(
-    text: &str,
-    format: Format,
-    name: &str,
-) -> Result<nixconf_options::Evaluation, nixconf_options::Error> {
-    nixconf_options::evaluate_with(
-        text,
-        format,
-        name,
-        nixconf_options::EvalOptions {
-            generation: Some(nixconf_options::ModuleGeneration::Nixos2023),
-        },
-    )
-}
+mod common;
+use common::eval_2023;
 
 fn example() -> nixconf_options::Evaluation {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/nixconf.toml");

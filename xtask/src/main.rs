@@ -16,7 +16,6 @@
 //!   targets.
 
 mod codegen;
-mod fixtures;
 mod kinds;
 
 use std::path::{Path, PathBuf};
@@ -26,7 +25,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args.first().map(String::as_str);
     let result = match task {
-        Some("test-fixtures") => fixtures::run(&workspace_root(), args.get(1).map(String::as_str)),
+        Some("test-fixtures") => run_fixtures(args.get(1).map(String::as_str)),
         Some("codegen") => codegen::run(
             &workspace_root(),
             args.get(1).is_some_and(|a| a == "--check"),
@@ -98,7 +97,7 @@ fn ci() -> Result<(), String> {
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
-    fixtures::run(&workspace_root(), None)?;
+    run_fixtures(None)?;
     ansible_test()?;
     daemon_test()?;
     fuzz_build()
@@ -184,4 +183,10 @@ fn fuzz_build() -> Result<(), String> {
         &["fuzz", "build", "--fuzz-dir", "fuzz"],
         &[("RUSTC_BOOTSTRAP", "1")],
     )
+}
+
+/// Every fixture kind's cases, in parallel (`cargo xtask test-fixtures`).
+fn run_fixtures(filter: Option<&str>) -> Result<(), String> {
+    let kinds: Vec<&kinds::Kind> = kinds::KINDS.iter().collect();
+    nixconf_fixtures::run(&workspace_root().join("fixtures"), &kinds, filter)
 }

@@ -21,8 +21,9 @@ use std::path::Path;
 
 use nixconf_import::{import, ImportOptions};
 
-use super::activation::{capture, expect_text, materialize, scratch};
+use super::activation::capture;
 use super::install::{installation, revert_to};
+use nixconf_fixtures::support::{expect_text, materialize, scratch};
 
 pub fn check(dir: &Path, update: bool) -> Result<(), String> {
     let scratch = scratch()?;

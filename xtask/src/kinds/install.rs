@@ -33,7 +33,8 @@ use nixconf_activation::{
     PlanOptions, RevertOptions, Tree, BUILD_USERS,
 };
 
-use super::activation::{capture, expect_text, manifest, materialize, read, scratch, RECEIPT};
+use super::activation::{capture, manifest, RECEIPT};
+use nixconf_fixtures::support::{expect_text, materialize, read, scratch};
 
 /// Kept copies of hand edits live here; revert leaves them.
 const STATE: &str = "/nix/var/nixconf";

@@ -3,30 +3,16 @@
 pub mod cases;
 pub mod options;
 
-use std::path::Path;
-
 mod activation;
 mod conf;
 mod import;
 mod install;
+#[path = "../../../crates/nixconf-lint/tests/fixture_kinds/lint.rs"]
 mod lint;
 mod machines;
 mod users;
 
-/// A kind of fixture: where its cases live and how one is checked.
-pub struct Kind {
-    /// Directory under `fixtures/` whose subdirectories are the cases.
-    pub dir: &'static str,
-    /// Vendored reference corpora are never rewritten by `UPDATE_EXPECT=1`.
-    pub vendored: bool,
-    /// Check one case directory; with `update`, rewrite its expected output
-    /// instead of comparing.
-    pub check: fn(&Path, bool) -> Result<(), String>,
-    /// A checked-in list (path under `fixtures/`) of cases known not to
-    /// pass yet: they are reported, not failed, and a listed case that
-    /// passes fails the run (the list only shrinks).
-    pub pending: Option<&'static str>,
-}
+pub use nixconf_fixtures::Kind;
 
 pub static KINDS: &[Kind] = &[
     Kind {
@@ -71,12 +57,7 @@ pub static KINDS: &[Kind] = &[
         check: options::check,
         pending: None,
     },
-    Kind {
-        dir: "lint",
-        vendored: false,
-        check: lint::check,
-        pending: None,
-    },
+    lint::KIND,
     Kind {
         dir: "import",
         vendored: false,

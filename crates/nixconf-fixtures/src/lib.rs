@@ -1,13 +1,50 @@
-//! The fixture runner: every directory under a registered fixture root is
-//! one case, checked in parallel by its kind's `check` function.
+//! The fixture runner. Every directory under a fixture kind's directory
+//! in `fixtures/` is one case, checked by the kind's `check` function.
+//!
+//! Each crate keeps the checkers of its fixture kinds in its own `tests/`
+//! (`tests/fixture_kinds/<kind>.rs`, each defining a `KIND`), and runs them
+//! under `cargo test` with [`test_kind`]; `cargo xtask test-fixtures`
+//! includes the same files and runs every kind at once with [`run`], in
+//! parallel, printing one `FAIL case: reason` line per failure and
+//! `N passed, M failed`.
+#![deny(missing_docs)]
+
+pub mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::kinds::{Kind, KINDS};
+/// A kind of fixture: where its cases live and how one is checked.
+#[derive(Debug)]
+pub struct Kind {
+    /// Directory under `fixtures/` whose subdirectories are the cases.
+    pub dir: &'static str,
+    /// Vendored reference corpora are never rewritten by `UPDATE_EXPECT=1`.
+    pub vendored: bool,
+    /// Check one case directory; with `update`, rewrite its expected output
+    /// instead of comparing.
+    pub check: fn(&Path, bool) -> Result<(), String>,
+    /// A checked-in list (path under `fixtures/`) of cases known not to
+    /// pass yet: they are reported, not failed, and a listed case that
+    /// passes fails the run (the list only shrinks).
+    pub pending: Option<&'static str>,
+}
 
+/// The workspace's `fixtures/` directory.
+pub fn fixtures_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+/// Run one kind's cases, for `cargo test`: panics listing every failure.
+/// `FIXTURE_FILTER` (a substring of the case path) narrows the run.
+pub fn test_kind(kind: &Kind) {
+    let filter = std::env::var("FIXTURE_FILTER").ok();
+    if let Err(e) = run(&fixtures_root(), &[kind], filter.as_deref()) {
+        panic!("{}: {e}", kind.dir);
+    }
+}
 /// One case's result.
 struct Outcome {
     name: String,
@@ -38,12 +75,15 @@ pub fn update_requested() -> bool {
     std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1")
 }
 
-pub fn run(root: &Path, filter: Option<&str>) -> Result<(), String> {
-    let fixtures = root.join("fixtures");
+/// Run every case of `kinds` under `fixtures` (the `fixtures/`
+/// directory) whose path contains `filter`, in parallel; print a line per
+/// failure and the totals. `Err` when a case failed.
+pub fn run(fixtures: &Path, kinds: &[&Kind], filter: Option<&str>) -> Result<(), String> {
+    let fixtures = fixtures.to_path_buf();
     let update = update_requested();
     let mut cases: Vec<(&Kind, PathBuf)> = Vec::new();
     let mut pending: Vec<(&'static str, Vec<String>)> = Vec::new();
-    for kind in KINDS {
+    for &kind in kinds {
         if let Some(file) = kind.pending {
             let names = pending_names(&fixtures, file)?;
             let dir = fixtures.join(kind.dir);

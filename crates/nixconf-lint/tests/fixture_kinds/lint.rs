@@ -5,16 +5,29 @@
 //! as the Nix version in `nix-version`), and `findings.txt`: every
 //! finding, as `nixconf lint` prints it (the temporary root written as
 //! `ROOT`). Capacity is judged for a host of 4 CPUs.
+//!
+//! Run by `cargo test -p nixconf-lint` and by `cargo xtask test-fixtures`,
+//! which includes this file.
+#![allow(dead_code)]
 
 use std::path::Path;
 
+use nixconf_fixtures::Kind;
 use nixconf_lint::{lint_root, lint_source, Finding, Host};
 
-use super::activation::{expect_text, materialize, read, scratch};
+use nixconf_fixtures::support::{expect_text, materialize, read, scratch};
 
 const HOST: Host = Host {
     cpus: 4,
     uid_min: 1000,
+};
+
+/// `fixtures/lint`.
+pub const KIND: Kind = Kind {
+    dir: "lint",
+    vendored: false,
+    check,
+    pending: None,
 };
 
 pub fn check(dir: &Path, update: bool) -> Result<(), String> {

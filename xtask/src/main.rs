@@ -6,6 +6,8 @@
 //!   fixtures (never those of the vendored reference corpora).
 //! - `codegen [--check]`: regenerate the nix.conf settings schema from
 //!   `reference/*.tsv` (`--check` fails when the committed file is stale).
+//! - `layout`: no circles between the modules of a crate, no hand-written
+//!   source file over 800 lines.
 //! - `ansible`: the Ansible collection's end-to-end test alone.
 //! - `daemon`: the end-to-end test on the real nix-daemon alone
 //!   (`xtask/e2e/debian-daemon.sh`: Debian's packages taken over, in a
@@ -17,6 +19,7 @@
 
 mod codegen;
 mod kinds;
+mod layout;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -30,6 +33,7 @@ fn main() -> ExitCode {
             &workspace_root(),
             args.get(1).is_some_and(|a| a == "--check"),
         ),
+        Some("layout") => layout::run(&workspace_root()),
         Some("ansible") => ansible_test(),
         Some("daemon") => daemon_test(),
         Some("ci") => ci(),
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
                  tasks:\n  \
                  test-fixtures [FILTER]  run every fixture under fixtures/ (UPDATE_EXPECT=1 rewrites our own)\n  \
                  codegen [--check]       regenerate the nix.conf settings schema from reference/*.tsv\n  \
+                 layout                  no module circles, no hand-written source file over 800 lines\n  \
                  ansible                 the Ansible collection's test, contrib/ansible/tests/run.sh\n  \
                  daemon                  the end-to-end test on the real nix-daemon, xtask/e2e/debian-daemon.sh\n  \
                  ci                      formatting, clippy, tests, docs, fixtures, the Ansible test: what .ci/run runs"

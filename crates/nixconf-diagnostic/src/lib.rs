@@ -76,7 +76,8 @@ pub struct Span {
     pub file: String,
     /// 1-based line.
     pub line: usize,
-    /// 1-based column, in characters.
+    /// 1-based column, in characters; 0 for a whole line that is not
+    /// quoted ([`Span::line`]).
     pub column: usize,
     /// Length in characters (at least 1; a span past the line's end is cut
     /// there).
@@ -106,6 +107,19 @@ impl Span {
         }
     }
 
+    /// A whole line of `file`, not quoted: for files whose lines must not
+    /// be shown (an account file's line may hold a password hash).
+    /// Prints as `file:line`; [`Diagnostic::render`] shows no snippet.
+    pub fn line(file: impl Into<String>, line: usize) -> Span {
+        Span {
+            file: file.into(),
+            line,
+            column: 0,
+            len: 0,
+            line_text: String::new(),
+        }
+    }
+
     /// The span at 1-based `line` and `column` (characters) of `text`,
     /// `len` characters long.
     pub fn from_line_column(
@@ -129,7 +143,11 @@ impl Span {
 
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+        if self.column == 0 {
+            write!(f, "{}:{}", self.file, self.line)
+        } else {
+            write!(f, "{}:{}:{}", self.file, self.line, self.column)
+        }
     }
 }
 
@@ -229,6 +247,10 @@ impl Diagnostic {
     pub fn render(&self) -> String {
         let mut out = format!("{}: {}\n", self.severity, self.headline());
         let pad = match &self.span {
+            Some(span) if span.column == 0 => {
+                out.push_str(&format!(" --> {span}\n"));
+                " ".to_owned()
+            }
             Some(span) => {
                 let number = span.line.to_string();
                 let pad = " ".repeat(number.len());
@@ -346,6 +368,20 @@ mod tests {
     fn offsets_inside_a_character_move_back() {
         let span = Span::from_offset("f", "é=1", 1, 1);
         assert_eq!((span.column, span.len), (1, 1));
+    }
+
+    #[test]
+    fn unquoted_lines() {
+        let d = Diagnostic::warning("malformed line (kept unchanged)")
+            .with_span(Span::line("etc/shadow", 4));
+        assert_eq!(
+            d.render(),
+            "warning: malformed line (kept unchanged)\n --> etc/shadow:4\n"
+        );
+        assert_eq!(
+            d.to_string(),
+            "etc/shadow:4: malformed line (kept unchanged)"
+        );
     }
 
     #[test]

@@ -193,10 +193,10 @@ fn referenced_paths(text: &str, me: &[String]) -> Vec<Vec<String>> {
                     '{' => depth += 1,
                     '}' if depth == 0 => break,
                     '}' => depth -= 1,
-                    ';' | '(' | ')' | '<' | '>' | '=' | '!' | '&' | '[' | ']' | '.' | '|' => {
-                        if depth == 0 {
-                            break;
-                        }
+                    ';' | '(' | ')' | '<' | '>' | '=' | '!' | '&' | '[' | ']' | '.' | '|'
+                        if depth == 0 =>
+                    {
+                        break
                     }
                     ',' if depth == 0 => break,
                     c if c.is_whitespace() && depth == 0 => break,

@@ -13,9 +13,9 @@
 //!   (`xtask/e2e/debian-daemon.sh`: Debian's packages taken over, in a
 //!   private mount namespace).
 //! - `ci`: everything CI checks: formatting, clippy, unit and integration
-//!   tests, docs, the fixtures, the Ansible collection's test
-//!   (`contrib/ansible/tests/run.sh`), then a build of the `cargo fuzz`
-//!   targets.
+//!   tests (every fixture kind runs under `cargo test`), docs, the Ansible
+//!   collection's test (`contrib/ansible/tests/run.sh`), the real
+//!   nix-daemon test, then a build of the `cargo fuzz` targets.
 
 mod codegen;
 mod kinds;
@@ -102,7 +102,6 @@ fn ci() -> Result<(), String> {
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
-    run_fixtures(None)?;
     ansible_test()?;
     daemon_test()?;
     fuzz_build()

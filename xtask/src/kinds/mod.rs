@@ -1,79 +1,38 @@
-//! The kinds of fixture directory, each with its own `check`.
-
-pub mod cases;
-pub mod options;
-
-mod activation;
-mod conf;
-mod import;
-mod install;
-#[path = "../../../crates/nixconf-lint/tests/fixture_kinds/lint.rs"]
-mod lint;
-mod machines;
-mod users;
+//! The kinds of fixture directory. Each kind's checker lives in its
+//! crate's `tests/fixture_kinds/` (run there by `cargo test`) and is
+//! included here, so `cargo xtask test-fixtures` runs them all at once.
 
 pub use nixconf_fixtures::Kind;
 
+#[path = "../../../crates/nixconf-activation/tests/fixture_kinds/activation.rs"]
+mod activation;
+#[path = "../../../crates/nixconf-options/tests/fixture_kinds/cases.rs"]
+mod cases;
+#[path = "../../../crates/nixconf-format/tests/fixture_kinds/conf.rs"]
+mod conf;
+#[path = "../../../crates/nixconf-cli/tests/fixture_kinds/import.rs"]
+mod import;
+#[path = "../../../crates/nixconf-activation/tests/fixture_kinds/install.rs"]
+mod install;
+#[path = "../../../crates/nixconf-lint/tests/fixture_kinds/lint.rs"]
+mod lint;
+#[path = "../../../crates/nixconf-machines/tests/fixture_kinds/machines.rs"]
+mod machines;
+#[path = "../../../crates/nixconf-options/tests/fixture_kinds/options.rs"]
+mod options;
+#[path = "../../../crates/nixconf-users/tests/fixture_kinds/users.rs"]
+mod users;
+
 pub static KINDS: &[Kind] = &[
-    Kind {
-        dir: "conformance/conf",
-        vendored: true,
-        check: conf::check_conformance,
-        pending: None,
-    },
-    Kind {
-        dir: "conformance/cases",
-        vendored: true,
-        check: cases::check,
-        pending: None,
-    },
-    Kind {
-        dir: "conformance/cases-2026",
-        vendored: true,
-        check: cases::check_2026,
-        pending: Some(cases::PENDING_2026),
-    },
-    Kind {
-        dir: "conf",
-        vendored: false,
-        check: conf::check,
-        pending: None,
-    },
-    Kind {
-        dir: "machines",
-        vendored: false,
-        check: machines::check,
-        pending: None,
-    },
-    Kind {
-        dir: "users",
-        vendored: false,
-        check: users::check,
-        pending: None,
-    },
-    Kind {
-        dir: "options",
-        vendored: false,
-        check: options::check,
-        pending: None,
-    },
+    conf::CONFORMANCE_KIND,
+    cases::KIND,
+    cases::KIND_2026,
+    conf::KIND,
+    machines::KIND,
+    users::KIND,
+    options::KIND,
     lint::KIND,
-    Kind {
-        dir: "import",
-        vendored: false,
-        check: import::check,
-        pending: None,
-    },
-    Kind {
-        dir: "activation",
-        vendored: false,
-        check: activation::check,
-        pending: None,
-    },
-    Kind {
-        dir: "install",
-        vendored: false,
-        check: install::check,
-        pending: None,
-    },
+    import::KIND,
+    activation::KIND,
+    install::KIND,
 ];

@@ -2,10 +2,23 @@
 //! JSON (`config.toml` or `config.json`), with `expected.json` beside
 //! them: the evaluation's JSON object, or every error with its option
 //! path and message (`file:line:col` included where the format gives it).
+//!
+//! Run by `cargo test -p nixconf-options --test fixtures` and by `cargo xtask
+//! test-fixtures`, which includes this file.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
+use nixconf_fixtures::Kind;
 use serde_json::{json, Value};
+
+/// `fixtures/options`.
+pub const KIND: Kind = Kind {
+    dir: "options",
+    vendored: false,
+    check,
+    pending: None,
+};
 
 pub fn check(dir: &Path, update: bool) -> Result<(), String> {
     let config = ["config.toml", "config.json"]

@@ -20,6 +20,10 @@
 //! interruption must give `before/` back. The revert is interrupted after
 //! each of its steps in turn too: reverting again must give `before/`
 //! back.
+//!
+//! Run by `cargo test -p nixconf-activation --test fixtures` and by `cargo xtask
+//! test-fixtures`, which includes this file.
+#![allow(dead_code)]
 
 use std::path::Path;
 
@@ -29,8 +33,17 @@ use nixconf_activation::{
 };
 
 use nixconf_fixtures::support::{expect_text, materialize, read, scratch};
+use nixconf_fixtures::Kind;
 
 pub(super) const RECEIPT: &str = "/nix/var/nixconf/receipt.json";
+
+/// `fixtures/activation`.
+pub const KIND: Kind = Kind {
+    dir: "activation",
+    vendored: false,
+    check,
+    pending: None,
+};
 
 pub fn check(dir: &Path, update: bool) -> Result<(), String> {
     let json_path = dir.join("installation.json");

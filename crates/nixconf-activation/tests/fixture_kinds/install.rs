@@ -25,6 +25,10 @@
 //! durable step in turn: the next apply must converge, and revert must
 //! give `before/` back. With `config2.toml`, so is its apply on top of the
 //! first.
+//!
+//! Run by `cargo test -p nixconf-activation --test fixtures` and by `cargo xtask
+//! test-fixtures`, which includes this file.
+#![allow(dead_code)]
 
 use std::path::Path;
 
@@ -35,9 +39,18 @@ use nixconf_activation::{
 
 use super::activation::{capture, manifest, RECEIPT};
 use nixconf_fixtures::support::{expect_text, materialize, read, scratch};
+use nixconf_fixtures::Kind;
 
 /// Kept copies of hand edits live here; revert leaves them.
 const STATE: &str = "/nix/var/nixconf";
+
+/// `fixtures/install`.
+pub const KIND: Kind = Kind {
+    dir: "install",
+    vendored: false,
+    check,
+    pending: None,
+};
 
 pub fn check(dir: &Path, update: bool) -> Result<(), String> {
     let scratch = scratch()?;

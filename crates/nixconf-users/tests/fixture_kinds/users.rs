@@ -10,12 +10,25 @@
 //! root: the journal must hold no password field of its shadow files and
 //! name no account nixconf does not manage, a fresh plan must then be up
 //! to date, and undo must restore every file byte for byte.
+//!
+//! Run by `cargo test -p nixconf-users --test fixtures` and by `cargo xtask
+//! test-fixtures`, which includes this file.
+#![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use nixconf_fixtures::Kind;
 use nixconf_users::{apply, plan_with_managed, undo, PoolRequest};
+
+/// `fixtures/users`.
+pub const KIND: Kind = Kind {
+    dir: "users",
+    vendored: false,
+    check,
+    pending: None,
+};
 
 pub fn check(dir: &Path, update: bool) -> Result<(), String> {
     let request_path = dir.join("request.json");

@@ -16,6 +16,10 @@
 //! When the plan has no refusals, the imported configuration is applied,
 //! planned again (up to date) and reverted: the root must be as before,
 //! byte for byte.
+//!
+//! Run by `cargo test -p nixconf-cli --test fixtures` and by `cargo xtask
+//! test-fixtures`, which includes this file.
+#![allow(dead_code)]
 
 use std::path::Path;
 
@@ -24,6 +28,15 @@ use nixconf_import::{import, ImportOptions};
 use super::activation::capture;
 use super::install::{installation, revert_to};
 use nixconf_fixtures::support::{expect_text, materialize, scratch};
+use nixconf_fixtures::Kind;
+
+/// `fixtures/import`.
+pub const KIND: Kind = Kind {
+    dir: "import",
+    vendored: false,
+    check,
+    pending: None,
+};
 
 pub fn check(dir: &Path, update: bool) -> Result<(), String> {
     let scratch = scratch()?;

@@ -7,10 +7,15 @@
 //!   message present in ours ("cycle" for include cycles).
 //! - `conf` (ours): the whole JSON must be equal; an optional
 //!   `nix-version` file picks the version (default 2.8.0).
+//!
+//! Run by `cargo test -p nixconf-format --test fixtures` and by `cargo xtask
+//! test-fixtures`, which includes this file.
+#![allow(dead_code)]
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use nixconf_fixtures::Kind;
 use nixconf_format::{show_json, Network, NixVersion};
 use serde_json::Value;
 
@@ -23,6 +28,22 @@ fn run(dir: &Path, version: &str) -> Result<Value, String> {
     let version: NixVersion = version.parse().map_err(|e| format!("{e}"))?;
     Ok(show_json(&dir.join("input"), &version, Network::Offline).0)
 }
+
+/// `fixtures/conformance/conf`.
+pub const CONFORMANCE_KIND: Kind = Kind {
+    dir: "conformance/conf",
+    vendored: true,
+    check: check_conformance,
+    pending: None,
+};
+
+/// `fixtures/conf`.
+pub const KIND: Kind = Kind {
+    dir: "conf",
+    vendored: false,
+    check,
+    pending: None,
+};
 
 /// The vendored corpus, by its comparison rules.
 pub fn check_conformance(dir: &Path, _update: bool) -> Result<(), String> {

@@ -2,10 +2,31 @@
 //! modules of 2023 and of 2026 evaluated by real Nix. Each case's
 //! `case.json` is evaluated in-process and compared with `expected.json`
 //! key by key; an error case by its option path.
+//!
+//! Run by `cargo test -p nixconf-options --test fixtures` and by `cargo xtask
+//! test-fixtures`, which includes this file.
+#![allow(dead_code)]
 
 use std::path::Path;
 
+use nixconf_fixtures::Kind;
 use serde_json::Value;
+
+/// `fixtures/conformance/cases`.
+pub const KIND: Kind = Kind {
+    dir: "conformance/cases",
+    vendored: true,
+    check,
+    pending: None,
+};
+
+/// `fixtures/conformance/cases-2026`.
+pub const KIND_2026: Kind = Kind {
+    dir: "conformance/cases-2026",
+    vendored: true,
+    check: check_2026,
+    pending: Some(PENDING_2026),
+};
 
 /// The 2026 cases not passing yet, under `fixtures/`.
 pub const PENDING_2026: &str = "conformance/cases-2026.pending";

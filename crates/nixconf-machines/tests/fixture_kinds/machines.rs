@@ -8,12 +8,25 @@
 //! and line, `missing` references), the file rendered back (`render`) and
 //! the lints (`lints`). Machines whose systems column is `-` get
 //! `x86_64-linux`.
+//!
+//! Run by `cargo test -p nixconf-machines --test fixtures` and by `cargo xtask
+//! test-fixtures`, which includes this file.
+#![allow(dead_code)]
 
 use std::path::Path;
 
+use nixconf_fixtures::Kind;
 use nixconf_format::NixVersion;
 use nixconf_machines::{expand, lint, parse};
 use serde_json::{json, Value};
+
+/// `fixtures/machines`.
+pub const KIND: Kind = Kind {
+    dir: "machines",
+    vendored: false,
+    check,
+    pending: None,
+};
 
 pub fn check(dir: &Path, update: bool) -> Result<(), String> {
     let case: Value = read_json(&dir.join("case.json"))?;

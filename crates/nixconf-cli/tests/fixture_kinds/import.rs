@@ -3,6 +3,8 @@
 //!
 //! A case holds:
 //! - `before/` and `before.setup`: the root, as in `fixtures/activation`.
+//! - `nix-version` (optional): the version given as `--nix-version`, for
+//!   roots whose package database nixconf cannot read (RPM's SQLite).
 //! - `error.txt` instead of everything below when the import is refused.
 //! - `config.toml`: the configuration the import writes (the temporary
 //!   root's path written as `ROOT`).
@@ -44,7 +46,18 @@ pub fn check(dir: &Path, update: bool) -> Result<(), String> {
     materialize(dir, &root)?;
     let before = capture(&root)?;
     let root_text = root.display().to_string();
-    let imported = match import(&root, &ImportOptions::default()) {
+    let mut options = ImportOptions::default();
+    let version_file = dir.join("nix-version");
+    if version_file.exists() {
+        let text = std::fs::read_to_string(&version_file)
+            .map_err(|e| format!("{}: {e}", version_file.display()))?;
+        options.nix_version = Some(
+            text.trim()
+                .parse()
+                .map_err(|e| format!("nix-version: {e}"))?,
+        );
+    }
+    let imported = match import(&root, &options) {
         Ok(i) => i,
         Err(e) => {
             let message = e.to_string().replace(&root_text, "ROOT");

@@ -593,6 +593,17 @@ pub struct Accounts {
     pub subgid: Table<SubIdEntry>,
 }
 
+/// The account files an apply may change, in the order the shadow tools
+/// lock them; each is backed up as `FILE-` when it changes.
+pub(crate) const ACCOUNT_FILES: [&str; 6] = [
+    "etc/passwd",
+    "etc/shadow",
+    "etc/group",
+    "etc/gshadow",
+    "etc/subuid",
+    "etc/subgid",
+];
+
 /// The account files, relative to the root, that planning reads.
 pub(crate) const INPUT_FILES: [&str; 4] = ["etc/passwd", "etc/group", "etc/subuid", "etc/subgid"];
 

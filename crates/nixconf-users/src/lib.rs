@@ -50,18 +50,22 @@ mod apply;
 mod edit;
 mod error;
 mod etcdir;
+mod fingerprint;
 mod journal;
+mod lock;
 mod plan;
 mod ranges;
 mod request;
+mod step;
 
 pub use accounts::{Accounts, GroupEntry, Location, Malformed, PasswdEntry, SubIdEntry, Table};
-pub use apply::{apply, preview, undo, Journal};
+pub use apply::{apply, preview, undo};
 pub use error::Error;
-pub use journal::{EntryChange, FieldEdit, Member};
-pub use plan::{
-    free_range, plan, plan_accounts, plan_accounts_with_managed, plan_with_managed, Attribute,
-    Change, Conflict, ConflictKind, GroupAction, GroupPlan, IdRange, Lint, LintKind, Plan, Removal,
-    Step, UserAction, UserPlan,
+pub use journal::{EntryChange, FieldEdit, Journal, Member};
+pub use plan::types::{
+    Conflict, ConflictKind, GroupAction, GroupPlan, IdRange, Lint, LintKind, Plan, Removal,
+    UserAction, UserPlan,
 };
+pub use plan::{free_range, plan, plan_accounts, plan_accounts_with_managed, plan_with_managed};
 pub use request::{MaxJobs, Platform, PoolRequest, PoolRequestBuilder, MAX_BUILD_USERS};
+pub use step::{Attribute, Change, Step};

@@ -5,24 +5,10 @@
 use std::fmt;
 use std::path::Path;
 
+use nixconf_diagnostic::{Diagnostic, Span};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
-
-/// Where something is: a file relative to the root and a 1-based line.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Location {
-    /// The file, relative to the root (`etc/passwd`).
-    pub file: String,
-    /// The line, 1-based.
-    pub line: usize,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)
-    }
-}
 
 /// A line that is not a valid entry. It is reported, kept unchanged on
 /// rewrite, and whatever name or id it seems to hold counts as taken.
@@ -31,19 +17,25 @@ impl fmt::Display for Location {
 /// may hold a password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Malformed {
-    /// Where the line is.
-    pub location: Location,
+    /// Where the line is (the whole line, never quoted).
+    #[serde(with = "crate::location")]
+    pub location: Span,
     /// What is wrong with it.
     pub reason: String,
 }
 
+impl Malformed {
+    /// The report as a warning at the line (which it does not quote).
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        Diagnostic::warning(format!("malformed line (kept unchanged): {}", self.reason))
+            .with_span(self.location.clone())
+    }
+}
+
 impl fmt::Display for Malformed {
+    /// `etc/passwd:2: malformed line (kept unchanged): REASON`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: malformed line (kept unchanged): {}",
-            self.location, self.reason
-        )
+        self.to_diagnostic().fmt(f)
     }
 }
 
@@ -449,11 +441,9 @@ impl<T: Record> Table<T> {
             .map(|(i, _)| i + 1)
     }
 
-    pub(crate) fn location(&self, line: usize) -> Location {
-        Location {
-            file: self.file.clone(),
-            line,
-        }
+    /// 1-based `line` of the file, as a span that does not quote it.
+    pub(crate) fn location(&self, line: usize) -> Span {
+        Span::line(self.file.clone(), line)
     }
 
     /// The file's bytes, rebuilt from its lines.

@@ -52,13 +52,14 @@ mod error;
 mod etcdir;
 mod fingerprint;
 mod journal;
+mod location;
 mod lock;
 mod plan;
 mod ranges;
 mod request;
 mod step;
 
-pub use accounts::{Accounts, GroupEntry, Location, Malformed, PasswdEntry, SubIdEntry, Table};
+pub use accounts::{Accounts, GroupEntry, Malformed, PasswdEntry, SubIdEntry, Table};
 pub use apply::{apply, preview, undo};
 pub use error::Error;
 pub use journal::{EntryChange, FieldEdit, Journal, Member};

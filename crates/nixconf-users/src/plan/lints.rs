@@ -4,7 +4,8 @@
 use super::ids::subid_intervals;
 use super::planner::Planner;
 use super::types::{ConflictKind, GroupPlan, LintKind};
-use crate::accounts::Location;
+use nixconf_diagnostic::Span;
+
 use crate::ranges::{first_gap, Interval};
 use crate::request::{MaxJobs, Platform};
 
@@ -43,7 +44,7 @@ impl Planner<'_> {
             );
         }
 
-        let mut overlaps: Vec<(String, Option<Location>)> = Vec::new();
+        let mut overlaps: Vec<(String, Option<Span>)> = Vec::new();
         let mut in_passwd = Self::ids_in(&self.acc.passwd, start, end);
         in_passwd.retain(|(_, line)| !self.is_removed_line(*line));
         if let Some(&(uid, line)) = in_passwd.first() {

@@ -6,7 +6,9 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::types::{Conflict, ConflictKind, Lint, LintKind};
-use crate::accounts::{Accounts, Location, Record, Table};
+use nixconf_diagnostic::Span;
+
+use crate::accounts::{Accounts, Record, Table};
 use crate::request::PoolRequest;
 
 pub(super) struct Planner<'a> {
@@ -169,7 +171,7 @@ impl<'a> Planner<'a> {
         &mut self,
         kind: ConflictKind,
         message: String,
-        location: Option<Location>,
+        location: Option<Span>,
         fix: Option<String>,
     ) {
         self.conflicts.push(Conflict {
@@ -184,7 +186,7 @@ impl<'a> Planner<'a> {
         &mut self,
         kind: LintKind,
         message: String,
-        location: Option<Location>,
+        location: Option<Span>,
         fix: Option<String>,
     ) {
         self.lints.push(Lint {

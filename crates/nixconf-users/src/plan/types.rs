@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::{Location, Malformed, ACCOUNT_FILES};
+use nixconf_diagnostic::{Diagnostic, Span};
+
+use crate::accounts::{Malformed, ACCOUNT_FILES};
 use crate::request::PoolRequest;
 use crate::step::{Change, Step};
 
@@ -73,7 +75,8 @@ pub struct Removal {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
     /// Its line.
-    pub location: Location,
+    #[serde(with = "crate::location")]
+    pub location: Span,
 }
 
 /// Why the pool cannot be placed as asked.
@@ -111,11 +114,27 @@ pub struct Conflict {
     /// What is wrong, in a sentence.
     pub message: String,
     /// Where the clashing account is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<Location>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::location::option"
+    )]
+    pub location: Option<Span>,
     /// A configuration change that resolves it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+}
+
+impl Conflict {
+    /// The conflict as an error at the clashing account's line (never
+    /// quoted), with its fix as help.
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let d = Diagnostic::error(self.message.clone()).with_span_opt(self.location.clone());
+        match &self.fix {
+            Some(fix) => d.with_help(fix.clone()),
+            None => d,
+        }
+    }
 }
 
 /// Something that works but that a user regrets.
@@ -153,11 +172,27 @@ pub struct Lint {
     /// What is wrong, in a sentence.
     pub message: String,
     /// Where.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<Location>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::location::option"
+    )]
+    pub location: Option<Span>,
     /// How to fix it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+}
+
+impl Lint {
+    /// The lint as a warning at its line (never quoted), with its fix as
+    /// help.
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let d = Diagnostic::warning(self.message.clone()).with_span_opt(self.location.clone());
+        match &self.fix {
+            Some(fix) => d.with_help(fix.clone()),
+            None => d,
+        }
+    }
 }
 
 /// The `auto-allocate-uids` id range.
@@ -219,5 +254,14 @@ impl Plan {
     /// Whether the pool cannot be placed as asked.
     pub fn has_conflicts(&self) -> bool {
         !self.conflicts.is_empty()
+    }
+
+    /// The conflicts (errors), lints and malformed lines (warnings) as
+    /// diagnostics, in that order.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let conflicts = self.conflicts.iter().map(Conflict::to_diagnostic);
+        let lints = self.lints.iter().map(Lint::to_diagnostic);
+        let malformed = self.malformed.iter().map(Malformed::to_diagnostic);
+        conflicts.chain(lints).chain(malformed).collect()
     }
 }

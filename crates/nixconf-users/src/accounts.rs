@@ -141,11 +141,11 @@ pub(crate) struct Line {
 
 /// The entry types of the account files.
 pub trait Record: Sized {
-    /// Check a line's `:`-separated fields (`n` of them; only the first 8
-    /// are in `f`); the entry's id when valid.
+    /// The entry's id when a line's `:`-separated fields (`n` of them;
+    /// only the first 9 are in `f`) make a valid entry, else why not.
     #[doc(hidden)]
-    fn check(f: &[&str], n: usize) -> Result<u32, String>;
-    /// Build the entry from the `n` fields `check` accepted.
+    fn entry_id(f: &[&str], n: usize) -> Result<u32, String>;
+    /// Build the entry from the `n` fields `entry_id` accepted.
     #[doc(hidden)]
     fn build(f: &[&str], n: usize) -> Self;
     /// Which field holds the id, for malformed lines.
@@ -190,7 +190,7 @@ fn parse_id(what: &str, s: &str) -> Result<u32, String> {
 
 impl Record for PasswdEntry {
     const ID_FIELD: usize = 2;
-    fn check(f: &[&str], n: usize) -> Result<u32, String> {
+    fn entry_id(f: &[&str], n: usize) -> Result<u32, String> {
         expect_fields(n, 7)?;
         parse_id("gid", f[3])?;
         parse_id("uid", f[2])
@@ -210,7 +210,7 @@ impl Record for PasswdEntry {
 
 impl Record for GroupEntry {
     const ID_FIELD: usize = 2;
-    fn check(f: &[&str], n: usize) -> Result<u32, String> {
+    fn entry_id(f: &[&str], n: usize) -> Result<u32, String> {
         expect_fields(n, 4)?;
         parse_id("gid", f[2])
     }
@@ -230,7 +230,7 @@ impl Record for GroupEntry {
 
 impl Record for SubIdEntry {
     const ID_FIELD: usize = 1;
-    fn check(f: &[&str], n: usize) -> Result<u32, String> {
+    fn entry_id(f: &[&str], n: usize) -> Result<u32, String> {
         expect_fields(n, 3)?;
         parse_id("count", f[2])?;
         parse_id("start", f[1])
@@ -247,7 +247,7 @@ impl Record for SubIdEntry {
 /// A line of `etc/shadow` or `etc/gshadow`, as its fields (at most 9).
 impl Record for Vec<String> {
     const ID_FIELD: usize = usize::MAX;
-    fn check(_: &[&str], n: usize) -> Result<u32, String> {
+    fn entry_id(_: &[&str], n: usize) -> Result<u32, String> {
         if (2..=MAX_FIELDS).contains(&n) {
             Ok(0)
         } else {
@@ -320,7 +320,7 @@ fn classify<T: Record>(text: &[u8]) -> Kind {
     if text.starts_with('\u{feff}') {
         return malformed("starts with a byte-order mark".to_owned());
     }
-    match T::check(&f, n) {
+    match T::entry_id(&f, n) {
         Err(reason) => malformed(reason),
         Ok(_) if f[0].is_empty() => malformed("empty name".to_owned()),
         Ok(id) => Kind::Entry {

@@ -167,7 +167,9 @@ fn backups_present(etc: &Etc, journal: &mut Journal) -> Result<(), Error> {
     Ok(())
 }
 
-fn check_plan(root: &Path, plan: &Plan) -> Result<(PathBuf, Etc), Error> {
+/// Refuse a plan with conflicts (and a macOS pool on the machine itself),
+/// and open the root's `etc` that the apply works in.
+fn open_for_apply(root: &Path, plan: &Plan) -> Result<(PathBuf, Etc), Error> {
     if plan.has_conflicts() {
         return Err(Error::Conflicts {
             count: plan.conflicts.len(),
@@ -196,7 +198,7 @@ fn empty_journal() -> Journal {
 /// a run killed half-way can still be undone (undo takes back whatever
 /// part of it happened).
 pub fn preview(root: &Path, plan: &Plan) -> Result<Journal, Error> {
-    let (_, etc) = check_plan(root, plan)?;
+    let (_, etc) = open_for_apply(root, plan)?;
     if plan.steps.is_empty() {
         return Ok(empty_journal());
     }
@@ -215,13 +217,13 @@ pub fn preview(root: &Path, plan: &Plan) -> Result<Journal, Error> {
 /// Every file is reached through a handle on `ROOT/etc`, never through a
 /// link. On failure every file is put back as it was.
 pub fn apply(root: &Path, plan: &Plan) -> Result<Journal, Error> {
-    let (root, etc) = check_plan(root, plan)?;
+    let (root, etc) = open_for_apply(root, plan)?;
     if plan.steps.is_empty() {
-        check_inputs(&etc, plan)?;
+        refuse_stale_plan(&etc, plan)?;
         return Ok(empty_journal());
     }
     let _locks = lock_files(&root, &etc)?;
-    check_inputs(&etc, plan)?;
+    refuse_stale_plan(&etc, plan)?;
     let files = read_files(&etc)?;
     let (new, mut journal) = compute(&files, plan)?;
     backups_present(&etc, &mut journal)?;
@@ -399,7 +401,9 @@ fn undo_table<T: crate::accounts::Record>(
     table.to_bytes()
 }
 
-fn check_inputs(etc: &Etc, plan: &Plan) -> Result<(), Error> {
+/// Refuse the plan when an input file's fingerprint differs from the one
+/// the plan recorded (the machine moved away from it since).
+fn refuse_stale_plan(etc: &Etc, plan: &Plan) -> Result<(), Error> {
     for (file, want) in &plan.inputs {
         let now = etc.read(file_name(file))?;
         if now.as_deref().map(fingerprint) != *want {

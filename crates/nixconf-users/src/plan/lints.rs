@@ -10,7 +10,9 @@ use crate::ranges::{first_gap, Interval};
 use crate::request::{MaxJobs, Platform};
 
 impl Planner<'_> {
-    pub(super) fn check_auto_range(&mut self, group: &GroupPlan) {
+    /// The `auto-allocate-uids` range's conflicts: a range Nix refuses,
+    /// and the ids it overlaps (with a free start as the fix).
+    pub(super) fn auto_range_conflicts(&mut self, group: &GroupPlan) {
         let req = self.req;
         let (start, count) = (u64::from(req.start_id()), u64::from(req.id_count()));
         let per = u64::from(req.platform().ids_per_build());

@@ -117,7 +117,7 @@ fn run(mut p: Planner<'_>) -> Plan {
         count: req.id_count(),
     });
     if req.auto_allocate_uids() {
-        p.check_auto_range(&group);
+        p.auto_range_conflicts(&group);
     }
     let removals = p.removals();
     p.lint_surplus(&group, group_line);

@@ -5,8 +5,8 @@
 //! planning itself: [`planner`] reads what the pool can touch in one pass
 //! over passwd, [`users`] plans the group and each user, [`lints`] adds
 //! warnings and the `auto-allocate-uids` range's conflicts, [`order`]
-//! orders the steps, [`ids`] chooses free ids, and [`repairs`] reads the
-//! shadow files for what a killed run left out.
+//! orders the steps, [`ids`] chooses free ids, and [`repairs`] adds what
+//! a killed run left out of the shadow files (read here, never kept).
 
 mod describe;
 mod ids;

@@ -5,24 +5,10 @@
 use std::fmt;
 use std::path::Path;
 
+use nixconf_diagnostic::{Diagnostic, Span};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
-
-/// Where something is: a file relative to the root and a 1-based line.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Location {
-    /// The file, relative to the root (`etc/passwd`).
-    pub file: String,
-    /// The line, 1-based.
-    pub line: usize,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)
-    }
-}
 
 /// A line that is not a valid entry. It is reported, kept unchanged on
 /// rewrite, and whatever name or id it seems to hold counts as taken.
@@ -31,19 +17,25 @@ impl fmt::Display for Location {
 /// may hold a password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Malformed {
-    /// Where the line is.
-    pub location: Location,
+    /// Where the line is (the whole line, never quoted).
+    #[serde(with = "crate::location")]
+    pub location: Span,
     /// What is wrong with it.
     pub reason: String,
 }
 
+impl Malformed {
+    /// The report as a warning at the line (which it does not quote).
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        Diagnostic::warning(format!("malformed line (kept unchanged): {}", self.reason))
+            .with_span(self.location.clone())
+    }
+}
+
 impl fmt::Display for Malformed {
+    /// `etc/passwd:2: malformed line (kept unchanged): REASON`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: malformed line (kept unchanged): {}",
-            self.location, self.reason
-        )
+        self.to_diagnostic().fmt(f)
     }
 }
 
@@ -149,11 +141,11 @@ pub(crate) struct Line {
 
 /// The entry types of the account files.
 pub trait Record: Sized {
-    /// Check a line's `:`-separated fields (`n` of them; only the first 8
-    /// are in `f`); the entry's id when valid.
+    /// The entry's id when a line's `:`-separated fields (`n` of them;
+    /// only the first 9 are in `f`) make a valid entry, else why not.
     #[doc(hidden)]
-    fn check(f: &[&str], n: usize) -> Result<u32, String>;
-    /// Build the entry from the `n` fields `check` accepted.
+    fn entry_id(f: &[&str], n: usize) -> Result<u32, String>;
+    /// Build the entry from the `n` fields `entry_id` accepted.
     #[doc(hidden)]
     fn build(f: &[&str], n: usize) -> Self;
     /// Which field holds the id, for malformed lines.
@@ -198,7 +190,7 @@ fn parse_id(what: &str, s: &str) -> Result<u32, String> {
 
 impl Record for PasswdEntry {
     const ID_FIELD: usize = 2;
-    fn check(f: &[&str], n: usize) -> Result<u32, String> {
+    fn entry_id(f: &[&str], n: usize) -> Result<u32, String> {
         expect_fields(n, 7)?;
         parse_id("gid", f[3])?;
         parse_id("uid", f[2])
@@ -218,7 +210,7 @@ impl Record for PasswdEntry {
 
 impl Record for GroupEntry {
     const ID_FIELD: usize = 2;
-    fn check(f: &[&str], n: usize) -> Result<u32, String> {
+    fn entry_id(f: &[&str], n: usize) -> Result<u32, String> {
         expect_fields(n, 4)?;
         parse_id("gid", f[2])
     }
@@ -238,7 +230,7 @@ impl Record for GroupEntry {
 
 impl Record for SubIdEntry {
     const ID_FIELD: usize = 1;
-    fn check(f: &[&str], n: usize) -> Result<u32, String> {
+    fn entry_id(f: &[&str], n: usize) -> Result<u32, String> {
         expect_fields(n, 3)?;
         parse_id("count", f[2])?;
         parse_id("start", f[1])
@@ -255,7 +247,7 @@ impl Record for SubIdEntry {
 /// A line of `etc/shadow` or `etc/gshadow`, as its fields (at most 9).
 impl Record for Vec<String> {
     const ID_FIELD: usize = usize::MAX;
-    fn check(_: &[&str], n: usize) -> Result<u32, String> {
+    fn entry_id(_: &[&str], n: usize) -> Result<u32, String> {
         if (2..=MAX_FIELDS).contains(&n) {
             Ok(0)
         } else {
@@ -328,7 +320,7 @@ fn classify<T: Record>(text: &[u8]) -> Kind {
     if text.starts_with('\u{feff}') {
         return malformed("starts with a byte-order mark".to_owned());
     }
-    match T::check(&f, n) {
+    match T::entry_id(&f, n) {
         Err(reason) => malformed(reason),
         Ok(_) if f[0].is_empty() => malformed("empty name".to_owned()),
         Ok(id) => Kind::Entry {
@@ -449,11 +441,9 @@ impl<T: Record> Table<T> {
             .map(|(i, _)| i + 1)
     }
 
-    pub(crate) fn location(&self, line: usize) -> Location {
-        Location {
-            file: self.file.clone(),
-            line,
-        }
+    /// 1-based `line` of the file, as a span that does not quote it.
+    pub(crate) fn location(&self, line: usize) -> Span {
+        Span::line(self.file.clone(), line)
     }
 
     /// The file's bytes, rebuilt from its lines.
@@ -592,6 +582,17 @@ pub struct Accounts {
     /// `etc/subgid`.
     pub subgid: Table<SubIdEntry>,
 }
+
+/// The account files an apply may change, in the order the shadow tools
+/// lock them; each is backed up as `FILE-` when it changes.
+pub(crate) const ACCOUNT_FILES: [&str; 6] = [
+    "etc/passwd",
+    "etc/shadow",
+    "etc/group",
+    "etc/gshadow",
+    "etc/subuid",
+    "etc/subgid",
+];
 
 /// The account files, relative to the root, that planning reads.
 pub(crate) const INPUT_FILES: [&str; 4] = ["etc/passwd", "etc/group", "etc/subuid", "etc/subgid"];

@@ -17,48 +17,15 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::FileType;
 
-use serde::{Deserialize, Serialize};
-
-use crate::accounts::{Accounts, Table};
+use crate::accounts::{Accounts, Table, ACCOUNT_FILES};
 use crate::edit::Files;
-use crate::etcdir::Etc;
-use crate::journal::{self, EntryChange};
-use crate::plan::{fingerprint, Plan, Step};
+use crate::etcdir::{file_name, Etc};
+use crate::fingerprint::fingerprint;
+use crate::journal::{self, EntryChange, Journal};
+use crate::lock::lock_files;
+use crate::plan::types::Plan;
 use crate::request::Platform;
 use crate::Error;
-
-/// What an apply did: its steps, the entries it changed, and the `-`
-/// backups it created.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Journal {
-    /// The steps it carried out.
-    pub steps: Vec<Step>,
-    /// The entries it added, removed or edited, file by file.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub entries: Vec<EntryChange>,
-    /// The backups (`etc/passwd-`, ...) it created where there were none:
-    /// undo removes them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub backups: Vec<String>,
-}
-
-impl Journal {
-    /// Whether the apply changed nothing.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty() && self.backups.is_empty()
-    }
-}
-
-/// The account files an apply may change, in the order the shadow tools
-/// lock them; each is backed up as `FILE-` when it changes.
-pub(crate) const ACCOUNT_FILES: [&str; 6] = [
-    "etc/passwd",
-    "etc/shadow",
-    "etc/group",
-    "etc/gshadow",
-    "etc/subuid",
-    "etc/subgid",
-];
 
 /// The order files are written in: a run killed between two writes
 /// leaves group members or shadow lines ahead of their account, which a
@@ -76,12 +43,6 @@ struct OnDisk {
     label: Option<Vec<u8>>,
 }
 
-/// The file name of an account file within `etc` (`etc/passwd` ->
-/// `passwd`).
-fn name(rel: &str) -> &str {
-    rel.strip_prefix("etc/").unwrap_or(rel)
-}
-
 /// Read every account file, refusing symbolic links (a rewrite would
 /// replace the link, and following it could read or write outside the
 /// root); their backups and nixconf's temporary files must not be links
@@ -89,7 +50,7 @@ fn name(rel: &str) -> &str {
 fn read_files(etc: &Etc) -> Result<Vec<OnDisk>, Error> {
     for rel in ACCOUNT_FILES {
         for extra in ["-", ".nixconf-new", "-.nixconf-new"] {
-            let n = format!("{}{extra}", name(rel));
+            let n = format!("{}{extra}", file_name(rel));
             if etc.kind(&n)? == Some(FileType::Symlink) {
                 return Err(Error::Symlink { path: etc.path(&n) });
             }
@@ -98,7 +59,7 @@ fn read_files(etc: &Etc) -> Result<Vec<OnDisk>, Error> {
     ACCOUNT_FILES
         .iter()
         .map(|rel| {
-            let n = name(rel);
+            let n = file_name(rel);
             let Some(mut f) = etc.open_read(n)? else {
                 return Ok(OnDisk {
                     rel,
@@ -198,7 +159,7 @@ fn compute(files: &[OnDisk], plan: &Plan) -> Result<(NewContents, Journal), Erro
 fn backups_present(etc: &Etc, journal: &mut Journal) -> Result<(), Error> {
     let mut kept = Vec::new();
     for b in journal.backups.drain(..) {
-        if etc.kind(name(&b))?.is_none() {
+        if etc.kind(file_name(&b))?.is_none() {
             kept.push(b);
         }
     }
@@ -206,7 +167,9 @@ fn backups_present(etc: &Etc, journal: &mut Journal) -> Result<(), Error> {
     Ok(())
 }
 
-fn check_plan(root: &Path, plan: &Plan) -> Result<(PathBuf, Etc), Error> {
+/// Refuse a plan with conflicts (and a macOS pool on the machine itself),
+/// and open the root's `etc` that the apply works in.
+fn open_for_apply(root: &Path, plan: &Plan) -> Result<(PathBuf, Etc), Error> {
     if plan.has_conflicts() {
         return Err(Error::Conflicts {
             count: plan.conflicts.len(),
@@ -235,7 +198,7 @@ fn empty_journal() -> Journal {
 /// a run killed half-way can still be undone (undo takes back whatever
 /// part of it happened).
 pub fn preview(root: &Path, plan: &Plan) -> Result<Journal, Error> {
-    let (_, etc) = check_plan(root, plan)?;
+    let (_, etc) = open_for_apply(root, plan)?;
     if plan.steps.is_empty() {
         return Ok(empty_journal());
     }
@@ -254,13 +217,13 @@ pub fn preview(root: &Path, plan: &Plan) -> Result<Journal, Error> {
 /// Every file is reached through a handle on `ROOT/etc`, never through a
 /// link. On failure every file is put back as it was.
 pub fn apply(root: &Path, plan: &Plan) -> Result<Journal, Error> {
-    let (root, etc) = check_plan(root, plan)?;
+    let (root, etc) = open_for_apply(root, plan)?;
     if plan.steps.is_empty() {
-        check_inputs(&etc, plan)?;
+        refuse_stale_plan(&etc, plan)?;
         return Ok(empty_journal());
     }
     let _locks = lock_files(&root, &etc)?;
-    check_inputs(&etc, plan)?;
+    refuse_stale_plan(&etc, plan)?;
     let files = read_files(&etc)?;
     let (new, mut journal) = compute(&files, plan)?;
     backups_present(&etc, &mut journal)?;
@@ -286,7 +249,7 @@ fn write_all(
             continue;
         };
         let f = &files[i];
-        let n = name(f.rel);
+        let n = file_name(f.rel);
         if backup {
             if let (Some(old), Some(meta)) = (&f.bytes, &f.meta) {
                 let b = format!("{n}-");
@@ -310,7 +273,7 @@ fn write_all(
     if result.is_err() {
         for i in written {
             let f = &files[i];
-            let n = name(f.rel);
+            let n = file_name(f.rel);
             match &f.bytes {
                 Some(old) => {
                     let like = f.meta.as_ref().map(|m| (m, f.label.as_deref()));
@@ -401,7 +364,7 @@ pub fn undo(root: &Path, journal: &Journal) -> Result<(), Error> {
         if !ACCOUNT_FILES.contains(&file) {
             continue;
         }
-        let n = name(b);
+        let n = file_name(b);
         if etc.kind(n)? == Some(FileType::RegularFile) {
             etc.remove(n).map_err(|e| Error::io(etc.path(n), e))?;
         }
@@ -416,8 +379,8 @@ pub fn undo(root: &Path, journal: &Journal) -> Result<(), Error> {
 fn remove_leftovers(etc: &Etc) -> Result<(), Error> {
     for rel in ACCOUNT_FILES {
         for tmp in [
-            format!("{}.nixconf-new", name(rel)),
-            format!("{}-.nixconf-new", name(rel)),
+            format!("{}.nixconf-new", file_name(rel)),
+            format!("{}-.nixconf-new", file_name(rel)),
         ] {
             if etc.kind(&tmp)? == Some(FileType::RegularFile) {
                 etc.remove(&tmp).map_err(|e| Error::io(etc.path(&tmp), e))?;
@@ -438,9 +401,11 @@ fn undo_table<T: crate::accounts::Record>(
     table.to_bytes()
 }
 
-fn check_inputs(etc: &Etc, plan: &Plan) -> Result<(), Error> {
+/// Refuse the plan when an input file's fingerprint differs from the one
+/// the plan recorded (the machine moved away from it since).
+fn refuse_stale_plan(etc: &Etc, plan: &Plan) -> Result<(), Error> {
     for (file, want) in &plan.inputs {
-        let now = etc.read(name(file))?;
+        let now = etc.read(file_name(file))?;
         if now.as_deref().map(fingerprint) != *want {
             return Err(Error::StalePlan { path: file.clone() });
         }
@@ -504,248 +469,4 @@ fn write_atomic(
         let _ = etc.remove(&tmp);
         Error::io(etc.path(n), e)
     })
-}
-
-/// A lock held the shadow tools' way: `etc/FILE.lock`, hard-linked from
-/// a file holding our pid, removed on drop.
-#[derive(Debug)]
-struct Lock {
-    etc: Etc,
-    name: String,
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = self.etc.remove(&self.name);
-    }
-}
-
-/// The locks an edit holds: glibc's `lckpwdf` lock (on `/` only) and
-/// each file's shadow-style lock.
-#[derive(Debug)]
-struct Locks {
-    _pwd: Option<fs::File>,
-    _files: Vec<Lock>,
-}
-
-/// How long to wait for `lckpwdf`'s lock, as glibc does.
-const PWD_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
-
-/// Lock every account file that exists, in the shadow tools' order.
-/// On the machine itself (`root` is `/`) the shadow tools, PAM and every
-/// other account editor first take glibc's `lckpwdf(3)` lock, a write
-/// record lock on the whole of `/etc/.pwd.lock`, and so does nixconf;
-/// with `--prefix` they do not, and neither does nixconf for any other
-/// root.
-fn lock_files(root: &Path, etc: &Etc) -> Result<Locks, Error> {
-    let pwd = if root == Path::new("/") {
-        Some(lock_pwd_file(etc, ".pwd.lock", PWD_LOCK_WAIT)?)
-    } else {
-        None
-    };
-    let mut files = Vec::new();
-    for rel in ACCOUNT_FILES {
-        if etc.kind(name(rel))?.is_none() {
-            continue;
-        }
-        files.push(lock_one(etc, rel)?);
-    }
-    Ok(Locks {
-        _pwd: pwd,
-        _files: files,
-    })
-}
-
-/// Take a write record lock on all of `etc/NAME` (created 0600 if
-/// missing, never through a link), waiting up to `wait`.
-fn lock_pwd_file(etc: &Etc, n: &str, wait: std::time::Duration) -> Result<fs::File, Error> {
-    use rustix::fs::FlockOperation;
-    let file = etc
-        .open_or_create(n, 0o600)
-        .map_err(|e| Error::io(etc.path(n), e))?;
-    let deadline = std::time::Instant::now() + wait;
-    loop {
-        match rustix::fs::fcntl_lock(&file, FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => return Ok(file),
-            Err(e) if e == rustix::io::Errno::AGAIN || e == rustix::io::Errno::ACCESS => {
-                if std::time::Instant::now() >= deadline {
-                    return Err(Error::Locked {
-                        path: format!("etc/{n}"),
-                        lock: format!("etc/{n}"),
-                        holder: None,
-                    });
-                }
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            Err(e) => return Err(Error::io(etc.path(n), e.into())),
-        }
-    }
-}
-
-fn lock_one(etc: &Etc, rel: &str) -> Result<Lock, Error> {
-    let pid = std::process::id();
-    let n = name(rel);
-    let lock = format!("{n}.lock");
-    let tmp = format!("{n}.{pid}");
-    // What shadow's commonio writes: the pid and its terminating NUL.
-    let _ = etc.remove(&tmp);
-    etc.create_new(&tmp, 0o600)
-        .and_then(|mut f| f.write_all(format!("{pid}\0").as_bytes()))
-        .map_err(|e| Error::io(etc.path(&tmp), e))?;
-    let mut result = etc.link(&tmp, &lock);
-    if matches!(&result, Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists) {
-        if let LockHolder::Dead(_) = lock_holder(etc, &lock) {
-            let _ = etc.remove(&lock);
-            result = etc.link(&tmp, &lock);
-        }
-    }
-    let _ = etc.remove(&tmp);
-    match result {
-        Ok(()) => Ok(Lock {
-            etc: etc.try_clone()?,
-            name: lock,
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Locked {
-            path: rel.to_owned(),
-            lock: format!("{rel}.lock"),
-            holder: match lock_holder(etc, &lock) {
-                LockHolder::Alive(pid) => Some(pid),
-                _ => None,
-            },
-        }),
-        Err(e) => Err(Error::io(etc.path(&lock), e)),
-    }
-}
-
-/// Who holds a lock file.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum LockHolder {
-    /// A running process.
-    Alive(u32),
-    /// A process that no longer runs: the lock is stale.
-    Dead(u32),
-    /// Not known (no pid in the file, or no `/proc` to ask): held.
-    Unknown,
-}
-
-/// The pid in a lock file: decimal digits, then optionally a NUL (shadow
-/// writes `PID\0`) or a newline.
-pub(crate) fn lock_pid(contents: &[u8]) -> Option<u32> {
-    let end = contents
-        .iter()
-        .position(|b| *b == 0)
-        .unwrap_or(contents.len());
-    let text = std::str::from_utf8(&contents[..end]).ok()?.trim();
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse::<u32>().ok().filter(|p| *p > 0)
-}
-
-/// Who holds the lock file `etc/NAME` (read without following a link).
-pub(crate) fn lock_holder(etc: &Etc, n: &str) -> LockHolder {
-    let Ok(Some(bytes)) = etc.read(n) else {
-        return LockHolder::Unknown;
-    };
-    let Some(pid) = lock_pid(&bytes) else {
-        return LockHolder::Unknown;
-    };
-    if !Path::new("/proc/self").exists() {
-        return LockHolder::Unknown;
-    }
-    if Path::new(&format!("/proc/{pid}")).exists() {
-        LockHolder::Alive(pid)
-    } else {
-        LockHolder::Dead(pid)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lock_pids_as_shadow_and_others_write_them() {
-        assert_eq!(lock_pid(b"1234\0"), Some(1234));
-        assert_eq!(lock_pid(b"1234"), Some(1234));
-        assert_eq!(lock_pid(b"1234\n"), Some(1234));
-        assert_eq!(lock_pid(b"1234\0\n"), Some(1234));
-        assert_eq!(lock_pid(b"1234\0junk"), Some(1234));
-        assert_eq!(lock_pid(b""), None);
-        assert_eq!(lock_pid(b"\0"), None);
-        assert_eq!(lock_pid(b"0\0"), None);
-        assert_eq!(lock_pid(b"-5"), None);
-        assert_eq!(lock_pid(b"12ab"), None);
-        assert_eq!(lock_pid(b"99999999999"), None);
-    }
-
-    /// `lckpwdf`'s lock is an fcntl record lock, which another process
-    /// (here `python3`'s `fcntl.lockf`, when installed) can hold.
-    #[test]
-    fn the_pwd_lock_waits_for_another_process_then_says_it_is_locked() {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir(dir.path().join("etc")).unwrap();
-        let etc = Etc::open(dir.path()).unwrap().unwrap();
-        let path = dir.path().join("etc/.pwd.lock");
-        let f = lock_pwd_file(&etc, ".pwd.lock", std::time::Duration::ZERO).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
-        drop(f);
-        let script = format!(
-            "import fcntl,sys,time\nf=open({:?},'w')\nfcntl.lockf(f,fcntl.LOCK_EX)\nprint('locked',flush=True)\ntime.sleep(5)\n",
-            path.display().to_string()
-        );
-        let Ok(mut child) = std::process::Command::new("python3")
-            .args(["-c", &script])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-        else {
-            return;
-        };
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        assert_eq!(line.trim(), "locked");
-        let t = std::time::Instant::now();
-        let e =
-            lock_pwd_file(&etc, ".pwd.lock", std::time::Duration::from_millis(300)).unwrap_err();
-        assert!(t.elapsed() >= std::time::Duration::from_millis(300));
-        assert!(matches!(e, Error::Locked { .. }), "{e:?}");
-        child.kill().unwrap();
-        child.wait().unwrap();
-        lock_pwd_file(&etc, ".pwd.lock", std::time::Duration::from_secs(5)).unwrap();
-        // Never through a link.
-        let link = dir.path().join("etc/link.lock");
-        std::os::unix::fs::symlink(&path, &link).unwrap();
-        assert!(lock_pwd_file(&etc, "link.lock", std::time::Duration::ZERO).is_err());
-    }
-
-    #[test]
-    fn a_lock_of_a_dead_process_is_stale_and_a_live_ones_is_held() {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir(dir.path().join("etc")).unwrap();
-        let etc = Etc::open(dir.path()).unwrap().unwrap();
-        let lock = dir.path().join("etc/passwd.lock");
-        // Above Linux's largest pid_max (2^22): never a running process.
-        for text in [&b"99999999\0"[..], b"99999999", b"99999999\n"] {
-            fs::write(&lock, text).unwrap();
-            assert_eq!(
-                lock_holder(&etc, "passwd.lock"),
-                LockHolder::Dead(99_999_999)
-            );
-        }
-        fs::write(&lock, format!("{}\0", std::process::id())).unwrap();
-        assert_eq!(
-            lock_holder(&etc, "passwd.lock"),
-            LockHolder::Alive(std::process::id())
-        );
-        fs::write(&lock, "not a pid").unwrap();
-        assert_eq!(lock_holder(&etc, "passwd.lock"), LockHolder::Unknown);
-    }
 }

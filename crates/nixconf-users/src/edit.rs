@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::accounts::{Accounts, GroupEntry, PasswdEntry, SubIdEntry, Table};
-use crate::plan::{Attribute, Step};
+use crate::step::{Attribute, Step};
 
 /// A shadow-style file (`etc/shadow`, `etc/gshadow`) as `:`-split fields.
 pub(crate) type Fields = Vec<String>;

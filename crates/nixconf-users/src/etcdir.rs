@@ -13,6 +13,12 @@ use rustix::io::Errno;
 
 use crate::Error;
 
+/// The file name of an account file within `etc` (`etc/passwd` ->
+/// `passwd`).
+pub(crate) fn file_name(rel: &str) -> &str {
+    rel.strip_prefix("etc/").unwrap_or(rel)
+}
+
 /// `ROOT/etc`, opened.
 #[derive(Debug)]
 pub(crate) struct Etc {

@@ -19,6 +19,29 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{Record, Table};
+use crate::step::Step;
+
+/// What an apply did: its steps, the entries it changed, and the `-`
+/// backups it created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Journal {
+    /// The steps it carried out.
+    pub steps: Vec<Step>,
+    /// The entries it added, removed or edited, file by file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<EntryChange>,
+    /// The backups (`etc/passwd-`, ...) it created where there were none:
+    /// undo removes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backups: Vec<String>,
+}
+
+impl Journal {
+    /// Whether the apply changed nothing.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.backups.is_empty()
+    }
+}
 
 /// One account-file entry an apply changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -43,6 +43,24 @@
 //! the request no longer asks for (a smaller pool, `auto-allocate-uids`)
 //! are removed, as NixOS removes the users it no longer declares; no other
 //! account ever is.
+//!
+//! Problems that point at an account file's line (conflicts, lints,
+//! malformed lines) carry a [`nixconf_diagnostic::Span`] of the whole
+//! line, which is never quoted (it may hold a password hash), and become
+//! [`nixconf_diagnostic::Diagnostic`]s through `to_diagnostic` and
+//! [`Plan::diagnostics`]; in a plan's JSON a line is `{"file", "line"}`.
+//!
+//! Modules, each using only those listed before it:
+//! `error` (the [`Error`]), `ranges` (free id intervals), `request` (the
+//! [`PoolRequest`]), `accounts` (the account files, parsed byte for
+//! byte), `location` (a line's JSON form), `fingerprint` (SHA-256 of an
+//! input file), `step` (the [`Step`]s of an apply); `plan` plans (its
+//! `types` are the [`Plan`] and its parts, `describe` their text,
+//! `planner`, `users`, `lints`, `order`, `ids` and `repairs` the
+//! planning); `edit` carries steps out on account-file text in memory,
+//! `journal` records and takes back the entries that changed, `etcdir`
+//! and `lock` reach `ROOT/etc` without following links and take the
+//! shadow tools' locks, and `apply` executes a plan on disk.
 #![deny(missing_docs)]
 
 mod accounts;
@@ -50,18 +68,23 @@ mod apply;
 mod edit;
 mod error;
 mod etcdir;
+mod fingerprint;
 mod journal;
+mod location;
+mod lock;
 mod plan;
 mod ranges;
 mod request;
+mod step;
 
-pub use accounts::{Accounts, GroupEntry, Location, Malformed, PasswdEntry, SubIdEntry, Table};
-pub use apply::{apply, preview, undo, Journal};
+pub use accounts::{Accounts, GroupEntry, Malformed, PasswdEntry, SubIdEntry, Table};
+pub use apply::{apply, preview, undo};
 pub use error::Error;
-pub use journal::{EntryChange, FieldEdit, Member};
-pub use plan::{
-    free_range, plan, plan_accounts, plan_accounts_with_managed, plan_with_managed, Attribute,
-    Change, Conflict, ConflictKind, GroupAction, GroupPlan, IdRange, Lint, LintKind, Plan, Removal,
-    Step, UserAction, UserPlan,
+pub use journal::{EntryChange, FieldEdit, Journal, Member};
+pub use plan::types::{
+    Conflict, ConflictKind, GroupAction, GroupPlan, IdRange, Lint, LintKind, Plan, Removal,
+    UserAction, UserPlan,
 };
+pub use plan::{free_range, plan, plan_accounts, plan_accounts_with_managed, plan_with_managed};
 pub use request::{MaxJobs, Platform, PoolRequest, PoolRequestBuilder, MAX_BUILD_USERS};
+pub use step::{Attribute, Change, Step};

@@ -147,7 +147,8 @@ pub fn check_with_schema(eval: &Evaluation) -> Result<Option<Vec<CheckFinding>>,
                     severity,
                     message: format!(
                         "{prefix}: {} (nix.conf line {})",
-                        d.message, d.location.line
+                        d.message,
+                        d.span.as_ref().map_or(0, |s| s.line)
                     ),
                 }
             })

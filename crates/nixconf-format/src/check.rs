@@ -17,7 +17,7 @@ use crate::version::NixVersion;
 /// unknown settings (with the closest known name) and ignored settings.
 /// Includes are checked for existence but not followed; each line is
 /// checked as if the lines before it had applied.
-pub fn check(
+pub fn check_conf(
     source: &dyn Source,
     path: &Path,
     text: &[u8],
@@ -167,7 +167,7 @@ mod tests {
     use crate::source::MemSource;
 
     fn run(text: &str, version: &str) -> Vec<Diagnostic> {
-        check(
+        check_conf(
             &MemSource::new(),
             Path::new("/etc/nix/nix.conf"),
             text.as_bytes(),

@@ -58,7 +58,7 @@ mod value;
 mod version;
 mod xp;
 
-pub use check::check;
+pub use check::check_conf;
 pub use document::{Document, EditError, Line, LineKind};
 pub use error::ConfError;
 pub use eval::{apply, apply_with, show, show_with, trace, ShowOptions};

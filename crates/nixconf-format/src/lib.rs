@@ -16,8 +16,9 @@
 //! version); `typed` (values); `source` (where files are read from);
 //! `state` (applying one setting); `settings` (the result type);
 //! `include` (the include tree and each version's order of lines);
-//! `eval` (the entry points [`show`], [`apply`], [`trace`]); `check`,
-//! `show`, `document`, `value`, `version`.
+//! `history` (what [`trace`] returns); `eval` (the entry points [`show`],
+//! [`apply`], [`trace`]); `check` ([`check_conf`]), `show`, `document`,
+//! `value`, `version`, `xp` and `error`.
 //!
 //! ```
 //! use nixconf_format::{show_with, MemSource, Network, NixVersion, ShowOptions};

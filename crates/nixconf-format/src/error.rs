@@ -50,11 +50,12 @@ pub(crate) fn line_span(file: String, line_no: usize, line: &[u8], at: usize, le
     let at = at.min(line.len());
     let end = (at + len).min(line.len());
     let chars = |b: &[u8]| String::from_utf8_lossy(b).chars().count();
+    let text = line.strip_suffix(b"\r").unwrap_or(line);
     Span {
         file,
         line: line_no,
         column: chars(&line[..at]) + 1,
         len: chars(&line[at..end]).max(1),
-        line_text: String::from_utf8_lossy(line).into_owned(),
+        line_text: String::from_utf8_lossy(text).into_owned(),
     }
 }

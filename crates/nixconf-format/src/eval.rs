@@ -55,14 +55,13 @@ pub fn apply_with(
 
 /// How to evaluate 2.16+, where experimental-feature lines apply first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Mode {
+enum Mode {
     /// One pass, falling back to [`Mode::Reference`] where it cannot
     /// tell what Nix does (errors, includes in 2.16–2.19).
     Fast,
     /// The passes as Nix makes them: the statement of the semantics that
     /// the fast pass is tested against (the fast pass uses them itself
     /// only as its fallback).
-
     #[cfg(test)]
     Reference,
     /// Nix's passes, recording every line that touches one setting (see
@@ -80,7 +79,7 @@ fn evaluate(
 }
 
 /// [`evaluate`], recording the lines that touch setting `traced`.
-pub(crate) fn evaluate_tracing(
+fn evaluate_tracing(
     source: &dyn Source,
     conf_dir: &Path,
     options: &ShowOptions,

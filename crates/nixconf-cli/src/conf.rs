@@ -84,12 +84,12 @@ impl VersionArg {
 
 pub fn run(command: ConfCommand) -> Result<Outcome, String> {
     match command {
-        ConfCommand::Show(args) => show(args),
-        ConfCommand::Check(args) => check(args),
+        ConfCommand::Show(args) => show_cmd(args),
+        ConfCommand::Check(args) => check_cmd(args),
     }
 }
 
-fn show(args: ShowArgs) -> Result<Outcome, String> {
+fn show_cmd(args: ShowArgs) -> Result<Outcome, String> {
     let version = args.version.resolve();
     let network = if args.offline {
         Network::Offline
@@ -128,11 +128,11 @@ fn default_conf_dir() -> PathBuf {
         .map_or_else(|| PathBuf::from("/etc/nix"), PathBuf::from)
 }
 
-fn check(args: CheckArgs) -> Result<Outcome, String> {
+fn check_cmd(args: CheckArgs) -> Result<Outcome, String> {
     let version = args.version.resolve();
     let text = std::fs::read(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
-    let diagnostics =
-        nixconf_format::check(&FsSource, &args.file, &text, &version).map_err(|e| e.to_string())?;
+    let diagnostics = nixconf_format::check_conf(&FsSource, &args.file, &text, &version)
+        .map_err(|e| e.to_string())?;
     let errors = diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)

@@ -139,51 +139,19 @@ fn load(
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
     let text = String::from_utf8_lossy(&bytes);
-    let file = parse(&text, &name, version).map_err(|e| describe(&e, &name, &text))?;
-    let expanded =
-        expand(&file, &name, version, &target.cwd).map_err(|e| describe(&e, &name, &text))?;
+    let file = parse(&text, &name, version).map_err(|e| describe(&e))?;
+    let expanded = expand(&file, &name, version, &target.cwd).map_err(|e| describe(&e))?;
     Ok((name, file, expanded))
 }
 
-/// Every error, each entry error with its line and a caret under the
-/// entry (when the entry is in `text`, the top-level file).
-fn describe(error: &Error, name: &str, text: &str) -> String {
-    let mut out = String::new();
-    for (i, e) in error.as_list().iter().enumerate() {
-        if i > 0 {
-            out.push_str("\nerror: ");
-        }
-        match e {
-            Error::Entry(entry) => {
-                let mut head = format!("{}:{}:{}: ", entry.file, entry.line, entry.column);
-                if let Some(t) = &entry.trace {
-                    let _ = write!(head, "{t}: ");
-                }
-                head.push_str(&entry.message);
-                out.push_str(&head);
-                let source_line = (entry.file == name)
-                    .then(|| text.split('\n').nth(entry.line.saturating_sub(1)))
-                    .flatten();
-                if let Some(src) = source_line {
-                    let gutter = entry.line.to_string();
-                    let pad = " ".repeat(gutter.len());
-                    let col = entry.column.saturating_sub(1);
-                    let width = entry.entry.trim_end().chars().count().max(1);
-                    let _ = write!(
-                        out,
-                        "\n{pad} |\n{gutter} | {src}\n{pad} | {}{}",
-                        " ".repeat(src.get(..col).map_or(col, |p| p.chars().count())),
-                        "^".repeat(width)
-                    );
-                }
-                if let Some(h) = &entry.help {
-                    let _ = write!(out, "\n  help: {h}");
-                }
-            }
-            other => out.push_str(&other.to_string()),
-        }
-    }
-    out
+/// Every error, rendered rustc-style (entry errors with a caret under
+/// the entry and their help), one blank line between them, without the
+/// first `error: ` (the caller prints it).
+fn describe(error: &Error) -> String {
+    let rendered: Vec<String> = error.diagnostics().iter().map(|d| d.render()).collect();
+    let all = rendered.join("\n");
+    let all = all.strip_prefix("error: ").unwrap_or(&all);
+    all.trim_end_matches('\n').to_owned()
 }
 
 fn parse_cmd(path: &Path, target: &Target, json: bool) -> Result<Outcome, String> {

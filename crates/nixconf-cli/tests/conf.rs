@@ -116,3 +116,42 @@ fn conf_show_reads_nix_conf_dir_from_the_environment() {
     let got = show(dir.path(), &[], Some(dir.path()));
     assert_eq!(got["settings"]["cores"], "3");
 }
+
+/// `conf check` prints rustc-style diagnostics whose columns count
+/// characters: a tab-indented line shows the tab as four spaces with the
+/// caret under the name, and a non-ASCII name moves the column by
+/// characters, not bytes. Each value's caret is as wide as its characters.
+#[test]
+fn conf_check_columns_are_characters_and_tabs_show_as_four_spaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("nix.conf");
+    std::fs::write(&file, "\tsubstituter = https://x\nnäme 7\ncores = ünf\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_nixconf"))
+        .args(["conf", "check", "--nix-version", "2.8.0"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let f = file.display();
+    let expected = format!(
+        "warning: unknown setting 'substituter'\n \
+         --> {f}:1:2\n  \
+           |\n\
+         1 |     substituter = https://x\n  \
+           |     ^^^^^^^^^^^\n  \
+           = help: did you mean `substituters`?\n\n\
+         error: illegal configuration line 'näme 7' in '{f}'\n \
+         --> {f}:2:6\n  \
+           |\n\
+         2 | näme 7\n  \
+           |      ^\n  \
+           = help: `=` must stand alone, with whitespace on both sides: `name = value`\n\n\
+         error: setting 'cores' has invalid value 'ünf'\n \
+         --> {f}:3:9\n  \
+           |\n\
+         3 | cores = ünf\n  \
+           |         ^^^\n\n\
+         {f}: 2 error(s), 1 warning(s) for Nix 2.8.0\n"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+}

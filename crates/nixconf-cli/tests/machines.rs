@@ -77,16 +77,19 @@ fn parse_errors_show_every_bad_line_with_a_caret_and_exit_1() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
-        "error: machines:1:1: bad machine specification: failed to convert column #3 in a row: 'ssh://a x - eight' to 'unsigned int'\n\
-         \x20 |\n\
-         1 | ssh://a x - eight\n\
-         \x20 | ^^^^^^^^^^^^^^^^^\n\
-         \x20 help: column #3 must be a whole number; an empty column is written '-' (leaving it out shifts every later column)\n\
-         error: machines:3:1: bad machine specification: store URL was not found at the first column of a row: '- x'\n\
-         \x20 |\n\
-         3 | - x\n\
-         \x20 | ^^^\n\
-         \x20 help: an entry starts with the store URI of the machine, such as ssh://nix@builder\n"
+        "error: bad machine specification: failed to convert column #3 in a row: 'ssh://a x - eight' to 'unsigned int'\n \
+         --> machines:1:1\n  \
+           |\n\
+         1 | ssh://a x - eight\n  \
+           | ^^^^^^^^^^^^^^^^^\n  \
+           = help: column #3 must be a whole number; an empty column is written '-' (leaving it out shifts every later column)\n\
+         \n\
+         error: bad machine specification: store URL was not found at the first column of a row: '- x'\n \
+         --> machines:3:1\n  \
+           |\n\
+         3 | - x\n  \
+           | ^^^\n  \
+           = help: an entry starts with the store URI of the machine, such as ssh://nix@builder\n"
     );
 }
 
@@ -109,9 +112,8 @@ fn check_reports_lints_with_fixes_and_fails() {
     let out = nixconf(dir.path(), &["check", "machines", "--nix-version", "2.8.0"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).starts_with(
-            "error: machines:1:1: bad machine specification: failed to convert column #4"
-        ),
+        stderr(&out).starts_with("error: bad machine specification: failed to convert column #4")
+            && stderr(&out).contains(" --> machines:1:1\n"),
         "{}",
         stderr(&out)
     );

@@ -5,16 +5,15 @@
 //! ```text
 //! cargo build --release -p nixconf-format --example profile
 //! valgrind --tool=callgrind --toggle-collect='nixconf_format::eval::apply_with*' \
-//!     --toggle-collect='nixconf_format::eval::delta_pass*' \
 //!     target/release/examples/profile large 2.35.0 1
 //! ```
 //!
-//! (Files of 1 MiB or more are applied on two threads; the second
-//! toggle counts the other thread's part.)
-//!
 //! Arguments: `large` (the bench's 10 MiB input) or `typical`, a Nix
 //! version, a repeat count, and optionally `show` to also print every
-//! value (`show_with` instead of `apply_with`).
+//! value (`show_with` instead of `apply_with`). `profile write FILE`
+//! writes the 10 MiB input to FILE instead (for whole-process
+//! measurements of `nixconf conf show` against `nix show-config`; see the
+//! bench's docs).
 
 use nixconf_format::{apply_with, show_with, MemSource, Network, ShowOptions};
 
@@ -23,6 +22,15 @@ mod common;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let [_, write, file] = args.as_slice() {
+        if write == "write" {
+            if let Err(e) = std::fs::write(file, common::large(10 << 20)) {
+                eprintln!("{file}: {e}");
+                std::process::exit(1);
+            }
+            return;
+        }
+    }
     let (input, version, times, show) = match args.as_slice() {
         [_, input, version, times] => (input.as_str(), version, times, false),
         [_, input, version, times, show] if show == "show" => {

@@ -1,86 +1,23 @@
 //! `conf check`: every problem in one nix.conf, located and explained.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::error::{ConfError, Location};
-use crate::eval::{minor_of, Applied, Source, State};
+use nixconf_diagnostic::{edit_distance, Diagnostic, Severity};
+
+use crate::error::{line_span, ConfError};
 use crate::lex::{self, Shape};
-use crate::schema;
+use crate::schema::{self, minor_of};
+use crate::source::Source;
+use crate::state::{Applied, State};
 use crate::typed::canon_path;
 use crate::version::NixVersion;
-
-/// How bad a [`Diagnostic`] is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    /// Nix stops with an error on this line.
-    Error,
-    /// Nix warns and carries on.
-    Warning,
-}
-
-/// One problem found by [`check`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Diagnostic {
-    /// Error or warning.
-    pub severity: Severity,
-    /// What is wrong, in Nix's words where Nix has words for it.
-    pub message: String,
-    /// Where.
-    pub location: Location,
-    /// How to fix it, when there is an obvious fix.
-    pub help: Option<String>,
-}
-
-impl Diagnostic {
-    /// The diagnostic as rustc prints one:
-    ///
-    /// ```text
-    /// error: illegal configuration line 'cores 7' in 'nix.conf'
-    ///  --> nix.conf:3:7
-    ///   |
-    /// 3 | cores 7
-    ///   |       ^
-    /// ```
-    pub fn render(&self) -> String {
-        let loc = &self.location;
-        let kind = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let number = loc.line.to_string();
-        let pad = " ".repeat(number.len());
-        let line = loc.line_text.replace('\t', " ");
-        // The caret goes under the column, counted in characters.
-        let prefix = loc
-            .line_text
-            .as_bytes()
-            .get(..loc.column.saturating_sub(1))
-            .map_or(0, |b| String::from_utf8_lossy(b).chars().count());
-        let mut out = String::new();
-        let _ = writeln!(out, "{kind}: {}", self.message);
-        let _ = writeln!(out, "{pad}--> {}:{}:{}", loc.file, loc.line, loc.column);
-        let _ = writeln!(out, "{pad} |");
-        let _ = writeln!(out, "{number} | {line}");
-        let _ = writeln!(
-            out,
-            "{pad} | {}{}",
-            " ".repeat(prefix),
-            "^".repeat(loc.len.max(1))
-        );
-        if let Some(help) = &self.help {
-            let _ = writeln!(out, "{pad} = help: {help}");
-        }
-        out
-    }
-}
 
 /// Every problem in the nix.conf `text` read from `path`, for Nix
 /// `version`: syntax errors, bad values, missing `include` targets,
 /// unknown settings (with the closest known name) and ignored settings.
 /// Includes are checked for existence but not followed; each line is
 /// checked as if the lines before it had applied.
-pub fn check(
+pub fn check_conf(
     source: &dyn Source,
     path: &Path,
     text: &[u8],
@@ -92,18 +29,13 @@ pub fn check(
     let mut out = Vec::new();
     for (i, line) in lex::lines(text).enumerate() {
         let code = &text[line.start..line.code_end];
-        let location = |at: usize, len: usize| Location {
-            file: display.clone(),
-            line: i + 1,
-            column: at + 1,
-            len: len.max(1),
-            line_text: String::from_utf8_lossy(&text[line.start..line.end]).into_owned(),
-        };
-        let diag = |severity, message, at, len, help| Diagnostic {
-            severity,
-            message,
-            location: location(at, len),
-            help,
+        let diag = |severity, message: String, at, len, help: Option<String>| {
+            let span = line_span(display.clone(), i + 1, &text[line.start..line.end], at, len);
+            let d = Diagnostic::new(severity, message).with_span(span);
+            match help {
+                Some(help) => d.with_help(help),
+                None => d,
+            }
         };
         match lex::shape(code) {
             Shape::Blank => {}
@@ -229,63 +161,19 @@ fn suggest(name: &str, minor: u8) -> Option<String> {
     (distance <= limit).then(|| format!("did you mean `{best}`?"))
 }
 
-/// The optimal-string-alignment distance between two names, by characters:
-/// the fewest insertions, deletions, substitutions and swaps of neighbours
-/// that turn one into the other. "Did you mean" suggestions across nixconf
-/// use it, so that `substiutters` is one edit from `substituters`.
-///
-/// ```
-/// use nixconf_format::edit_distance;
-/// assert_eq!(edit_distance("substituter", "substituters"), 1);
-/// assert_eq!(edit_distance("substiutters", "substituters"), 1);
-/// assert_eq!(edit_distance("kitten", "sitting"), 3);
-/// ```
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    // Three rows suffice: the current one, the previous one and the one
-    // before it (for swaps).
-    let mut before: Vec<usize> = vec![0; b.len() + 1];
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur: Vec<usize> = vec![0; b.len() + 1];
-    for i in 1..=a.len() {
-        cur[0] = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d = d.min(before[j - 2] + 1);
-            }
-            cur[j] = d;
-        }
-        std::mem::swap(&mut before, &mut prev);
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::MemSource;
+    use crate::source::MemSource;
 
     fn run(text: &str, version: &str) -> Vec<Diagnostic> {
-        check(
+        check_conf(
             &MemSource::new(),
             Path::new("/etc/nix/nix.conf"),
             text.as_bytes(),
             &version.parse().unwrap(),
         )
         .unwrap()
-    }
-
-    #[test]
-    fn edit_distances() {
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("substituter", "substituters"), 1);
-        assert_eq!(edit_distance("same", "same"), 0);
-        assert_eq!(edit_distance("settnigs", "settings"), 1);
     }
 
     #[test]
@@ -299,8 +187,8 @@ mod tests {
             .map(|d| {
                 (
                     d.severity,
-                    d.location.line,
-                    d.location.column,
+                    d.span.as_ref().map_or(0, |s| s.line),
+                    d.span.as_ref().map_or(0, |s| s.column),
                     d.message.as_str(),
                 )
             })

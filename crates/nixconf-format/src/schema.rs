@@ -1,151 +1,26 @@
 //! The settings schema: which settings exist in which Nix version, with
-//! their types and aliases. The data is generated (`schema_generated.rs`);
-//! this module holds the types it is written in and the lookups.
+//! their types and aliases. The data is generated (`schema_generated.rs`,
+//! written in the types of `schema_types.rs`); this module holds the
+//! lookups, and is the only reader of the generated tables.
 
 use std::sync::OnceLock;
 
+use crate::error::ConfError;
+use crate::name_hash::{load_le, name_hash};
 use crate::schema_generated::{DEFS, HASH_SEED, HASH_TABLE, SPELLINGS};
+use crate::schema_types::Spelling;
+pub(crate) use crate::schema_types::{Def, IntKind, Ty};
+use crate::version::NixVersion;
 
 pub(crate) use crate::schema_generated::NEWEST_MINOR;
 
-/// Width of an integer setting, as its C++ type has it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum IntKind {
-    /// `unsigned int`, `uint32_t`.
-    U32,
-    /// `unsigned long`, `size_t`, `uint64_t` (LP64).
-    U64,
-    /// `time_t`, `off_t`.
-    I64,
-}
-
-/// How a setting's value is parsed and printed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Ty {
-    Bool,
-    Int(IntKind),
-    Str,
-    Strings,
-    StringSet,
-    StringMap,
-    /// `PathSetting` (≤2.17): absolute, lexically canonicalised; "" allowed.
-    CanonPath,
-    /// `OptionalPathSetting`, `std::optional<Path>`: "" unsets, else as
-    /// [`Ty::CanonPath`].
-    OptionalCanonPath,
-    /// `std::optional<std::filesystem::path>` (2.33): "" unsets, anything
-    /// else kept verbatim.
-    OptionalStr,
-    /// `AbsolutePath` (≥2.34): non-empty, absolute, canonicalised.
-    AbsolutePath,
-    /// `std::optional<AbsolutePath>` (≥2.34).
-    OptionalAbsolutePath,
-    /// `std::filesystem::path` (≥2.34): non-empty, verbatim.
-    NonEmptyPath,
-    /// `std::set<std::filesystem::path>` (≥2.34): a sorted set, not
-    /// appendable.
-    PathSet,
-    MaxJobs,
-    Sandbox,
-    EvalProfiler,
-    Diagnose,
-    ExternalBuilders,
-    XpFeatures,
-    PluginFiles,
-    PathsInChroot,
-    StoreRef,
-    StoreRefList,
-    StoreRefSet,
-    DeprecatedWarn,
-}
-
-/// Platforms a setting is compiled on; nixconf models a Linux host.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Platform {
-    Any,
-    MacOs,
-}
-
-/// One setting, across the versions that have it.
-#[derive(Debug)]
-pub(crate) struct Def {
-    pub name: &'static str,
-    pub first: u8,
-    pub last: u8,
-    /// `(since minor, type)`, oldest first.
-    pub types: &'static [(u8, Ty)],
-    /// The type column of settings.tsv (for `--help`-style listings).
-    #[allow(dead_code)]
-    pub description: &'static str,
-    pub default_observed_2_8: Option<&'static str>,
-    pub default_source_2_35: Option<&'static str>,
-    /// `(experimental feature, since minor)`.
-    pub gate: Option<(&'static str, u8)>,
-    pub platform: Platform,
-    /// The reference's "appendable via extra-" column (2.35 only).
-    #[allow(dead_code)]
-    pub appendable_newest: Option<bool>,
-}
-
-/// A name as nix.conf may spell it.
-#[derive(Debug)]
-pub(crate) struct Spelling {
-    pub name: &'static str,
-    /// The setting of that name, if one ever existed.
-    pub setting: Option<u16>,
-    /// `(setting, since minor)` for which this name is an alias.
-    pub alias_of: &'static [(u16, u8)],
-}
-
-impl Def {
-    /// Whether the setting exists on a Linux build of Nix 2.`minor`.
-    pub fn exists_in(&self, minor: u8) -> bool {
-        self.first <= minor && minor <= self.last && self.platform == Platform::Any
-    }
-
-    /// The type in 2.`minor`.
-    pub fn ty(&self, minor: u8) -> Ty {
-        let mut ty = self.types[0].1;
-        for &(since, t) in self.types {
-            if since <= minor {
-                ty = t;
-            }
+/// The Nix minor version (2.`minor`) the schema uses for `version`.
+pub(crate) fn minor_of(version: &NixVersion) -> Result<u8, ConfError> {
+    match version.triple() {
+        (2, minor, _) if minor <= u32::from(NEWEST_MINOR) => {
+            Ok(u8::try_from(minor).unwrap_or(NEWEST_MINOR))
         }
-        ty
-    }
-
-    /// Whether `extra-NAME` appends to this setting in 2.`minor`.
-    pub fn is_appendable(&self, minor: u8) -> bool {
-        if minor < 4 {
-            return false;
-        }
-        match self.ty(minor) {
-            Ty::Strings | Ty::StringSet | Ty::StringMap | Ty::XpFeatures => true,
-            Ty::PathsInChroot => minor >= 31,
-            Ty::StoreRefList | Ty::StoreRefSet => minor >= 34,
-            // `plugin-files` became a list of paths in 2.33, which Nix's
-            // setting traits do not mark appendable.
-            Ty::PluginFiles => minor < 33,
-            _ => false,
-        }
-    }
-
-    /// The default as `nix show-config` prints it, where the reference
-    /// knows it: the value observed on Nix 2.8 for 2.8 and older, the 2.35
-    /// source literal for newer versions, each falling back to the other.
-    pub fn default_text(&self, minor: u8) -> Option<&'static str> {
-        if minor <= 8 {
-            self.default_observed_2_8.or(self.default_source_2_35)
-        } else {
-            self.default_source_2_35.or(self.default_observed_2_8)
-        }
-    }
-
-    /// The experimental feature that must be enabled for a nix.conf value
-    /// to be applied in 2.`minor`.
-    pub fn gate(&self, minor: u8) -> Option<&'static str> {
-        self.gate
-            .and_then(|(feature, since)| (minor >= since).then_some(feature))
+        _ => Err(ConfError::UnsupportedVersion(version.to_string())),
     }
 }
 
@@ -511,31 +386,6 @@ pub(crate) fn known_names(minor: u8) -> Vec<&'static str> {
         .collect()
 }
 
-/// Must stay identical to `name_hash` in `codegen/generate.rs`; the test
-/// `every_spelling_is_found` checks the two agree on every name.
-#[inline]
-fn name_hash(name: &[u8], seed: u64) -> usize {
-    let n = name.len();
-    let head = load_le(&name[..n.min(8)]);
-    let tail = load_le(&name[n.saturating_sub(8)..]);
-    let m = n / 2;
-    let mid = load_le(&name[m.saturating_sub(4)..(m + 4).min(n)]);
-    let mut h = (head ^ seed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    h ^= tail.rotate_left(29) ^ mid.rotate_left(43) ^ (n as u64);
-    h = h.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
-    (h >> (64 - 12)) as usize
-}
-
-#[inline]
-fn load_le(bytes: &[u8]) -> u64 {
-    if let Ok(word) = <[u8; 8]>::try_from(bytes) {
-        return u64::from_le_bytes(word);
-    }
-    let mut word = [0u8; 8];
-    word[..bytes.len()].copy_from_slice(bytes);
-    u64::from_le_bytes(word)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -678,11 +528,8 @@ pub enum SettingKind {
 /// assert_eq!(setting_info("trusted-users", &v), Some(("trusted-users", SettingKind::List)));
 /// assert_eq!(setting_info("no-such-setting", &v), None);
 /// ```
-pub fn setting_info(
-    name: &str,
-    version: &crate::NixVersion,
-) -> Option<(&'static str, SettingKind)> {
-    let minor = crate::eval::minor_of(version).ok()?;
+pub fn setting_info(name: &str, version: &NixVersion) -> Option<(&'static str, SettingKind)> {
+    let minor = minor_of(version).ok()?;
     let def = &DEFS[usize::from(resolve(name.as_bytes(), minor)?)];
     let kind = match def.ty(minor) {
         Ty::Bool | Ty::DeprecatedWarn => SettingKind::Bool,
@@ -712,7 +559,7 @@ pub fn setting_info(
 /// assert_eq!(nixconf_format::setting_default("require-sigs", &v), Some("true"));
 /// assert_eq!(nixconf_format::setting_default("no-such-setting", &v), None);
 /// ```
-pub fn setting_default(name: &str, version: &crate::NixVersion) -> Option<&'static str> {
-    let minor = crate::eval::minor_of(version).ok()?;
+pub fn setting_default(name: &str, version: &NixVersion) -> Option<&'static str> {
+    let minor = minor_of(version).ok()?;
     DEFS[usize::from(resolve(name.as_bytes(), minor)?)].default_text(minor)
 }

@@ -5,8 +5,9 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use crate::error::ConfError;
-use crate::eval::{show, Network, ShowOptions};
+use crate::eval::{show, ShowOptions};
 use crate::schema::NEWEST_MINOR;
+use crate::settings::Network;
 use crate::version::NixVersion;
 
 /// The newest Nix version the schema describes.

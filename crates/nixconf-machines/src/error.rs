@@ -1,7 +1,10 @@
-//! The crate's error type.
+//! The crate's error type; [`Error::diagnostics`] turns it into the
+//! workspace's [`Diagnostic`]s for printing.
 
 use std::fmt;
 use std::ops::Range;
+
+use nixconf_diagnostic::{Diagnostic, Span};
 
 /// Everything that can go wrong reading, expanding or writing machines.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -65,6 +68,30 @@ impl Error {
         }
     }
 
+    /// Each error as a [`Diagnostic`], in order: entry errors with their
+    /// span and help, `@file` errors at their line.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        self.as_list()
+            .iter()
+            .map(|e| match e {
+                Error::Entry(entry) => entry.to_diagnostic(),
+                Error::Cycle { file, line, chain } => Diagnostic::error(format!(
+                    "cycle in machines file references: {}",
+                    chain.join(" -> ")
+                ))
+                .with_span(Span::line(file.as_str(), *line)),
+                Error::Read {
+                    file,
+                    line,
+                    path,
+                    reason,
+                } => Diagnostic::error(format!("cannot read machines file '{path}': {reason}"))
+                    .with_span(Span::line(file.as_str(), *line)),
+                other => Diagnostic::error(other.to_string()),
+            })
+            .collect()
+    }
+
     pub(crate) fn from_list(mut errors: Vec<Error>) -> Option<Error> {
         match errors.len() {
             0 => None,
@@ -100,12 +127,10 @@ pub enum EntryErrorKind {
 /// One refused entry: where it is, what it said, and Nix's message.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EntryError {
-    /// The file (or `builders`) the entry came from.
-    pub file: String,
-    /// Line (1-based).
-    pub line: usize,
-    /// Column (1-based, in bytes) where the entry starts.
-    pub column: usize,
+    /// Where: the file (or `builders`) the entry came from, its line, the
+    /// column (in characters) where the entry starts, and the entry's
+    /// length without trailing blanks.
+    pub location: Span,
     /// Byte span of the entry in its file.
     pub span: Range<usize>,
     /// The entry as Nix quotes it in its message.
@@ -122,14 +147,31 @@ pub struct EntryError {
 
 impl fmt::Display for EntryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
-        if let Some(t) = &self.trace {
-            write!(f, "{t}: ")?;
-        }
-        f.write_str(&self.message)?;
+        write!(f, "{}: {}", self.location, self.headline())?;
         if let Some(h) = &self.help {
             write!(f, "\n  help: {h}")?;
         }
         Ok(())
+    }
+}
+
+impl EntryError {
+    /// Nix's trace line and message: what the first line of the error
+    /// says after the location.
+    pub fn headline(&self) -> String {
+        match &self.trace {
+            Some(t) => format!("{t}: {}", self.message),
+            None => self.message.clone(),
+        }
+    }
+
+    /// The error as a [`Diagnostic`]: the headline, a caret under the
+    /// entry, and the help.
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let d = Diagnostic::error(self.headline()).with_span(self.location.clone());
+        match &self.help {
+            Some(h) => d.with_help(h.as_str()),
+            None => d,
+        }
     }
 }

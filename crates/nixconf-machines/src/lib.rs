@@ -10,6 +10,14 @@
 //! accepts but users regret, and answers which machines may build a
 //! derivation.
 //!
+//! Modules: `parse` (entries of a file or `builders` string, and writing
+//! the document back), `expand` (following `@file` references), `machine`
+//! (one machine, its columns and Nix's view of it), `rules` (what differs
+//! by version), `num`, `base64` and `uri` (the column readers), `module`
+//! (the NixOS module's formats), `lint`, `eligible`, and `error`, whose
+//! [`Error::diagnostics`] gives the workspace's `Diagnostic`s (a caret
+//! under each refused entry) for printing.
+//!
 //! ```
 //! use nixconf_machines::{parse, BuildMachine};
 //! let v = "2.24.9".parse().unwrap();
@@ -28,6 +36,7 @@
 mod base64;
 mod eligible;
 mod error;
+mod expand;
 mod lint;
 mod machine;
 mod module;
@@ -38,7 +47,8 @@ mod uri;
 
 pub use eligible::{eligibility, Eligibility};
 pub use error::{EntryError, EntryErrorKind, Error};
+pub use expand::{expand, Expanded, Located, Missing};
 pub use lint::{lint, Lint, LintKind};
 pub use machine::{Machine, MachineSpec, NixMachine, SpeedFactor};
 pub use module::{render_legacy_machines, render_module_machines, BuildMachine};
-pub use parse::{expand, parse, Expanded, Item, Located, MachinesFile, Missing};
+pub use parse::{parse, Item, MachinesFile};

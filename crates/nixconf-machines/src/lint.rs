@@ -7,8 +7,8 @@ use std::fmt;
 use nixconf_format::NixVersion;
 
 use crate::base64;
+use crate::expand::Located;
 use crate::num;
-use crate::parse::Located;
 use crate::rules::Rules;
 use crate::uri;
 use crate::SpeedFactor;

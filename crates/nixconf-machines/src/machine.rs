@@ -512,7 +512,7 @@ impl MachineSpec {
             reason,
         };
         let mut cols: Vec<Option<String>> = vec![None; NIX_COLUMNS];
-        check_token(&self.store_uri).map_err(|r| bad(0, format!("store URI {r}")))?;
+        check_column_writable(&self.store_uri).map_err(|r| bad(0, format!("store URI {r}")))?;
         cols[0] = Some(self.store_uri.clone());
         let list = |col: usize, items: &[String]| -> Result<Option<String>, Error> {
             if items.is_empty() {
@@ -525,12 +525,12 @@ impl MachineSpec {
                 ));
             }
             let joined = items.join(",");
-            check_optional_token(&joined).map_err(|r| bad(col, r))?;
+            check_optional_column_writable(&joined).map_err(|r| bad(col, r))?;
             Ok(Some(joined))
         };
         cols[1] = list(1, &self.systems)?;
         if let Some(k) = &self.ssh_key {
-            check_optional_token(k).map_err(|r| bad(2, r))?;
+            check_optional_column_writable(k).map_err(|r| bad(2, r))?;
             cols[2] = Some(k.clone());
         }
         cols[3] = self.max_jobs.map(|n| n.to_string());
@@ -538,11 +538,11 @@ impl MachineSpec {
         cols[5] = list(5, &self.supported_features)?;
         cols[6] = list(6, &self.mandatory_features)?;
         if let Some(k) = &self.public_host_key {
-            check_optional_token(k).map_err(|r| bad(7, r))?;
+            check_optional_column_writable(k).map_err(|r| bad(7, r))?;
             cols[7] = Some(k.clone());
         }
         for (i, e) in self.extra_columns.iter().enumerate() {
-            check_token(e).map_err(|r| bad(NIX_COLUMNS + i, r))?;
+            check_column_writable(e).map_err(|r| bad(NIX_COLUMNS + i, r))?;
         }
         let needed = if self.extra_columns.is_empty() {
             cols.iter().rposition(Option::is_some).map_or(1, |i| i + 1)
@@ -583,7 +583,7 @@ impl MachineSpec {
 }
 
 /// Why a value cannot be one column, if it cannot.
-fn check_token(t: &str) -> Result<(), String> {
+fn check_column_writable(t: &str) -> Result<(), String> {
     if t.is_empty() {
         return Err("is empty; a column cannot be empty".into());
     }
@@ -599,8 +599,8 @@ fn check_token(t: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_optional_token(t: &str) -> Result<(), String> {
-    check_token(t)?;
+fn check_optional_column_writable(t: &str) -> Result<(), String> {
+    check_column_writable(t)?;
     if t == "-" {
         return Err("'-' reads as an empty column; leave the value unset instead".into());
     }

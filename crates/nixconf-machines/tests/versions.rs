@@ -123,7 +123,7 @@ fn every_bad_entry_is_reported() {
         .as_list()
         .iter()
         .map(|e| match e {
-            Error::Entry(e) => e.line,
+            Error::Entry(e) => e.location.line,
             other => panic!("{other}"),
         })
         .collect();

@@ -116,7 +116,8 @@ pub fn check_with_schema(eval: &Evaluation) -> Result<Option<Vec<CheckFinding>>,
     };
     let path = Path::new("/etc/nix/nix.conf");
     let diagnostics =
-        match nixconf_format::check(&nixconf_format::FsSource, path, conf.as_bytes(), version) {
+        match nixconf_format::check_conf(&nixconf_format::FsSource, path, conf.as_bytes(), version)
+        {
             Ok(d) => d,
             Err(nixconf_format::ConfError::UnsupportedVersion(_)) => return Ok(None),
             Err(e) => {
@@ -147,7 +148,8 @@ pub fn check_with_schema(eval: &Evaluation) -> Result<Option<Vec<CheckFinding>>,
                     severity,
                     message: format!(
                         "{prefix}: {} (nix.conf line {})",
-                        d.message, d.location.line
+                        d.message,
+                        d.span.as_ref().map_or(0, |s| s.line)
                     ),
                 }
             })

@@ -1,6 +1,6 @@
 //! "Did you mean": the closest known name to a misspelt one.
 
-use nixconf_format::edit_distance;
+use nixconf_diagnostic::edit_distance;
 
 /// The candidate closest to `name` by edit distance (insertions, deletions,
 /// substitutions and swaps of neighbours, ignoring case), if it is close

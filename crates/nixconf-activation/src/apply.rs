@@ -8,15 +8,16 @@ use serde::Serialize;
 
 use crate::beneath::{Kind, RootDir};
 use crate::error::{Error, Result};
+use crate::fsops::sha256_hex;
 use crate::fsops::{self, io_error, Ids};
 use crate::installation::{DesiredFile, ExternalAction, Installation, Undo};
 use crate::lock::{self, Lock};
 use crate::observe::{classify, effective_mode, Class, Current};
 use crate::path::check_account_files;
-use crate::path::{resolve, Entry, RelPath, Resolved};
+use crate::path::{resolve, Entry, Resolved};
 use crate::plan::{plan, Plan, PlanOptions, Status, Step};
 use crate::receipt::{backup_rel, receipt_rel, DirMeta, Original, Receipt, Record, STATE_DIR};
-use crate::sha256::sha256_hex;
+use crate::relpath::RelPath;
 
 /// How to apply.
 #[derive(Clone, Debug, Default)]

@@ -9,7 +9,7 @@ use nixconf_options::ModuleGeneration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::path::RelPath;
+use crate::relpath::RelPath;
 
 /// A file the installation should contain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

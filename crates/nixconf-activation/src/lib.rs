@@ -85,6 +85,7 @@ mod beneath;
 mod diff;
 mod error;
 mod fsops;
+mod host;
 mod installation;
 mod lock;
 mod nixos;
@@ -92,7 +93,7 @@ mod observe;
 mod path;
 mod plan;
 mod receipt;
-mod sha256;
+mod relpath;
 mod tree;
 mod users;
 

@@ -11,8 +11,9 @@ use crate::error::{Error, Result};
 use crate::fsops::{self, Ids, MODE_MASK};
 use crate::installation::{DesiredDir, DesiredFile, DesiredSymlink, Installation};
 use crate::observe::{classify, effective_mode, Class, Current};
-use crate::path::{resolve, Entry, RelPath};
+use crate::path::{resolve, Entry};
 use crate::receipt::{backup_rel, Original, Receipt, Record, STATE_DIR};
+use crate::relpath::RelPath;
 
 /// Whether directory owners are checked and set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

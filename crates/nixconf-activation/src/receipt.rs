@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::beneath::RootDir;
 use crate::error::{Error, Result};
 use crate::fsops;
-use crate::path::RelPath;
+use crate::relpath::RelPath;
 
 /// The receipt format this crate writes; older or newer ones are refused
 /// rather than misread.
@@ -235,20 +235,6 @@ impl Receipt {
             Some(slot) => *slot = record,
             None => self.records.push(record),
         }
-    }
-}
-
-/// `RelPath` is stored as its string in the receipt.
-impl Serialize for RelPath {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for RelPath {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<RelPath, D::Error> {
-        let text = String::deserialize(d)?;
-        RelPath::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 

@@ -105,5 +105,28 @@ pub enum Error {
     InjectedFailure(usize),
 }
 
+/// Name the action an error happened in (the injected failure stays as
+/// it is: tests match on it).
+pub(crate) fn in_action(summary: &str, error: Error) -> Error {
+    let message = match error {
+        Error::InjectedFailure(_) => return error,
+        Error::Failed { message, .. } => message,
+        other => other.to_string(),
+    };
+    Error::Failed {
+        action: summary.to_owned(),
+        message,
+    }
+}
+
+/// A problem found while carrying an action out (the tree changed since
+/// it was planned, or undoing a retired entry failed).
+pub(crate) fn failed(why: String) -> Error {
+    Error::Failed {
+        action: "apply".to_owned(),
+        message: why,
+    }
+}
+
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -18,7 +18,7 @@ pub(crate) fn is_host_root(root: &Path) -> bool {
 /// Test hook for crash tests: with `NIXCONF_FAILPOINT=N` in the
 /// environment, the process aborts (as if killed: no destructor, no
 /// cleanup) right before its Nth durable operation (a write, rename,
-/// mode or owner change, directory made or entry removed, or external
+/// mode or owner change, directory made or entry removed, or build users
 /// action started). Unset, it costs one atomic load.
 pub(crate) fn failpoint(_what: &str) -> io::Result<()> {
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -67,7 +67,7 @@ pub(crate) enum Original {
     /// A regular file, backed up (by content) under `backups/`.
     File {
         sha256: String,
-        #[serde(with = "crate::installation::octal")]
+        #[serde(with = "crate::desired::octal")]
         mode: u32,
         uid: u32,
         gid: u32,
@@ -80,7 +80,7 @@ pub(crate) enum Original {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DirMeta {
-    #[serde(with = "crate::installation::octal")]
+    #[serde(with = "crate::desired::octal")]
     pub(crate) mode: u32,
     pub(crate) uid: u32,
     pub(crate) gid: u32,
@@ -119,6 +119,10 @@ pub(crate) enum Record {
         original: Original,
         target: PathBuf,
     },
+    /// A journal of the build users (`action` is
+    /// [`BUILD_USERS`](crate::BUILD_USERS)); the name is kept so that a
+    /// journal of something this program does not know is reported
+    /// rather than misread.
     External {
         action: String,
         journal: serde_json::Value,

@@ -15,6 +15,12 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A problem at a place in a file (the installation's JSON): its
+    /// one-line form is `file:line:col: message`, and
+    /// [`Diagnostic::render`](nixconf_diagnostic::Diagnostic::render)
+    /// shows the line with a caret.
+    #[error("{0}")]
+    Located(Box<nixconf_diagnostic::Diagnostic>),
     /// The root directory itself is unusable.
     #[error("root {}: {message}", path.display())]
     Root {

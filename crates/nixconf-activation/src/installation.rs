@@ -1,7 +1,9 @@
 //! What an installation should look like: the input of planning.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
+use nixconf_diagnostic::{Diagnostic, Span};
 use nixconf_format::NixVersion;
 use nixconf_options::ModuleGeneration;
 use serde::{Deserialize, Serialize};
@@ -134,16 +136,42 @@ impl Installation {
     ///   "files": [{"path", "contents", "mode": "0644", "only_if_absent",
     ///              "restarts_daemon"}]}`, every key optional.
     pub fn from_json(text: &str) -> Result<Installation> {
-        let inst: Installation = serde_json::from_str(text).map_err(|e| Error::Installation {
-            location: format!("{}:{}", e.line(), e.column()),
-            message: e
-                .to_string()
-                .split(" at line ")
-                .next()
-                .unwrap_or("")
-                .to_owned(),
+        let inst = parse_json(text).map_err(|(location, message)| Error::Installation {
+            location: format!("{}:{}", location.0, location.1),
+            message,
         })?;
         inst.validate()?;
+        Ok(inst)
+    }
+
+    /// Read an installation from its JSON form in the file at `path`, as
+    /// [`Installation::from_json`] does; a syntax or shape error is an
+    /// [`Error::Located`] diagnostic pointing into the file, a problem
+    /// with a field names the file and the field.
+    pub fn read_json(path: &Path) -> Result<Installation> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let file = path.display().to_string();
+        let inst = parse_json(&text).map_err(|((line, column), message)| {
+            // serde_json counts columns in bytes; the span wants characters.
+            let line_start: usize = text
+                .split_inclusive('\n')
+                .take(line.saturating_sub(1))
+                .map(str::len)
+                .sum();
+            let offset = line_start + column.saturating_sub(1);
+            let span = Span::from_offset(file.as_str(), &text, offset, 1);
+            Error::Located(Box::new(Diagnostic::error(message).with_span(span)))
+        })?;
+        inst.validate().map_err(|e| match e {
+            Error::Installation { location, message } => Error::Installation {
+                location: format!("{file}:{location}"),
+                message,
+            },
+            other => other,
+        })?;
         Ok(inst)
     }
 
@@ -358,6 +386,20 @@ impl Installation {
     }
 }
 
+/// Parse the JSON form, without checking paths; an error is its line and
+/// column (1-based, the column in bytes) and message.
+fn parse_json(text: &str) -> std::result::Result<Installation, ((usize, usize), String)> {
+    serde_json::from_str(text).map_err(|e| {
+        let message = e
+            .to_string()
+            .split(" at line ")
+            .next()
+            .unwrap_or("")
+            .to_owned();
+        ((e.line(), e.column()), message)
+    })
+}
+
 /// An installation with its paths checked, in action order.
 #[derive(Debug, Default)]
 pub(crate) struct Resolved {
@@ -454,6 +496,37 @@ mod tests {
         assert!(
             err.starts_with("1:") && err.contains("unknown field `file`"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn json_files_errors_are_diagnostics_with_a_caret() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("installation.json");
+        std::fs::write(&path, "{\n  \"files\": [{\"päth\": \"etc/x\"}]\n}\n").unwrap();
+        let err = Installation::read_json(&path).unwrap_err();
+        let Error::Located(d) = &err else {
+            panic!("{err:?}")
+        };
+        let span = d.span.as_ref().unwrap();
+        // serde_json says byte 20; the span counts characters.
+        assert_eq!((span.line, span.column), (2, 19));
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{}:2:19: unknown field `päth`", path.display())),
+            "{err}"
+        );
+        assert!(d
+            .render()
+            .contains("2 |   \"files\": [{\"päth\": \"etc/x\"}]\n"));
+        std::fs::write(&path, r#"{"files": [{"path": "a/../b", "contents": ""}]}"#).unwrap();
+        let err = Installation::read_json(&path).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}:files[0].path: 'a/../b' has a '..' component; write the path without it",
+                path.display()
+            )
         );
     }
 

@@ -12,6 +12,10 @@ use similar::{Algorithm, ChangeTag, TextDiff};
 /// Unchanged lines shown around each change, as `diff -u` does.
 const CONTEXT: usize = 3;
 
+/// Past this, the diff of two large, very different texts is finished
+/// without looking for the smallest one: still a correct diff.
+const DEADLINE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// The `start,count` of a hunk header, as GNU diff writes it: a range of
 /// zero lines is named by the line before it.
 fn range(start: usize, count: usize) -> String {
@@ -30,6 +34,7 @@ pub(crate) fn unified_diff(old_label: &str, new_label: &str, old: &str, new: &st
     }
     let diff = TextDiff::configure()
         .algorithm(Algorithm::Myers)
+        .timeout(DEADLINE)
         .diff_lines(old, new);
     let mut out = format!("--- {old_label}\n+++ {new_label}\n");
     for group in diff.grouped_ops(CONTEXT) {
@@ -183,6 +188,16 @@ mod tests {
         }
         out.extend(old_lines[next..].iter().copied());
         out
+    }
+
+    #[test]
+    fn large_unrelated_texts_still_give_a_correct_diff() {
+        let old: String = (0..20_000).map(|n| format!("old {n}\n")).collect();
+        let new: String = (0..20_000).map(|n| format!("new {}\n", n * 7)).collect();
+        let started = std::time::Instant::now();
+        let diff = unified_diff("a", "b", &old, &new);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        assert_eq!(patch(&old, &diff), new);
     }
 
     proptest::proptest! {

@@ -21,6 +21,8 @@ pub(crate) fn existing_dir(root: &RootDir, r: &Resolved) -> PathBuf {
     root.path().join(comps[..keep.min(comps.len())].join("/"))
 }
 
+/// A plan being made: the root's handle, its receipt, and the actions
+/// planned so far, in order.
 pub(crate) struct Planner<'a> {
     pub(crate) root: &'a RootDir,
     pub(crate) receipt: Option<&'a Receipt>,

@@ -4,7 +4,7 @@
 //! written is recorded, so that a later run tells our bytes from a hand
 //! edit. Undoing it is [`replaced::undo`](crate::action::replaced::undo).
 
-use crate::action::replaced::preserve;
+use crate::action::replaced::{self, preserve};
 use crate::desired::DesiredFile;
 use crate::diff::unified_diff;
 use crate::error::{failed, Result};
@@ -221,4 +221,18 @@ pub(crate) fn execute(
     }
     run.save()?;
     Ok(note)
+}
+
+/// Undo the record of a file at `path`: the original put back, or the
+/// entry removed where there was none (a hand edit since is left in place
+/// unless `force`).
+pub(crate) fn undo(
+    run: &mut Run<'_>,
+    record: &Record,
+    path: &RelPath,
+    original: &Original,
+    force: bool,
+    notes: &mut Vec<String>,
+) -> std::result::Result<(), String> {
+    replaced::undo(run, record, path, original, force, notes)
 }

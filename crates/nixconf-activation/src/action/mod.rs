@@ -128,8 +128,11 @@ pub(crate) fn undo(
         Record::Directory { path, previous, .. } => {
             directory::undo(run, path, previous.as_ref())?;
         }
-        Record::File { path, original, .. } | Record::Symlink { path, original, .. } => {
-            replaced::undo(run, record, path, original, force, &mut notes)?;
+        Record::File { path, original, .. } => {
+            file::undo(run, record, path, original, force, &mut notes)?;
+        }
+        Record::Symlink { path, original, .. } => {
+            symlink::undo(run, record, path, original, force, &mut notes)?;
         }
     }
     for dir in record.created_dirs().iter().rev() {

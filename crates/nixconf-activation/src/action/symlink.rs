@@ -1,10 +1,10 @@
 //! A symlink: planned against what is at its path, made atomically (a
 //! temporary link renamed into place) with what it replaces kept first.
-//! Undoing it is [`replaced::undo`](crate::action::replaced::undo).
+//! Undoing it puts back what it replaced ([`crate::action::replaced`]).
 
 use std::path::{Path, PathBuf};
 
-use crate::action::replaced::preserve;
+use crate::action::replaced::{self, preserve};
 use crate::desired::DesiredSymlink;
 use crate::error::{failed, Result};
 use crate::fsops;
@@ -111,4 +111,18 @@ pub(crate) fn execute(
     fsops::atomic_symlink(&run.dir, &r.real, target)?;
     run.checkpoint()?;
     Ok(note)
+}
+
+/// Undo the record of a symlink at `path`: the original put back, or the
+/// entry removed where there was none (a hand edit since is left in place
+/// unless `force`).
+pub(crate) fn undo(
+    run: &mut Run<'_>,
+    record: &Record,
+    path: &RelPath,
+    original: &Original,
+    force: bool,
+    notes: &mut Vec<String>,
+) -> std::result::Result<(), String> {
+    replaced::undo(run, record, path, original, force, notes)
 }

@@ -1,19 +1,25 @@
 //! A unified diff of two texts, for the plan's description of a file change.
 //!
-//! The edit script comes from [`similar`] (Myers' algorithm on lines); the
-//! hunks are written here, as GNU `diff -u` writes them: `--- old` and
+//! The edit script is [`similar`]'s (Myers' algorithm on lines, as it
+//! finds it, with a deadline past which the middle is shown as replaced
+//! wholesale: still a correct diff, only not a minimal one). Where several
+//! alignments are equally short, it may match other lines than GNU `diff`
+//! does; the diff is as short and as correct.
+//!
+//! The hunks are written here, as `diff -u` writes them: `--- old` and
 //! `+++ new` headers, `@@ -a,b +c,d @@` ranges (a range of zero lines named
 //! by the line before it), three lines of context, hunks whose contexts
-//! touch merged, and `\ No newline at end of file` after a last line
-//! without one.
+//! touch merged, removed lines before added ones in each change, and
+//! `\ No newline at end of file` after a last line without one.
 
-use similar::{Algorithm, ChangeTag, TextDiff};
+use similar::algorithms::{diff_deadline, Capture};
+use similar::{group_diff_ops, Algorithm, DiffOp};
 
 /// Unchanged lines shown around each change, as `diff -u` does.
 const CONTEXT: usize = 3;
 
-/// Past this, the diff of two large, very different texts is finished
-/// without looking for the smallest one: still a correct diff.
+/// Past this, the middle of two large, very different texts is shown as
+/// replaced wholesale.
 const DEADLINE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The `start,count` of a hunk header, as GNU diff writes it: a range of
@@ -26,49 +32,82 @@ fn range(start: usize, count: usize) -> String {
     }
 }
 
+/// One line of the diff: `sign`, the line, and the marker of a last line
+/// without a newline.
+fn push_line(out: &mut String, sign: char, line: &str) {
+    out.push(sign);
+    match line.strip_suffix('\n') {
+        Some(text) => {
+            out.push_str(text);
+            out.push('\n');
+        }
+        None => {
+            out.push_str(line);
+            out.push_str("\n\\ No newline at end of file\n");
+        }
+    }
+}
+
 /// A unified diff from `old` to `new` with the given header labels, or the
 /// empty string when the texts are equal.
 pub(crate) fn unified_diff(old_label: &str, new_label: &str, old: &str, new: &str) -> String {
     if old == new {
         return String::new();
     }
-    let diff = TextDiff::configure()
-        .algorithm(Algorithm::Myers)
-        .timeout(DEADLINE)
-        .diff_lines(old, new);
+    let a: Vec<&str> = old.split_inclusive('\n').collect();
+    let b: Vec<&str> = new.split_inclusive('\n').collect();
+    // The plain edit script, as the algorithm finds it (similar's
+    // `TextDiff` also moves changes around to compact them).
+    let mut capture = Capture::new();
+    let deadline = std::time::Instant::now() + DEADLINE;
+    if let Err(never) = diff_deadline(
+        Algorithm::Myers,
+        &mut capture,
+        &a,
+        0..a.len(),
+        &b,
+        0..b.len(),
+        Some(deadline),
+    ) {
+        match never {}
+    }
+    let ops: Vec<DiffOp> = capture.ops().to_vec();
     let mut out = format!("--- {old_label}\n+++ {new_label}\n");
-    for group in diff.grouped_ops(CONTEXT) {
+    for group in group_diff_ops(ops, CONTEXT) {
         let (Some(first), Some(last)) = (group.first(), group.last()) else {
             continue;
         };
         let (a0, b0) = (first.old_range().start, first.new_range().start);
-        let count_a = last.old_range().end - a0;
-        let count_b = last.new_range().end - b0;
         out.push_str(&format!(
             "@@ -{} +{} @@\n",
-            range(a0, count_a),
-            range(b0, count_b)
+            range(a0, last.old_range().end - a0),
+            range(b0, last.new_range().end - b0)
         ));
+        // Each change's removed lines, then its added ones.
+        let (mut removed, mut added) = (Vec::new(), Vec::new());
+        let flush = |out: &mut String, removed: &mut Vec<&str>, added: &mut Vec<&str>| {
+            for line in removed.drain(..) {
+                push_line(out, '-', line);
+            }
+            for line in added.drain(..) {
+                push_line(out, '+', line);
+            }
+        };
         for op in &group {
-            for change in diff.iter_changes(op) {
-                out.push(match change.tag() {
-                    ChangeTag::Equal => ' ',
-                    ChangeTag::Delete => '-',
-                    ChangeTag::Insert => '+',
-                });
-                let line = change.value();
-                match line.strip_suffix('\n') {
-                    Some(text) => {
-                        out.push_str(text);
-                        out.push('\n');
+            match op {
+                DiffOp::Equal { .. } => {
+                    flush(&mut out, &mut removed, &mut added);
+                    for line in &a[op.old_range()] {
+                        push_line(&mut out, ' ', line);
                     }
-                    None => {
-                        out.push_str(line);
-                        out.push_str("\n\\ No newline at end of file\n");
-                    }
+                }
+                _ => {
+                    removed.extend(&a[op.old_range()]);
+                    added.extend(&b[op.new_range()]);
                 }
             }
         }
+        flush(&mut out, &mut removed, &mut added);
     }
     out
 }

@@ -27,7 +27,7 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 
 use crate::error::Error;
-use crate::path::RelPath;
+use crate::relpath::RelPath;
 
 /// Set once `openat2` returned `ENOSYS` (a kernel older than 5.6, or a
 /// sandbox that hides it): from then on, walk component by component.
@@ -307,7 +307,7 @@ impl RootDir {
             rustix::fs::fchmod(&f, mode(bits))?;
             f.sync_all()?;
             drop(f);
-            crate::fsops::failpoint("rename")?;
+            crate::host::failpoint("rename")?;
             rustix::fs::renameat(&dir, tmp.as_str(), &dir, name)?;
             rustix::fs::fsync(&dir)?;
             Ok(())
@@ -326,7 +326,7 @@ impl RootDir {
         remove_entry(&dir, &tmp)?;
         let result = (|| -> io::Result<()> {
             rustix::fs::symlinkat(target, &dir, tmp.as_str())?;
-            crate::fsops::failpoint("rename")?;
+            crate::host::failpoint("rename")?;
             rustix::fs::renameat(&dir, tmp.as_str(), &dir, name)?;
             rustix::fs::fsync(&dir)?;
             Ok(())
@@ -448,7 +448,7 @@ impl RootDir {
     /// Rename `from` to `to` (both under the root, never through a
     /// symlink on the way), then fsync their directories.
     pub(crate) fn rename(&self, from: &RelPath, to: &RelPath) -> io::Result<()> {
-        crate::fsops::failpoint("rename")?;
+        crate::host::failpoint("rename")?;
         let (from_dir, from_name) = self.parent(from)?;
         let (to_dir, to_name) = self.parent(to)?;
         rustix::fs::renameat(&from_dir, from_name, &to_dir, to_name)?;

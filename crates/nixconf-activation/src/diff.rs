@@ -1,108 +1,26 @@
 //! A unified diff of two texts, for the plan's description of a file change.
 //!
-//! Lines are compared after trimming the common head and tail (a changed
-//! config file usually differs in a few lines), then by a longest common
-//! subsequence table on what is left. Past a size where the table would be
-//! expensive, the middle is shown as replaced wholesale: still a correct
-//! diff, only not a minimal one.
+//! The edit script is [`similar`]'s (Myers' algorithm on lines, as it
+//! finds it, with a deadline past which the middle is shown as replaced
+//! wholesale: still a correct diff, only not a minimal one). Where several
+//! alignments are equally short, it may match other lines than GNU `diff`
+//! does; the diff is as short and as correct.
+//!
+//! The hunks are written here, as `diff -u` writes them: `--- old` and
+//! `+++ new` headers, `@@ -a,b +c,d @@` ranges (a range of zero lines named
+//! by the line before it), three lines of context, hunks whose contexts
+//! touch merged, removed lines before added ones in each change, and
+//! `\ No newline at end of file` after a last line without one.
 
-/// Past this many table cells the middle is shown as replaced wholesale.
-const MAX_TABLE_CELLS: usize = 4_000_000;
+use similar::algorithms::{diff_deadline, Capture};
+use similar::{group_diff_ops, Algorithm, DiffOp};
+
 /// Unchanged lines shown around each change, as `diff -u` does.
 const CONTEXT: usize = 3;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Op {
-    Equal,
-    Delete,
-    Insert,
-}
-
-/// One line of a text, with whether it ended in a newline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Line<'a> {
-    text: &'a str,
-    newline: bool,
-}
-
-fn split_lines(text: &str) -> Vec<Line<'_>> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while !rest.is_empty() {
-        match rest.find('\n') {
-            Some(i) => {
-                out.push(Line {
-                    text: &rest[..i],
-                    newline: true,
-                });
-                rest = &rest[i + 1..];
-            }
-            None => {
-                out.push(Line {
-                    text: rest,
-                    newline: false,
-                });
-                rest = "";
-            }
-        }
-    }
-    out
-}
-
-/// The edit script turning `a` into `b`, one op per line.
-fn edit_script(a: &[Line<'_>], b: &[Line<'_>]) -> Vec<Op> {
-    let head = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    let tail = a[head..]
-        .iter()
-        .rev()
-        .zip(b[head..].iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let (ma, mb) = (&a[head..a.len() - tail], &b[head..b.len() - tail]);
-    let mut ops = vec![Op::Equal; head];
-    if (ma.len() + 1).saturating_mul(mb.len() + 1) > MAX_TABLE_CELLS {
-        ops.resize(head + ma.len(), Op::Delete);
-        ops.resize(head + ma.len() + mb.len(), Op::Insert);
-    } else {
-        // lcs[i][j]: length of the longest common subsequence of ma[i..]
-        // and mb[j..], stored row-major.
-        let w = mb.len() + 1;
-        let mut lcs = vec![0u32; (ma.len() + 1) * w];
-        for i in (0..ma.len()).rev() {
-            for j in (0..mb.len()).rev() {
-                lcs[i * w + j] = if ma[i] == mb[j] {
-                    lcs[(i + 1) * w + j + 1] + 1
-                } else {
-                    lcs[(i + 1) * w + j].max(lcs[i * w + j + 1])
-                };
-            }
-        }
-        let (mut i, mut j) = (0, 0);
-        while i < ma.len() || j < mb.len() {
-            let op = if i == ma.len() {
-                Op::Insert
-            } else if j == mb.len() {
-                Op::Delete
-            } else if ma[i] == mb[j] {
-                Op::Equal
-            } else if lcs[(i + 1) * w + j] >= lcs[i * w + j + 1] {
-                // On a tie deletions come first, as `diff` prints them.
-                Op::Delete
-            } else {
-                Op::Insert
-            };
-            ops.push(op);
-            if op != Op::Insert {
-                i += 1;
-            }
-            if op != Op::Delete {
-                j += 1;
-            }
-        }
-    }
-    ops.resize(ops.len() + tail, Op::Equal);
-    ops
-}
+/// Past this, the middle of two large, very different texts is shown as
+/// replaced wholesale.
+const DEADLINE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The `start,count` of a hunk header, as GNU diff writes it: a range of
 /// zero lines is named by the line before it.
@@ -114,12 +32,19 @@ fn range(start: usize, count: usize) -> String {
     }
 }
 
-fn push_line(out: &mut String, sign: char, line: Line<'_>) {
+/// One line of the diff: `sign`, the line, and the marker of a last line
+/// without a newline.
+fn push_line(out: &mut String, sign: char, line: &str) {
     out.push(sign);
-    out.push_str(line.text);
-    out.push('\n');
-    if !line.newline {
-        out.push_str("\\ No newline at end of file\n");
+    match line.strip_suffix('\n') {
+        Some(text) => {
+            out.push_str(text);
+            out.push('\n');
+        }
+        None => {
+            out.push_str(line);
+            out.push_str("\n\\ No newline at end of file\n");
+        }
     }
 }
 
@@ -129,53 +54,60 @@ pub(crate) fn unified_diff(old_label: &str, new_label: &str, old: &str, new: &st
     if old == new {
         return String::new();
     }
-    let (a, b) = (split_lines(old), split_lines(new));
-    let ops = edit_script(&a, &b);
-    let mut out = format!("--- {old_label}\n+++ {new_label}\n");
-    // Positions in a and b of each op.
-    let mut pos = Vec::with_capacity(ops.len());
-    let (mut i, mut j) = (0, 0);
-    for op in &ops {
-        pos.push((i, j));
-        match op {
-            Op::Equal => {
-                i += 1;
-                j += 1;
-            }
-            Op::Delete => i += 1,
-            Op::Insert => j += 1,
-        }
+    let a: Vec<&str> = old.split_inclusive('\n').collect();
+    let b: Vec<&str> = new.split_inclusive('\n').collect();
+    // The plain edit script, as the algorithm finds it (similar's
+    // `TextDiff` also moves changes around to compact them).
+    let mut capture = Capture::new();
+    let deadline = std::time::Instant::now() + DEADLINE;
+    if let Err(never) = diff_deadline(
+        Algorithm::Myers,
+        &mut capture,
+        &a,
+        0..a.len(),
+        &b,
+        0..b.len(),
+        Some(deadline),
+    ) {
+        match never {}
     }
-    let changes: Vec<usize> = (0..ops.len()).filter(|&k| ops[k] != Op::Equal).collect();
-    let mut c = 0;
-    while c < changes.len() {
-        let first = changes[c];
-        let mut last = first;
-        // Extend the hunk while the next change is close enough that their
-        // contexts touch.
-        while c + 1 < changes.len() && changes[c + 1] - last <= 2 * CONTEXT + 1 {
-            c += 1;
-            last = changes[c];
-        }
-        c += 1;
-        let lo = first.saturating_sub(CONTEXT);
-        let hi = (last + CONTEXT + 1).min(ops.len());
-        let (a0, b0) = pos[lo];
-        let count_a = ops[lo..hi].iter().filter(|o| **o != Op::Insert).count();
-        let count_b = ops[lo..hi].iter().filter(|o| **o != Op::Delete).count();
+    let ops: Vec<DiffOp> = capture.ops().to_vec();
+    let mut out = format!("--- {old_label}\n+++ {new_label}\n");
+    for group in group_diff_ops(ops, CONTEXT) {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
+            continue;
+        };
+        let (a0, b0) = (first.old_range().start, first.new_range().start);
         out.push_str(&format!(
             "@@ -{} +{} @@\n",
-            range(a0, count_a),
-            range(b0, count_b)
+            range(a0, last.old_range().end - a0),
+            range(b0, last.new_range().end - b0)
         ));
-        for k in lo..hi {
-            let (x, y) = pos[k];
-            match ops[k] {
-                Op::Equal => push_line(&mut out, ' ', a[x]),
-                Op::Delete => push_line(&mut out, '-', a[x]),
-                Op::Insert => push_line(&mut out, '+', b[y]),
+        // Each change's removed lines, then its added ones.
+        let (mut removed, mut added) = (Vec::new(), Vec::new());
+        let flush = |out: &mut String, removed: &mut Vec<&str>, added: &mut Vec<&str>| {
+            for line in removed.drain(..) {
+                push_line(out, '-', line);
+            }
+            for line in added.drain(..) {
+                push_line(out, '+', line);
+            }
+        };
+        for op in &group {
+            match op {
+                DiffOp::Equal { .. } => {
+                    flush(&mut out, &mut removed, &mut added);
+                    for line in &a[op.old_range()] {
+                        push_line(&mut out, ' ', line);
+                    }
+                }
+                _ => {
+                    removed.extend(&a[op.old_range()]);
+                    added.extend(&b[op.new_range()]);
+                }
             }
         }
+        flush(&mut out, &mut removed, &mut added);
     }
     out
 }
@@ -295,6 +227,16 @@ mod tests {
         }
         out.extend(old_lines[next..].iter().copied());
         out
+    }
+
+    #[test]
+    fn large_unrelated_texts_still_give_a_correct_diff() {
+        let old: String = (0..20_000).map(|n| format!("old {n}\n")).collect();
+        let new: String = (0..20_000).map(|n| format!("new {}\n", n * 7)).collect();
+        let started = std::time::Instant::now();
+        let diff = unified_diff("a", "b", &old, &new);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        assert_eq!(patch(&old, &diff), new);
     }
 
     proptest::proptest! {

@@ -15,6 +15,12 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A problem at a place in a file (the installation's JSON): its
+    /// one-line form is `file:line:col: message`, and
+    /// [`Diagnostic::render`](nixconf_diagnostic::Diagnostic::render)
+    /// shows the line with a caret.
+    #[error("{0}")]
+    Located(Box<nixconf_diagnostic::Diagnostic>),
     /// The root directory itself is unusable.
     #[error("root {}: {message}", path.display())]
     Root {
@@ -103,6 +109,29 @@ pub enum Error {
     /// The failure injected by `ApplyOptions::fail_after` (tests only).
     #[error("injected failure after step {0}")]
     InjectedFailure(usize),
+}
+
+/// Name the action an error happened in (the injected failure stays as
+/// it is: tests match on it).
+pub(crate) fn in_action(summary: &str, error: Error) -> Error {
+    let message = match error {
+        Error::InjectedFailure(_) => return error,
+        Error::Failed { message, .. } => message,
+        other => other.to_string(),
+    };
+    Error::Failed {
+        action: summary.to_owned(),
+        message,
+    }
+}
+
+/// A problem found while carrying an action out (the tree changed since
+/// it was planned, or undoing a retired entry failed).
+pub(crate) fn failed(why: String) -> Error {
+    Error::Failed {
+        action: "apply".to_owned(),
+        message: why,
+    }
 }
 
 /// `Result` with this crate's [`Error`].

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::beneath::RootDir;
 use crate::error::Error;
-use crate::path::RelPath;
+use crate::relpath::RelPath;
 
 /// The permission bits we manage: rwx for all three classes plus setuid,
 /// setgid and sticky.
@@ -78,36 +78,16 @@ impl Ids {
     }
 }
 
-/// Whether `root` is the host's `/` (compared by device and inode, so
-/// `/.`, `//` and bind-mount spellings count too).
-pub(crate) fn is_host_root(root: &Path) -> bool {
-    match (fs::metadata(root), fs::metadata("/")) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
-    }
-}
+pub(crate) use crate::host::{failpoint, is_host_root};
 
-/// Test hook for crash tests: with `NIXCONF_FAILPOINT=N` in the
-/// environment, the process aborts (as if killed: no destructor, no
-/// cleanup) right before its Nth durable operation (a write, rename,
-/// mode or owner change, directory made or entry removed, or external
-/// action started). Unset, it costs one atomic load.
-pub(crate) fn failpoint(_what: &str) -> io::Result<()> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::OnceLock;
-    static AT: OnceLock<Option<usize>> = OnceLock::new();
-    static COUNT: AtomicUsize = AtomicUsize::new(0);
-    let at = AT.get_or_init(|| {
-        std::env::var("NIXCONF_FAILPOINT")
-            .ok()
-            .and_then(|v| v.parse().ok())
-    });
-    if let Some(at) = at {
-        if COUNT.fetch_add(1, Ordering::SeqCst) + 1 == *at {
-            std::process::abort();
-        }
-    }
-    Ok(())
+/// The SHA-256 of `data`, as 64 lowercase hex digits: how the receipt
+/// fingerprints the files we write and back up.
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Write `contents` to `rel` under the root atomically and durably, with
@@ -204,6 +184,18 @@ pub(crate) fn lookup_id(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sha256_is_the_standard_hex_digest() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            sha256_hex(&[b'x'; 56]),
+            "04c26261370ee7541549d16dee320c723e3fd14671e66a099afe0a377c16888e"
+        );
+    }
     use std::os::unix::fs::PermissionsExt;
 
     fn rel(s: &str) -> RelPath {

@@ -1,149 +1,17 @@
 //! What an installation should look like: the input of planning.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
 
+use nixconf_diagnostic::{Diagnostic, Span};
 use nixconf_format::NixVersion;
 use nixconf_options::ModuleGeneration;
 use serde::{Deserialize, Serialize};
 
+use crate::action::build_users::BuildUsers;
+use crate::desired::{DesiredDir, DesiredFile, DesiredSymlink};
 use crate::error::{Error, Result};
-use crate::path::RelPath;
-
-/// A file the installation should contain.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct DesiredFile {
-    /// Path relative to the root (a leading `/` is allowed and ignored).
-    pub path: String,
-    /// The exact contents.
-    pub contents: String,
-    /// Permission bits, `0o644` unless set.
-    #[serde(with = "octal", default = "default_file_mode")]
-    pub mode: u32,
-    /// Write the file only when nothing is at its path, and never touch it
-    /// afterwards (the module's `/root/.nix-channels`).
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub only_if_absent: bool,
-    /// The Nix daemon reads this file: a change to it restarts the daemon.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub restarts_daemon: bool,
-}
-
-fn default_file_mode() -> u32 {
-    0o644
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
-impl DesiredFile {
-    /// A file with mode `0644`, always kept equal to `contents`.
-    pub fn new(path: impl Into<String>, contents: impl Into<String>) -> DesiredFile {
-        DesiredFile {
-            path: path.into(),
-            contents: contents.into(),
-            mode: default_file_mode(),
-            only_if_absent: false,
-            restarts_daemon: false,
-        }
-    }
-
-    /// Set the permission bits.
-    pub fn mode(mut self, mode: u32) -> DesiredFile {
-        self.mode = mode;
-        self
-    }
-
-    /// Write it only when its path is free, as the module does with
-    /// `/root/.nix-channels`.
-    pub fn only_if_absent(mut self) -> DesiredFile {
-        self.only_if_absent = true;
-        self
-    }
-
-    /// Mark it as read by the Nix daemon.
-    pub fn restarts_daemon(mut self) -> DesiredFile {
-        self.restarts_daemon = true;
-        self
-    }
-}
-
-/// A directory the installation should contain.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct DesiredDir {
-    /// Path relative to the root.
-    pub path: String,
-    /// Permission bits, including the sticky bit where wanted (`0o1777`).
-    #[serde(with = "octal")]
-    pub mode: u32,
-    /// Owning user (name in the root's `etc/passwd`, or a number); `None`
-    /// leaves the owner alone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    /// Owning group (name in the root's `etc/group`, or a number).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// Created with `mode` and the owner when missing; an existing
-    /// directory is kept as it is (a distribution's stricter permissions,
-    /// such as Debian's `0770 root:nix-users` daemon socket directory).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub keep_existing: bool,
-}
-
-impl DesiredDir {
-    /// A directory with `mode`, owner left alone.
-    pub fn new(path: impl Into<String>, mode: u32) -> DesiredDir {
-        DesiredDir {
-            path: path.into(),
-            mode,
-            owner: None,
-            group: None,
-            keep_existing: false,
-        }
-    }
-
-    /// Only create the directory; an existing one keeps its mode and
-    /// owner.
-    pub fn keep_existing(mut self) -> DesiredDir {
-        self.keep_existing = true;
-        self
-    }
-
-    /// Set the owning user and group.
-    pub fn owned_by(mut self, owner: impl Into<String>, group: impl Into<String>) -> DesiredDir {
-        self.owner = Some(owner.into());
-        self.group = Some(group.into());
-        self
-    }
-}
-
-/// A symlink the installation should contain.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct DesiredSymlink {
-    /// Path of the link, relative to the root.
-    pub path: String,
-    /// What it points to, written as is (absolute targets are read from
-    /// the root by the installed system).
-    pub target: String,
-}
-
-impl DesiredSymlink {
-    /// The link `path -> target`.
-    pub fn new(path: impl Into<String>, target: impl Into<String>) -> DesiredSymlink {
-        DesiredSymlink {
-            path: path.into(),
-            target: target.into(),
-        }
-    }
-}
+use crate::relpath::RelPath;
 
 /// Nix's state directories and symlinks for one Nix version.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -211,47 +79,14 @@ pub fn state_layout(version: &NixVersion) -> StateLayout {
     }
 }
 
-/// A change made by another crate (the build users of `nixconf-users`),
-/// planned by that crate against the live tree and carried out here in
-/// order; the journal it returns is kept in the receipt, and handed to the
-/// [`Undo`] registered under [`kind`](ExternalAction::kind) on revert.
-pub trait ExternalAction: fmt::Debug {
-    /// The name its journals are recorded and undone under, such as `users`.
-    fn kind(&self) -> &str;
-    /// Whether the live tree already has it (nothing to do).
-    fn is_done(&self) -> bool;
-    /// What it would change, one line each, for the plan.
-    fn describe(&self) -> Vec<String>;
-    /// Carry it out on `root`; the journal is what undoing it needs.
-    fn execute(&self, root: &Path) -> std::result::Result<serde_json::Value, String>;
-    /// Why it cannot be carried out (a clash with what the tree holds),
-    /// one line each with its fix; applying is refused while there are
-    /// any. None by default.
-    fn problems(&self) -> Vec<String> {
-        Vec::new()
-    }
-    /// A journal recorded in the receipt just before
-    /// [`execute`](ExternalAction::execute) runs, replaced by its real journal once
-    /// it returns: a run killed in between leaves this one, which the
-    /// [`Undo`] of this kind must be able to take back. `Null` (the
-    /// default) records nothing ahead.
-    fn intent(&self, root: &Path) -> std::result::Result<serde_json::Value, String> {
-        let _ = root;
-        Ok(serde_json::Value::Null)
-    }
-}
-
-/// Undo one journal of an [`ExternalAction`], on revert.
-pub type Undo = fn(root: &Path, journal: &serde_json::Value) -> std::result::Result<(), String>;
-
 /// The whole desired installation: files, directories, symlinks and the
-/// changes of other crates, built up with the builder methods or read from
-/// JSON with [`Installation::from_json`].
+/// build users, built up with the builder methods or read from JSON with
+/// [`Installation::from_json`].
 ///
 /// Actions run in this order: what is no longer configured is retired,
-/// then external actions (the build users and their group come before
-/// anything that may be owned by them), directories, symlinks, files, and
-/// last the daemon restart.
+/// then the build users and their group (they come before anything that
+/// may be owned by them), directories, symlinks, files, and last the
+/// daemon restart.
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Installation {
@@ -269,11 +104,22 @@ pub struct Installation {
     symlinks: Vec<DesiredSymlink>,
     #[serde(default)]
     files: Vec<DesiredFile>,
+    /// Whether the build users are managed, and which.
     #[serde(skip)]
-    external: Vec<Box<dyn ExternalAction>>,
-    /// How to take back journals of external actions no longer configured.
-    #[serde(skip)]
-    retire_external: BTreeMap<String, Undo>,
+    build_users: ManagedUsers,
+}
+
+/// Whether an installation manages the build users.
+#[derive(Debug, Default)]
+enum ManagedUsers {
+    /// It does not say: build users an earlier apply created are left
+    /// as they are.
+    #[default]
+    Unmanaged,
+    /// None are wanted: those an earlier apply created are removed.
+    None,
+    /// These, planned against the root's accounts.
+    Planned(Box<BuildUsers>),
 }
 
 impl Installation {
@@ -282,27 +128,54 @@ impl Installation {
         Installation::default()
     }
 
-    /// Read an installation from its JSON form:
+    /// Read an installation from its JSON form (it leaves the build users
+    /// alone):
     /// `{"nix_state_layout": "2.18.1", "root_channel": URL,
     ///   "directories": [{"path", "mode": "0755", "owner", "group"}],
     ///   "symlinks": [{"path", "target"}],
     ///   "files": [{"path", "contents", "mode": "0644", "only_if_absent",
     ///              "restarts_daemon"}]}`, every key optional.
     pub fn from_json(text: &str) -> Result<Installation> {
-        let inst: Installation = serde_json::from_str(text).map_err(|e| Error::Installation {
-            location: format!("{}:{}", e.line(), e.column()),
-            message: e
-                .to_string()
-                .split(" at line ")
-                .next()
-                .unwrap_or("")
-                .to_owned(),
+        let inst = parse_json(text).map_err(|(location, message)| Error::Installation {
+            location: format!("{}:{}", location.0, location.1),
+            message,
         })?;
         inst.validate()?;
         Ok(inst)
     }
 
-    /// The JSON form read by [`Installation::from_json`] (external actions
+    /// Read an installation from its JSON form in the file at `path`, as
+    /// [`Installation::from_json`] does; a syntax or shape error is an
+    /// [`Error::Located`] diagnostic pointing into the file, a problem
+    /// with a field names the file and the field.
+    pub fn read_json(path: &Path) -> Result<Installation> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let file = path.display().to_string();
+        let inst = parse_json(&text).map_err(|((line, column), message)| {
+            // serde_json counts columns in bytes; the span wants characters.
+            let line_start: usize = text
+                .split_inclusive('\n')
+                .take(line.saturating_sub(1))
+                .map(str::len)
+                .sum();
+            let offset = line_start + column.saturating_sub(1);
+            let span = Span::from_offset(file.as_str(), &text, offset, 1);
+            Error::Located(Box::new(Diagnostic::error(message).with_span(span)))
+        })?;
+        inst.validate().map_err(|e| match e {
+            Error::Installation { location, message } => Error::Installation {
+                location: format!("{file}:{location}"),
+                message,
+            },
+            other => other,
+        })?;
+        Ok(inst)
+    }
+
+    /// The JSON form read by [`Installation::from_json`] (the build users
     /// are not part of it).
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
@@ -339,35 +212,35 @@ impl Installation {
         self
     }
 
-    /// Add a change carried out by another crate.
-    pub fn external(mut self, action: Box<dyn ExternalAction>) -> Installation {
-        self.external.push(action);
+    /// Manage the build users and their group: create what `users` plans,
+    /// and remove those earlier applies created that it no longer asks
+    /// for. Revert takes them all back.
+    pub fn build_users(mut self, users: BuildUsers) -> Installation {
+        self.build_users = ManagedUsers::Planned(Box::new(users));
         self
     }
 
-    /// Take back the receipt's journals of external actions of `kind` with
-    /// `undo` when no action of that kind is configured any more (the build
-    /// users once Nix is disabled).
-    pub fn retire_external(mut self, kind: impl Into<String>, undo: Undo) -> Installation {
-        self.retire_external.insert(kind.into(), undo);
+    /// Ask for no build users: those earlier applies created are removed
+    /// (the build users once Nix is disabled). Without this or
+    /// [`Installation::build_users`], the build users are left as they
+    /// are.
+    pub fn no_build_users(mut self) -> Installation {
+        self.build_users = ManagedUsers::None;
         self
     }
 
-    pub(crate) fn external_actions(&self) -> &[Box<dyn ExternalAction>] {
-        &self.external
-    }
-
-    /// How to retire the journals of `kind`, when it is no longer
-    /// configured and an undo is registered for it.
-    pub(crate) fn retired_external(&self, kind: &str) -> Option<Undo> {
-        if self.external.iter().any(|e| e.kind() == kind) {
-            return None;
+    /// The build users to create, when any are planned.
+    pub(crate) fn planned_build_users(&self) -> Option<&BuildUsers> {
+        match &self.build_users {
+            ManagedUsers::Planned(users) => Some(users),
+            _ => None,
         }
-        self.retire_external.get(kind).copied()
     }
 
-    pub(crate) fn retire_undos(&self) -> &BTreeMap<String, Undo> {
-        &self.retire_external
+    /// Whether the build users recorded in the receipt are retired: the
+    /// installation manages them and wants none.
+    pub(crate) fn retires_build_users(&self) -> bool {
+        matches!(self.build_users, ManagedUsers::None)
     }
 
     /// Every directory, symlink and file with its path checked, in action
@@ -513,34 +386,26 @@ impl Installation {
     }
 }
 
+/// Parse the JSON form, without checking paths; an error is its line and
+/// column (1-based, the column in bytes) and message.
+fn parse_json(text: &str) -> std::result::Result<Installation, ((usize, usize), String)> {
+    serde_json::from_str(text).map_err(|e| {
+        let message = e
+            .to_string()
+            .split(" at line ")
+            .next()
+            .unwrap_or("")
+            .to_owned();
+        ((e.line(), e.column()), message)
+    })
+}
+
 /// An installation with its paths checked, in action order.
 #[derive(Debug, Default)]
 pub(crate) struct Resolved {
     pub(crate) directories: Vec<(RelPath, DesiredDir)>,
     pub(crate) symlinks: Vec<(RelPath, DesiredSymlink)>,
     pub(crate) files: Vec<(RelPath, DesiredFile)>,
-}
-
-/// Modes as octal strings in JSON (`"0755"`, `"1777"`), as people write
-/// them.
-pub(crate) mod octal {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(crate) fn serialize<S: Serializer>(mode: &u32, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format!("{mode:04o}"))
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
-        let text = String::deserialize(d)?;
-        u32::from_str_radix(&text, 8)
-            .ok()
-            .filter(|m| *m <= 0o7777 && !text.is_empty())
-            .ok_or_else(|| {
-                serde::de::Error::custom(format!(
-                    "invalid mode \"{text}\": expected octal permission bits such as \"0644\" or \"1777\""
-                ))
-            })
-    }
 }
 
 #[cfg(test)]
@@ -631,6 +496,37 @@ mod tests {
         assert!(
             err.starts_with("1:") && err.contains("unknown field `file`"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn json_files_errors_are_diagnostics_with_a_caret() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("installation.json");
+        std::fs::write(&path, "{\n  \"files\": [{\"päth\": \"etc/x\"}]\n}\n").unwrap();
+        let err = Installation::read_json(&path).unwrap_err();
+        let Error::Located(d) = &err else {
+            panic!("{err:?}")
+        };
+        let span = d.span.as_ref().unwrap();
+        // serde_json says byte 20; the span counts characters.
+        assert_eq!((span.line, span.column), (2, 19));
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{}:2:19: unknown field `päth`", path.display())),
+            "{err}"
+        );
+        assert!(d
+            .render()
+            .contains("2 |   \"files\": [{\"päth\": \"etc/x\"}]\n"));
+        std::fs::write(&path, r#"{"files": [{"path": "a/../b", "contents": ""}]}"#).unwrap();
+        let err = Installation::read_json(&path).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}:files[0].path: 'a/../b' has a '..' component; write the path without it",
+                path.display()
+            )
         );
     }
 

@@ -1,7 +1,7 @@
 //! Plan, apply and revert a whole Nix installation on a root directory.
 //!
-//! An [`Installation`] (files, directories, symlinks, and actions of other
-//! crates such as the build users) becomes a [`Plan`]: an ordered list of
+//! An [`Installation`] (files, directories, symlinks, and the build users)
+//! becomes a [`Plan`]: an ordered list of
 //! idempotent actions, each looked at against the live tree and marked
 //! done, pending, conflicting (a managed file edited by hand) or blocked (a
 //! symlink leading out of the root). [`apply`] validates everything before
@@ -26,7 +26,9 @@
 //! [`Config::installation`]: every file the module renders, the state
 //! layout of the target Nix, the socket's enablement and the build users
 //! ([`BuildUsers`], planned by `nixconf-users` against the root's
-//! accounts, undone on revert with [`undo_build_users`]).
+//! accounts). Every kind of action the receipt records is built in:
+//! [`revert`] undoes them all, the build users included, with nothing to
+//! register.
 //!
 //! Under the root, nixconf keeps its own state in `nix/var/nixconf/`
 //! (mode 0700, as are the directories under it): `receipt.json` (mode
@@ -78,37 +80,57 @@
 //! assert_eq!(std::fs::read_dir(root.path())?.count(), 0);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Modules, leaves first: `relpath`, `host`, `desired`, `report` and
+//! `error` name things; `beneath` (the root's handle), `path` (resolving
+//! under it), `fsops` (atomic writes, modes, owners), `observe` (what is
+//! at a path, and whose) and `receipt` work on the tree; `state` keeps
+//! nixconf's own directory and `lock` its lock; `planned` (the plan's
+//! types), `planner` and `run` (an apply or revert under way) are what the
+//! action kinds build on. `action` holds one module per kind, each with
+//! its planning, carrying out and undoing: `directory`, `symlink`, `file`
+//! (those two sharing `replaced`), `build_users` and `daemon`. On top,
+//! `plan`, `apply` and `revert` put them in order; `installation` and
+//! `nixos` describe what to install; `diff` writes the plan's unified
+//! diffs; `tree` captures a tree for tests.
 #![deny(missing_docs)]
 
+mod action;
 mod apply;
 mod beneath;
+mod desired;
 mod diff;
 mod error;
 mod fsops;
+mod host;
 mod installation;
 mod lock;
 mod nixos;
 mod observe;
 mod path;
 mod plan;
+mod planned;
+mod planner;
 mod receipt;
-mod sha256;
+mod relpath;
+mod report;
+mod revert;
+mod run;
+mod state;
 mod tree;
-mod users;
 
-pub use apply::{
-    apply, revert, revert_with, ApplyOptions, Outcome, Report, ReportEntry, RevertOptions,
-};
+pub use action::build_users::{managed_build_users, BuildUsers, BUILD_USERS};
+pub use apply::{apply, ApplyOptions};
+pub use desired::{DesiredDir, DesiredFile, DesiredSymlink};
 pub use error::{Error, Result};
-pub use installation::{
-    state_layout, DesiredDir, DesiredFile, DesiredSymlink, ExternalAction, Installation,
-    StateLayout, Undo,
-};
+pub use installation::{state_layout, Installation, StateLayout};
 pub use nixos::{
     parse_config, parse_config_with, read_config, read_config_with, Config, PoolOptions,
     SOCKET_WANTS_PATH,
 };
 pub use path::{check_account_files, check_beneath, ACCOUNT_FILES};
-pub use plan::{plan, ActionKind, Ownership, Plan, PlanOptions, PlannedAction, Status};
+pub use plan::plan;
+pub use planned::{ActionKind, Ownership, Plan, PlanOptions, PlannedAction, Status};
+pub use report::{Outcome, Report, ReportEntry};
+pub use revert::{revert, revert_with, RevertOptions};
 pub use tree::{Tree, TreeEntry};
-pub use users::{managed_build_users, undo_build_users, BuildUsers, BUILD_USERS};

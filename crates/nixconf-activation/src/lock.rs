@@ -17,8 +17,8 @@ use rustix::io::Errno;
 
 use crate::beneath::RootDir;
 use crate::error::{Error, Result};
-use crate::path::RelPath;
 use crate::receipt::STATE_DIR;
+use crate::relpath::RelPath;
 
 /// How long a run waits for another to finish, unless told otherwise.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -9,9 +9,10 @@ use nixconf_options::{EvalOptions, Evaluation, Format, OptionError, WritePolicy,
 use nixconf_users::{MaxJobs, Platform, PoolRequest};
 use serde_json::Value;
 
+use crate::action::build_users::BuildUsers;
+use crate::desired::{DesiredFile, DesiredSymlink};
 use crate::error::{Error, Result};
-use crate::installation::{DesiredFile, DesiredSymlink, Installation};
-use crate::users::{undo_build_users, BuildUsers, BUILD_USERS};
+use crate::installation::Installation;
 
 /// Where the socket's enablement lives, relative to the root.
 pub const SOCKET_WANTS_PATH: &str = "etc/systemd/system/sockets.target.wants/nix-daemon.socket";
@@ -444,14 +445,14 @@ impl Config {
                 eval.failed_assertions.iter().map(|a| a.message()).collect(),
             )));
         }
-        let mut inst = Installation::new().retire_external(BUILD_USERS, undo_build_users);
+        let mut inst = Installation::new().no_build_users();
         if !eval.enabled {
             return Ok(inst);
         }
         if let Some(pool) = self.pool_request()? {
             // No users and no auto-allocated range: nothing to manage.
             if pool.count() > 0 || pool.auto_allocate_uids() {
-                inst = inst.external(Box::new(BuildUsers::plan(root, &pool)?));
+                inst = inst.build_users(BuildUsers::plan(root, &pool)?);
             }
         }
         if let Some(version) = &eval.nix_version {
@@ -611,10 +612,9 @@ mod tests {
             ]
         );
         let users: Vec<String> = inst
-            .external_actions()
-            .iter()
-            .flat_map(|a| a.describe())
-            .collect();
+            .planned_build_users()
+            .map(|u| u.describe())
+            .unwrap_or_default();
         assert_eq!(
             users,
             [

@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use crate::beneath::RootDir;
 use crate::error::Result;
+use crate::fsops::sha256_hex;
 use crate::fsops::MODE_MASK;
-use crate::path::{Entry, RelPath};
+use crate::path::Entry;
 use crate::receipt::{Original, Record};
-use crate::sha256::sha256_hex;
+use crate::relpath::RelPath;
 
 /// What is at a managed path now.
 #[derive(Debug)]

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::beneath::RootDir;
 use crate::error::{Error, Result};
 use crate::fsops;
-use crate::path::RelPath;
+use crate::relpath::RelPath;
 
 /// The receipt format this crate writes; older or newer ones are refused
 /// rather than misread.
@@ -67,7 +67,7 @@ pub(crate) enum Original {
     /// A regular file, backed up (by content) under `backups/`.
     File {
         sha256: String,
-        #[serde(with = "crate::installation::octal")]
+        #[serde(with = "crate::desired::octal")]
         mode: u32,
         uid: u32,
         gid: u32,
@@ -80,7 +80,7 @@ pub(crate) enum Original {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DirMeta {
-    #[serde(with = "crate::installation::octal")]
+    #[serde(with = "crate::desired::octal")]
     pub(crate) mode: u32,
     pub(crate) uid: u32,
     pub(crate) gid: u32,
@@ -119,6 +119,10 @@ pub(crate) enum Record {
         original: Original,
         target: PathBuf,
     },
+    /// A journal of the build users (`action` is
+    /// [`BUILD_USERS`](crate::BUILD_USERS)); the name is kept so that a
+    /// journal of something this program does not know is reported
+    /// rather than misread.
     External {
         action: String,
         journal: serde_json::Value,
@@ -235,20 +239,6 @@ impl Receipt {
             Some(slot) => *slot = record,
             None => self.records.push(record),
         }
-    }
-}
-
-/// `RelPath` is stored as its string in the receipt.
-impl Serialize for RelPath {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for RelPath {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<RelPath, D::Error> {
-        let text = String::deserialize(d)?;
-        RelPath::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 

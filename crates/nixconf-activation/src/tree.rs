@@ -7,8 +7,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::Result;
+use crate::fsops::sha256_hex;
 use crate::fsops::{io_error, MODE_MASK};
-use crate::sha256::sha256_hex;
 
 /// One entry of a [`Tree`].
 #[derive(Clone, Debug, PartialEq, Eq)]

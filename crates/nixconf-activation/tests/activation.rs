@@ -4,9 +4,11 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
+use nixconf_users::{Platform, PoolRequest};
+
 use nixconf_activation::{
-    apply, plan, revert, revert_with, ActionKind, ApplyOptions, DesiredDir, DesiredFile,
-    DesiredSymlink, Error, ExternalAction, Installation, Outcome, Ownership, PlanOptions,
+    apply, plan, revert, revert_with, ActionKind, ApplyOptions, BuildUsers, DesiredDir,
+    DesiredFile, DesiredSymlink, Error, Installation, Outcome, Ownership, PlanOptions,
     RevertOptions, Status, Tree,
 };
 
@@ -300,87 +302,77 @@ fn symlinked_etc_nix_out_of_the_root_is_refused_and_nothing_changes() {
     assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
 }
 
-/// A stand-in for the build users of nixconf-users: appends a line to the
-/// root's etc/passwd and journals what it appended.
-#[derive(Debug)]
-struct FakeUsers {
-    line: &'static str,
-    done: bool,
+/// Two build users of group `nixbld`, planned against `root`'s accounts.
+fn two_build_users(root: &Path) -> BuildUsers {
+    let request = PoolRequest::builder(Platform::Linux)
+        .count(2)
+        .build()
+        .unwrap();
+    BuildUsers::plan(root, &request).unwrap()
 }
 
-impl ExternalAction for FakeUsers {
-    fn kind(&self) -> &str {
-        "users"
-    }
-    fn is_done(&self) -> bool {
-        self.done
-    }
-    fn describe(&self) -> Vec<String> {
-        vec![format!("add user line '{}'", self.line)]
-    }
-    fn execute(&self, root: &Path) -> Result<serde_json::Value, String> {
-        let path = root.join("etc/passwd");
-        let mut text = fs::read_to_string(&path).map_err(|e| e.to_string())?;
-        text.push_str(self.line);
-        text.push('\n');
-        fs::write(&path, text).map_err(|e| e.to_string())?;
-        Ok(serde_json::json!({ "appended": self.line }))
-    }
+/// A root with the account files the shadow tools edit.
+fn accounts_root() -> tempfile::TempDir {
+    let root = existing_root();
+    let r = root.path();
+    fs::write(r.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+    fs::write(r.join("etc/group"), "root:x:0:\n").unwrap();
+    fs::write(r.join("etc/shadow"), "root:*:19700:0:99999:7:::\n").unwrap();
+    fs::write(r.join("etc/gshadow"), "root:*::\n").unwrap();
+    root
 }
 
-fn undo_fake_users(root: &Path, journal: &serde_json::Value) -> Result<(), String> {
-    let line = journal["appended"]
-        .as_str()
-        .ok_or("journal without 'appended'")?;
-    let path = root.join("etc/passwd");
-    let text = fs::read_to_string(&path).map_err(|e| e.to_string())?;
-    let kept: String = text
-        .lines()
-        .filter(|l| *l != line)
-        .map(|l| format!("{l}\n"))
-        .collect();
-    fs::write(&path, kept).map_err(|e| e.to_string())
-}
-
+/// The build users are an action like the others: planned, journaled in
+/// the receipt, and undone by a plain `revert`, with nothing to register.
 #[test]
-fn external_action_journal_is_kept_in_the_receipt_and_undone_on_revert() {
-    let root = tempfile::tempdir().unwrap();
-    fs::create_dir(root.path().join("etc")).unwrap();
-    fs::write(
-        root.path().join("etc/passwd"),
-        "root:x:0:0::/root:/bin/sh\n",
-    )
-    .unwrap();
+fn build_users_journal_is_kept_in_the_receipt_and_undone_by_revert() {
+    let root = accounts_root();
     let before = tree(root.path());
-    let line = "nixbld1:x:30001:30000:Nix build user 1:/var/empty:/bin/false";
-    let inst = typical(NIX_CONF).external(Box::new(FakeUsers { line, done: false }));
+    let inst = typical(NIX_CONF).build_users(two_build_users(root.path()));
     let p = plan(root.path(), &inst, &PlanOptions::default()).unwrap();
-    let ext = p
+    let users = p
         .actions()
         .iter()
-        .find(|a| a.kind == ActionKind::External)
+        .find(|a| a.kind == ActionKind::BuildUsers)
         .unwrap();
-    assert_eq!(ext.summary, format!("add user line '{line}'"));
-    apply_ok(root.path(), &inst);
-    let receipt = fs::read_to_string(root.path().join("nix/var/nixconf/receipt.json")).unwrap();
     assert!(
-        receipt.contains(&format!("\"appended\": \"{line}\"")),
-        "{receipt}"
+        users
+            .summary
+            .starts_with("build users: group nixbld (gid 30000): create"),
+        "{}",
+        users.summary
     );
+    apply_ok(root.path(), &inst);
+    assert!(fs::read_to_string(root.path().join("etc/passwd"))
+        .unwrap()
+        .contains("\nnixbld2:x:30002:30000:"));
+    let receipt = fs::read_to_string(root.path().join("nix/var/nixconf/receipt.json")).unwrap();
+    assert!(receipt.contains("\"action\": \"build users\""), "{receipt}");
+    revert_ok(root.path());
+    assert_same_tree(root.path(), &before);
+}
 
-    // Without a way to undo it, revert reports it and keeps its journal.
+/// A receipt journal of an action this program does not know (written by
+/// another program) is reported by revert and kept in the receipt.
+#[test]
+fn unknown_journal_in_the_receipt_is_reported_and_kept() {
+    let root = tempfile::tempdir().unwrap();
+    apply_ok(root.path(), &typical(NIX_CONF));
+    let receipt_path = root.path().join("nix/var/nixconf/receipt.json");
+    let mut receipt: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&receipt_path).unwrap()).unwrap();
+    receipt["records"].as_array_mut().unwrap().push(
+        serde_json::json!({"kind": "external", "action": "users", "journal": {"appended": "x"}}),
+    );
+    fs::write(&receipt_path, receipt.to_string()).unwrap();
     let report = revert(root.path()).unwrap();
     assert_eq!(
         report.failures(),
         ["revert users: no way to undo 'users' is known to this program; its journal stays in the receipt"]
     );
-    let report = revert_with(
-        root.path(),
-        &RevertOptions::default().undo("users", undo_fake_users),
-    )
-    .unwrap();
-    assert!(report.is_success(), "{}", report.describe());
-    assert_same_tree(root.path(), &before);
+    assert!(fs::read_to_string(&receipt_path)
+        .unwrap()
+        .contains("\"action\": \"users\""));
 }
 
 #[test]
@@ -618,29 +610,31 @@ fn only_if_absent_file_is_left_alone_when_present() {
 }
 
 #[test]
-fn failing_external_action_names_itself_and_what_was_done_reverts() {
-    let root = existing_root();
+fn failing_build_users_action_names_itself_and_what_was_done_reverts() {
+    let root = accounts_root();
     let before = tree(root.path());
-    // etc/passwd does not exist, so the fake users action fails.
-    let inst = typical(NIX_CONF).external(Box::new(FakeUsers {
-        line: "nixbld1:x:1:1::/:/bin/false",
-        done: false,
-    }));
+    let inst = typical(NIX_CONF).build_users(two_build_users(root.path()));
+    // The accounts change after the users were planned: the users crate
+    // refuses to carry out a plan made against other files.
+    let passwd = root.path().join("etc/passwd");
+    let edited = "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n";
+    fs::write(&passwd, edited).unwrap();
     let err = apply(root.path(), &inst, &ApplyOptions::default())
         .unwrap_err()
         .to_string();
-    assert_eq!(
-        err,
-        "add user line 'nixbld1:x:1:1::/:/bin/false': No such file or directory (os error 2) \
-         (what was done so far is recorded: apply again to resume, or revert)"
+    assert!(err.starts_with("build users: group nixbld"), "{err}");
+    assert!(
+        err.ends_with("(what was done so far is recorded: apply again to resume, or revert)"),
+        "{err}"
     );
-    // External actions run first: the files after it were not touched.
+    // The build users run first: the files after them were not touched.
     assert_eq!(
         fs::read_to_string(root.path().join("etc/nix/nix.conf")).unwrap(),
         "build-users-group = nixbld\n"
     );
     assert!(!root.path().join("etc/nix/registry.json").exists());
     revert_ok(root.path());
+    fs::write(&passwd, "root:x:0:0::/root:/bin/sh\n").unwrap();
     assert_same_tree(root.path(), &before);
 }
 

@@ -9,8 +9,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use nixconf_activation::{
-    apply, managed_build_users, parse_config, plan, revert_with, undo_build_users, ApplyOptions,
-    Installation, PlanOptions, RevertOptions, Tree, BUILD_USERS,
+    apply, managed_build_users, parse_config, plan, revert, ApplyOptions, Installation,
+    PlanOptions, Tree, BUILD_USERS,
 };
 use nixconf_options::Format;
 
@@ -164,11 +164,7 @@ fn lowering_and_raising_nr_build_users_then_revert_restores_every_byte() {
     // One journal per apply that changed the accounts, undone latest first.
     assert_eq!(build_user_journals(r), 3);
 
-    let report = revert_with(
-        r,
-        &RevertOptions::default().undo(BUILD_USERS, undo_build_users),
-    )
-    .unwrap();
+    let report = revert(r).unwrap();
     assert!(report.is_success(), "{}", report.describe());
     let diffs = Tree::capture(r).unwrap().differences(&before);
     assert!(diffs.is_empty(), "revert left differences: {diffs:?}");
@@ -217,11 +213,7 @@ fn build_users_nixconf_did_not_create_stay_when_the_pool_shrinks() {
         &[1, 2, 5],
     );
 
-    let report = revert_with(
-        r,
-        &RevertOptions::default().undo(BUILD_USERS, undo_build_users),
-    )
-    .unwrap();
+    let report = revert(r).unwrap();
     assert!(report.is_success(), "{}", report.describe());
     let diffs = Tree::capture(r).unwrap().differences(&before);
     assert!(diffs.is_empty(), "revert left differences: {diffs:?}");
@@ -257,11 +249,7 @@ fn receipt_holds_no_hash_and_revert_keeps_accounts_added_since() {
     append("etc/shadow", &format!("dave:{hash}:20000:0:99999:7:::\n"));
     append("etc/group", "dave:x:1002:\n");
     append("etc/gshadow", "dave:!::\n");
-    let report = revert_with(
-        r,
-        &RevertOptions::default().undo(BUILD_USERS, undo_build_users),
-    )
-    .unwrap();
+    let report = revert(r).unwrap();
     assert!(report.is_success(), "{}", report.describe());
     for rel in ["etc/passwd", "etc/shadow", "etc/group", "etc/gshadow"] {
         let now = read(r, rel);
@@ -347,11 +335,7 @@ fn revert_after_a_real_useradd_keeps_the_new_account() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report = revert_with(
-        r,
-        &RevertOptions::default().undo(BUILD_USERS, undo_build_users),
-    )
-    .unwrap();
+    let report = revert(r).unwrap();
     assert!(report.is_success(), "{}", report.describe());
     assert_eq!(
         read(r, "etc/passwd"),

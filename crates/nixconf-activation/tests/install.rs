@@ -8,8 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use nixconf_activation::{
-    apply, parse_config, plan, revert_with, undo_build_users, ApplyOptions, Error, Installation,
-    PlanOptions, RevertOptions, Tree, BUILD_USERS,
+    apply, parse_config, plan, revert, ApplyOptions, Error, Installation, PlanOptions, Tree,
 };
 use nixconf_options::Format;
 
@@ -61,10 +60,6 @@ fn installation(root: &Path) -> Installation {
         .unwrap()
         .installation(root)
         .unwrap()
-}
-
-fn revert_options() -> RevertOptions {
-    RevertOptions::default().undo(BUILD_USERS, undo_build_users)
 }
 
 fn without_receipt(diffs: Vec<String>) -> Vec<String> {
@@ -122,7 +117,7 @@ fn killed_after_every_step_a_whole_installation_converges_and_reverts() {
         assert!(p.is_up_to_date(), "step {step}:\n{}", p.describe());
 
         for (root, what) in [(&resumed, "resumed"), (&reverted, "interrupted")] {
-            let report = revert_with(root.path(), &revert_options()).unwrap();
+            let report = revert(root.path()).unwrap();
             assert!(
                 report.is_success(),
                 "{what} at {step}: {:?}",

@@ -243,27 +243,6 @@ fn symlinks_swapped_in_after_apply_are_refused_by_revert_and_force() {
     );
 }
 
-/// Stands for the build users: would write `etc/passwd-` as the shadow
-/// tools do, following a symlink there from the host's `/`.
-#[derive(Debug)]
-struct WritesPasswdBackup;
-
-impl nixconf_activation::ExternalAction for WritesPasswdBackup {
-    fn kind(&self) -> &str {
-        "build users"
-    }
-    fn is_done(&self) -> bool {
-        false
-    }
-    fn describe(&self) -> Vec<String> {
-        vec!["write etc/passwd-".to_owned()]
-    }
-    fn execute(&self, root: &Path) -> Result<serde_json::Value, String> {
-        fs::write(root.join("etc/passwd-"), "pwned\n").map_err(|e| e.to_string())?;
-        Ok(serde_json::Value::Null)
-    }
-}
-
 #[test]
 fn account_files_leading_out_of_the_root_stop_the_users_action() {
     let outside = Sentinel::new();
@@ -287,7 +266,14 @@ fn account_files_leading_out_of_the_root_stop_the_users_action() {
     std::os::unix::fs::symlink("passwd", r.join("etc/group-")).unwrap();
     nixconf_activation::check_beneath(r, "etc/group-").unwrap();
 
-    let inst = conf().external(Box::new(WritesPasswdBackup));
+    // The build users' shadow tools would write `etc/passwd-`, following
+    // the symlink from the host's `/`.
+    let request = nixconf_users::PoolRequest::builder(nixconf_users::Platform::Linux)
+        .count(2)
+        .build()
+        .unwrap();
+    let users = nixconf_activation::BuildUsers::plan(r, &request).unwrap();
+    let inst = conf().build_users(users);
     let p = plan(r, &inst, &PlanOptions::default()).unwrap();
     assert!(
         p.describe().contains("refused: build users: "),

@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use nixconf_activation::{
-    apply, plan, revert_with, undo_build_users, ApplyOptions, Config, Error, Installation,
-    PlanOptions, RevertOptions, BUILD_USERS,
+    apply, plan, revert_with, ApplyOptions, Config, Error, Installation, PlanOptions, RevertOptions,
 };
 
 use crate::Outcome;
@@ -297,9 +296,7 @@ fn run_apply(args: &ApplyArgs) -> Result<Outcome, String> {
 }
 
 fn run_revert(args: &RevertArgs) -> Result<Outcome, String> {
-    let options = RevertOptions::default()
-        .force(args.force)
-        .undo(BUILD_USERS, undo_build_users);
+    let options = RevertOptions::default().force(args.force);
     let report = revert_with(&args.root, &options).map_err(describe)?;
     let mut stdout = report.describe();
     let failures = report.failures();

@@ -33,8 +33,8 @@
 use std::path::Path;
 
 use nixconf_activation::{
-    apply, plan, read_config, revert_with, undo_build_users, ApplyOptions, Error, Installation,
-    PlanOptions, RevertOptions, Tree, BUILD_USERS,
+    apply, plan, read_config, revert_with, ApplyOptions, Error, Installation, PlanOptions,
+    RevertOptions, Tree,
 };
 
 use super::activation::{capture, manifest, RECEIPT};
@@ -228,7 +228,7 @@ pub(super) fn revert_to(
     kept_copies: bool,
     what: &str,
 ) -> Result<(), String> {
-    let options = RevertOptions::default().undo(BUILD_USERS, undo_build_users);
+    let options = RevertOptions::default();
     let report = revert_with(root, &options).map_err(|e| format!("{what}: {e}"))?;
     if !report.is_success() {
         return Err(format!(

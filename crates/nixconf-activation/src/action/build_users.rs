@@ -1,7 +1,9 @@
-//! The build users and their group as an external action: planned by
-//! `nixconf-users` against the root's accounts when the installation is
-//! made, carried out through its `apply` (all or nothing), undone through
-//! its `undo`.
+//! The build users and their group, an action kind like the others:
+//! planned by `nixconf-users` against the root's accounts when the
+//! installation is made, carried out through its `apply` (all or
+//! nothing), undone through its `undo`. In the receipt, its records are
+//! `{"kind": "external", "action": "build users", "journal": ...}`, as
+//! before the action was built in.
 //!
 //! Every apply that changes the accounts appends its own journal to the
 //! receipt, and revert undoes them latest first. A journal holds only the
@@ -24,14 +26,19 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use nixconf_users::{Journal, PoolRequest, Step};
+use nixconf_users::{Journal, PoolRequest};
 use serde_json::Value;
 
-use crate::error::{Error, Result};
-use crate::installation::ExternalAction;
+use crate::error::{failed, Error, Result};
+use crate::fsops::{self, io_error};
+use crate::path::check_account_files;
+use crate::planned::{ActionKind, PlannedAction, Status, Step};
+use crate::planner::Planner;
 use crate::receipt::{receipt_rel, Receipt, Record};
+use crate::run::{Note, Run};
+use nixconf_users::Step as UserStep;
 
-/// The kind the build users' journals are recorded and undone under.
+/// The name the build users' journals are recorded under in the receipt.
 pub const BUILD_USERS: &str = "build users";
 
 /// The build users and group a configuration asks for, planned against
@@ -70,17 +77,14 @@ impl BuildUsers {
     pub fn users_plan(&self) -> &nixconf_users::Plan {
         &self.plan
     }
-}
-impl ExternalAction for BuildUsers {
-    fn kind(&self) -> &str {
-        BUILD_USERS
-    }
 
-    fn is_done(&self) -> bool {
+    /// Whether the accounts are already as planned.
+    pub(crate) fn is_done(&self) -> bool {
         self.plan.steps.is_empty()
     }
 
-    fn describe(&self) -> Vec<String> {
+    /// What it would change, one line each, for the plan.
+    pub(crate) fn describe(&self) -> Vec<String> {
         // The users crate's own account of its plan, without its final
         // count line: the plan has its own.
         let text = self.plan.to_string();
@@ -92,7 +96,10 @@ impl ExternalAction for BuildUsers {
             .collect()
     }
 
-    fn problems(&self) -> Vec<String> {
+    /// Why it cannot be carried out (a clash with what the tree holds),
+    /// one line each with its fix; applying is refused while there are
+    /// any.
+    pub(crate) fn problems(&self) -> Vec<String> {
         let missing = self
             .missing_passwd
             .as_ref()
@@ -118,6 +125,10 @@ impl ExternalAction for BuildUsers {
             .collect()
     }
 
+    /// The journal recorded in the receipt just before
+    /// [`BuildUsers::run`] runs, replaced by its real journal once it
+    /// returns: a run killed in between leaves this one, which
+    /// [`undo_build_users`] takes back.
     fn intent(&self, root: &Path) -> std::result::Result<Value, String> {
         // The journal the apply will return, recorded ahead: its steps
         // (a run killed after creating some users leaves them, and they
@@ -130,7 +141,8 @@ impl ExternalAction for BuildUsers {
         Ok(value)
     }
 
-    fn execute(&self, root: &Path) -> std::result::Result<Value, String> {
+    /// Carry it out on `root`; the journal is what undoing it needs.
+    fn run(&self, root: &Path) -> std::result::Result<Value, String> {
         let journal = nixconf_users::apply(root, &self.plan).map_err(|e| e.to_string())?;
         serde_json::to_value(&journal).map_err(|e| e.to_string())
     }
@@ -162,7 +174,7 @@ pub fn managed_build_users(root: &Path) -> Result<BTreeSet<String>> {
             message: format!("record {i} ({BUILD_USERS}) has unreadable steps: {e}"),
         };
         let intent = journal.get("intent").is_some();
-        let steps: Vec<Step> = match journal.get("steps") {
+        let steps: Vec<UserStep> = match journal.get("steps") {
             Some(steps) => serde_json::from_value(steps.clone()).map_err(bad)?,
             // Intents recorded before they carried their steps.
             None if intent => Vec::new(),
@@ -175,10 +187,10 @@ pub fn managed_build_users(root: &Path) -> Result<BTreeSet<String>> {
         };
         for step in steps {
             match step {
-                Step::CreateUser { name, .. } => {
+                UserStep::CreateUser { name, .. } => {
                     managed.insert(name);
                 }
-                Step::RemoveUser { name } if !intent => {
+                UserStep::RemoveUser { name } if !intent => {
                     managed.remove(&name);
                 }
                 _ => {}
@@ -191,13 +203,95 @@ pub fn managed_build_users(root: &Path) -> Result<BTreeSet<String>> {
 /// Undo a build-users journal recorded in the receipt: a finished apply's
 /// journal, or the intent of an apply killed while it worked (whatever
 /// part of it happened is taken back), through `nixconf_users::undo`.
-pub fn undo_build_users(root: &Path, journal: &Value) -> std::result::Result<(), String> {
+pub(crate) fn undo_build_users(root: &Path, journal: &Value) -> std::result::Result<(), String> {
     if journal.get("files").is_some() || journal.get("intent").is_some_and(Value::is_array) {
         return undo_whole_files(root, journal);
     }
     let journal: Journal =
         serde_json::from_value(journal.clone()).map_err(|e| format!("bad journal: {e}"))?;
     nixconf_users::undo(root, &journal).map_err(|e| e.to_string())
+}
+
+/// Plan the build users: blocked by a clash the users crate found, or by
+/// an account file leading out of the root (the shadow tools run on the
+/// host and would follow it).
+pub(crate) fn plan(planner: &mut Planner<'_>, users: &BuildUsers, root: &Path) {
+    let problems = users.problems();
+    let (status, summary) = if !problems.is_empty() {
+        (Status::Blocked, problems.join("\n"))
+    } else if users.is_done() {
+        (Status::Done, format!("{BUILD_USERS}: up to date"))
+    } else if let Err(refused) = check_account_files(root) {
+        (Status::Blocked, format!("{BUILD_USERS}: {refused}"))
+    } else {
+        (Status::Pending, users.describe().join("\n"))
+    };
+    planner.actions.push(PlannedAction {
+        kind: ActionKind::BuildUsers,
+        path: None,
+        status,
+        summary,
+        diff: None,
+        step: if status == Status::Blocked {
+            Step::Refused
+        } else {
+            Step::BuildUsers
+        },
+        writes_in: None,
+        restarts_daemon: false,
+    });
+}
+
+/// Plan taking back the build users of a journal in the receipt: the
+/// installation asks for none any more.
+pub(crate) fn plan_retire(planner: &mut Planner<'_>, record: &Record) {
+    planner.actions.push(PlannedAction {
+        kind: ActionKind::Retire,
+        path: None,
+        status: Status::Pending,
+        summary: format!("{BUILD_USERS} are no longer configured: undo what nixconf did for them"),
+        diff: None,
+        step: Step::Retire {
+            record: record.clone(),
+        },
+        writes_in: None,
+        restarts_daemon: false,
+    });
+}
+
+/// Create and remove the build users: the intent is recorded first (so a
+/// run killed while the users crate works leaves something revert can
+/// take back), then replaced by the journal it returns.
+pub(crate) fn execute(run: &mut Run<'_>, users: &BuildUsers) -> Result<Note> {
+    let intent = users.intent(run.root).map_err(failed)?;
+    let slot = run.receipt.records.len();
+    if !intent.is_null() {
+        run.receipt.records.push(Record::External {
+            action: BUILD_USERS.to_owned(),
+            journal: intent,
+        });
+        run.save()?;
+    }
+    // The shadow tools run on the host and follow symlinks from its
+    // `/`: none of the files they touch may lead out of the root.
+    check_account_files(run.root)?;
+    fsops::failpoint("spawn").map_err(|e| io_error(run.root, e))?;
+    let journal = users.run(run.root).map_err(failed)?;
+    run.receipt.records.truncate(slot);
+    run.receipt.records.push(Record::External {
+        action: BUILD_USERS.to_owned(),
+        journal,
+    });
+    run.save()?;
+    Ok(None)
+}
+
+/// Undo a build-users journal of the receipt, after checking the account
+/// files once more.
+pub(crate) fn undo(run: &Run<'_>, journal: &Value) -> std::result::Result<(), String> {
+    check_account_files(run.root).map_err(|e| e.to_string())?;
+    fsops::failpoint("spawn").map_err(|e| e.to_string())?;
+    undo_build_users(run.root, journal)
 }
 
 /// A file as an older nixconf recorded it: bytes, mode, uid, gid.
@@ -323,8 +417,10 @@ fn write_whole(path: &Path, bytes: &[u8], mode: u32, uid: u32, gid: u32) -> std:
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::receipt::STATE_DIR;
+    use crate::action::build_users::*;
+    use crate::receipt::{Receipt, Record, STATE_DIR};
+    use serde_json::Value;
+    use std::path::Path;
 
     fn create(name: &str) -> Value {
         serde_json::json!({"op": "create-user", "name": name, "uid": 30001, "group": "nixbld",

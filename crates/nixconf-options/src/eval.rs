@@ -167,14 +167,23 @@ impl Evaluator<'_, '_> {
 
     fn run_tree(&mut self, root: &Node) -> Option<Evaluation> {
         let top = self.c.attrs("", root)?;
-        match self.generation_of(top)? {
+        let generation = self.generation_of(top)?;
+        // nixconf's own options are the same in every generation.
+        let build_users = self.own_options(top);
+        let mut eval = match generation {
             ModuleGeneration::Nixos2013 => {
                 let version = crate::output::nix_1_target(top)?;
-                return self.run_2013(top, version);
+                self.run_2013(top, version)
             }
-            ModuleGeneration::Nixos2026 => return self.run_2026(top),
-            ModuleGeneration::Nixos2023 => {}
-        }
+            ModuleGeneration::Nixos2026 => self.run_2026(top),
+            ModuleGeneration::Nixos2023 => self.run_2023(top),
+        }?;
+        eval.build_users = build_users?;
+        Some(eval)
+    }
+
+    /// Evaluate a configuration with the 2023 module.
+    fn run_2023(&mut self, top: &BTreeMap<String, Node>) -> Option<Evaluation> {
         self.c.known_keys(
             "",
             top,
@@ -184,6 +193,7 @@ impl Evaluator<'_, '_> {
                 "gccArch",
                 "nix",
                 "ids",
+                "users",
                 "system",
                 "networking",
                 "boot",
@@ -403,6 +413,7 @@ impl Evaluator<'_, '_> {
             check_all_errors: o.check_all_errors,
             distributed_builds: o.distributed_builds,
             nixos2026: None,
+            build_users: Default::default(),
         })
     }
 
@@ -442,7 +453,7 @@ impl Evaluator<'_, '_> {
             return Ok(None);
         };
         let ids = self.c.attrs("ids", ids).ok_or(())?;
-        self.c.known_keys("ids", ids, &["uids"]);
+        self.c.known_keys("ids", ids, &["uids", "gids"]);
         let Some(uids) = ids.get("uids") else {
             return Ok(None);
         };

@@ -251,6 +251,7 @@ impl Evaluator<'_, '_> {
             check_config: false,
             check_all_errors: false,
             distributed_builds: o.distributed_builds,
+            build_users: Default::default(),
             nixos2026: None,
         })
     }
@@ -259,7 +260,7 @@ impl Evaluator<'_, '_> {
     /// the host facts of the 2023 module are refused, each with its 2013
     /// counterpart.
     fn top_level_2013(&mut self, top: &BTreeMap<String, Node>, later: &str) {
-        const TOP: [&str; 4] = ["generation", "nixVersion", "nix", "ids"];
+        const TOP: [&str; 5] = ["generation", "nixVersion", "nix", "ids", "users"];
         for (key, node) in top {
             let hint = match key.as_str() {
                 k if TOP.contains(&k) => continue,

@@ -73,6 +73,7 @@ mod machines;
 mod module;
 mod nixcheck;
 mod output;
+mod own;
 mod prio;
 mod quick_toml;
 mod registry;
@@ -97,6 +98,7 @@ pub use output::{
     RegistryEntry, RenderedFile, ServiceConfig, SessionValue, Warning, WritePolicy, DROP_IN_PATH,
     PROFILE_SCRIPT_PATH,
 };
+pub use own::{BuildUsersOptions, BuildUsersPlatform};
 pub use render::render_into;
 pub use tree::Format;
 
@@ -203,6 +205,19 @@ pub fn find_definition(
     };
     let root = validate::parsed(&source, format)?;
     validate::definition(&root, &source, setting, value)
+}
+
+/// [`Error::FailedAssertions`] when NixOS would refuse to build the
+/// evaluated configuration: every command that installs, plans or
+/// explains refuses it alike (`eval` shows it).
+pub fn assertions_hold(eval: &Evaluation) -> Result<(), Error> {
+    if eval.failed_assertions.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::FailedAssertions(
+            eval.failed_assertions.iter().map(|a| a.message()).collect(),
+        ))
+    }
 }
 
 /// Read and evaluate a configuration file; its extension (`.toml`,

@@ -167,6 +167,9 @@ pub struct Evaluation {
     /// What only the 2026 modules produce (units, channel, sshServe,
     /// firewall, ...); `None` for the older generations.
     pub nixos2026: Option<Box<crate::Nixos2026>>,
+    /// nixconf's own options for the build-user pool (`users.*`,
+    /// `ids.gids.nixbld`), not in any NixOS module.
+    pub build_users: crate::own::BuildUsersOptions,
 }
 
 /// One `users.users.nixbldN`.
@@ -352,6 +355,7 @@ impl Evaluation {
             check_all_errors: false,
             distributed_builds: false,
             nixos2026: None,
+            build_users: Default::default(),
         }
     }
 
@@ -452,6 +456,9 @@ impl Evaluation {
         });
         if let Some(x) = &self.nixos2026 {
             x.add_to(&mut out);
+        }
+        if self.build_users.is_set() {
+            out["nixconf"] = self.build_users.to_json();
         }
         if self.module == ModuleGeneration::Nixos2013 {
             // Not keys of the conformance corpus (the 2023 module): what

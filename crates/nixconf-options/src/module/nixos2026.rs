@@ -41,6 +41,7 @@ const TOP: &[&str] = &[
     "caBundle",
     "nix",
     "ids",
+    "users",
     "system",
     "networking",
     "boot",
@@ -346,6 +347,7 @@ impl Evaluator<'_, '_> {
             check_config: o.check_config,
             check_all_errors: o.check_all_errors,
             distributed_builds: o.distributed_builds,
+            build_users: Default::default(),
             nixos2026: Some(Box::new(crate::Nixos2026 { facts })),
         })
     }

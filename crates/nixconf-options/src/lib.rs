@@ -75,7 +75,6 @@ mod nixcheck;
 mod output;
 mod own;
 mod prio;
-mod quick_toml;
 mod registry;
 mod renames;
 mod render;
@@ -152,18 +151,6 @@ fn evaluate_unchecked(
         name: file_name,
         text,
     };
-    if format == Format::Toml {
-        // toml_edit's spans cost as much as the rest of the evaluation:
-        // read without them first, and again with them only when there
-        // is an error to locate (or the quick reader leaves it to
-        // toml_edit).
-        if let Some(root) = tree::parse_toml_quick(&source) {
-            match eval::evaluate(&source, &root, false, options) {
-                Err(Error::Invalid(_)) => {}
-                result => return result,
-            }
-        }
-    }
     let mut root = tree::parse(&source, format)?;
     match (
         eval::evaluate(&source, &root, format == Format::Toml, options),

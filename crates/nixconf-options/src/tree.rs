@@ -148,13 +148,6 @@ pub(crate) fn parse(source: &Source<'_>, format: Format) -> Result<Node, Error> 
     }
 }
 
-/// Read TOML without spans, or `None` when only toml_edit can tell (see
-/// [`crate::quick_toml`]).
-pub(crate) fn parse_toml_quick(source: &Source<'_>) -> Option<Node> {
-    let text = source.text.strip_prefix('\u{feff}').unwrap_or(source.text);
-    crate::quick_toml::parse(text)
-}
-
 fn parse_toml(source: &Source<'_>, text: &str, offset: usize) -> Result<Node, Error> {
     let doc = toml_edit::ImDocument::parse(text).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start) + offset;

@@ -340,8 +340,11 @@ mod tests {
         let Error::Options(e) = err else {
             panic!("{err}")
         };
-        assert_eq!(e.option_errors()[0].option, "nix.settings.cores");
-        assert!(e.option_errors()[0].location.is_some());
+        assert_eq!(
+            e.option_errors()[0].option.as_deref(),
+            Some("nix.settings.cores")
+        );
+        assert!(e.option_errors()[0].span.is_some());
     }
 
     #[test]

@@ -176,7 +176,9 @@ mod tests {
     fn first_error(json: &str) -> String {
         let err = parse_config(json, Format::Json, "c.json").unwrap_err();
         match err {
-            nixconf_activation::Error::Options(e) => e.option_errors()[0].option.clone(),
+            nixconf_activation::Error::Options(e) => {
+                e.option_errors()[0].option.clone().unwrap_or_default()
+            }
             other => other.to_string(),
         }
     }

@@ -114,7 +114,7 @@ pub(crate) fn evaluate(
             // the rest keep the option tree's order, after them).
             let mut errors = c.errors;
             errors.sort_by_key(|e| {
-                e.location
+                e.span
                     .as_ref()
                     .map_or((usize::MAX, usize::MAX), |l| (l.line, l.column))
             });

@@ -22,8 +22,8 @@ use nixconf_machines::BuildMachine;
 use crate::check::join;
 use crate::eval::{Evaluator, DEFAULT_NIXBLD_UID, NIX_OPTIONS};
 use crate::output::{Evaluation, ModuleGeneration, ServiceConfig, SessionValue};
-use crate::suggest;
 use crate::tree::{quote, Node, Value};
+use nixconf_diagnostic::closest;
 
 /// The 2013 module's options under `nix`.
 const OPTIONS: [&str; 15] = [
@@ -280,7 +280,7 @@ impl Evaluator<'_, '_> {
                     "for boot.readOnlyNixStore, use nix.readOnlyStore, the 2013 module's option"
                 }
                 _ => {
-                    let hint = match suggest::closest(key, TOP) {
+                    let hint = match closest(key, TOP) {
                         Some(c) => format!("; did you mean `{c}`?"),
                         None => String::new(),
                     };
@@ -314,7 +314,7 @@ impl Evaluator<'_, '_> {
                 continue;
             }
             if !NIX_OPTIONS.contains(&key.as_str()) {
-                let hint = match suggest::closest(key, OPTIONS) {
+                let hint = match closest(key, OPTIONS) {
                     Some(c) => format!("; did you mean `nix.{c}`?"),
                     None => String::new(),
                 };
@@ -591,7 +591,7 @@ impl Evaluator<'_, '_> {
                 "publicHostKey" => "build machines of the 2013 module had no publicHostKey: \
                                     ssh checks the host key against known_hosts"
                     .to_owned(),
-                _ => match suggest::closest(key, MACHINE_FIELDS) {
+                _ => match closest(key, MACHINE_FIELDS) {
                     Some(c) => format!("no such attribute; did you mean `{}`?", join(path, c)),
                     None => format!(
                         "no such attribute; a 2013 build machine has {}",

@@ -54,7 +54,7 @@
 //! assert_eq!(eval.nr_build_users, Some(32));
 //!
 //! let err = evaluate("[nix.setings]\ncores = 1\n", Format::Toml, "bad.toml").unwrap_err();
-//! assert_eq!(err.option_errors()[0].option, "nix.setings");
+//! assert_eq!(err.option_errors()[0].option.as_deref(), Some("nix.setings"));
 //! assert!(err.to_string().contains("did you mean `nix.settings`?"));
 //!
 //! let legacy = evaluate("nixVersion = \"1.11.16\"\nnix.useChroot = true\n", Format::Toml, "old.toml").unwrap();
@@ -79,19 +79,19 @@ mod registry;
 mod renames;
 mod render;
 mod settings;
-mod suggest;
 mod tree;
 mod user_settings;
 mod validate;
 
 use std::path::Path;
 
-pub use error::{Error, Location, OptionError};
+pub use error::{option_error_json, Error};
 pub use eval::{CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_CHANNEL};
 pub use legacy::DEFAULT_BINARY_CACHE_2013;
 pub use module::nixos2026::DEFAULT_CHANNEL_2026;
 pub use module::Nixos2026;
 pub use nixcheck::{check_config, check_with_nix, check_with_schema, CheckFinding, CheckSeverity};
+pub use nixconf_diagnostic::{Diagnostic, Span};
 pub use output::{
     systemd_quote, BuildUser, Evaluation, FailedAssertion, ModuleGeneration, RefValue,
     RegistryEntry, RenderedFile, ServiceConfig, SessionValue, Warning, WritePolicy, DROP_IN_PATH,
@@ -185,7 +185,7 @@ pub fn find_definition(
     file_name: &str,
     setting: &str,
     value: &str,
-) -> Option<(String, Option<Location>)> {
+) -> Option<(String, Option<Span>)> {
     let source = tree::Source {
         name: file_name,
         text,

@@ -64,14 +64,14 @@
 #![deny(missing_docs)]
 
 mod arch;
-mod check;
+mod build_users;
+mod check_config;
 mod error;
 mod eval;
+mod evaluator;
 mod generation;
-mod legacy;
 mod machines;
 mod module;
-mod nixcheck;
 mod output;
 mod own;
 mod prio;
@@ -80,24 +80,27 @@ mod renames;
 mod render;
 mod settings;
 mod tree;
+mod typecheck;
 mod user_settings;
 mod validate;
 
 use std::path::Path;
 
+pub use build_users::{BuildUsersOptions, BuildUsersPlatform};
+pub use check_config::{
+    check_config, check_with_nix, check_with_schema, CheckFinding, CheckSeverity,
+};
 pub use error::{option_error_json, Error};
-pub use eval::{CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_CHANNEL};
-pub use legacy::DEFAULT_BINARY_CACHE_2013;
+pub use module::nixos2013::DEFAULT_BINARY_CACHE_2013;
+pub use module::nixos2023::{CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_CHANNEL};
 pub use module::nixos2026::DEFAULT_CHANNEL_2026;
 pub use module::Nixos2026;
-pub use nixcheck::{check_config, check_with_nix, check_with_schema, CheckFinding, CheckSeverity};
 pub use nixconf_diagnostic::{Diagnostic, Span};
 pub use output::{
     systemd_quote, BuildUser, Evaluation, FailedAssertion, ModuleGeneration, RefValue,
     RegistryEntry, RenderedFile, ServiceConfig, SessionValue, Warning, WritePolicy, DROP_IN_PATH,
     PROFILE_SCRIPT_PATH,
 };
-pub use own::{BuildUsersOptions, BuildUsersPlatform};
 pub use render::render_into;
 pub use tree::Format;
 

@@ -169,7 +169,7 @@ pub struct Evaluation {
     pub nixos2026: Option<Box<crate::Nixos2026>>,
     /// nixconf's own options for the build-user pool (`users.*`,
     /// `ids.gids.nixbld`), not in any NixOS module.
-    pub build_users: crate::own::BuildUsersOptions,
+    pub build_users: crate::build_users::BuildUsersOptions,
 }
 
 /// One `users.users.nixbldN`.

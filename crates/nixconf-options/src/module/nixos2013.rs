@@ -19,10 +19,11 @@ use std::collections::BTreeMap;
 use nixconf_format::{ConfValue, NixVersion};
 use nixconf_machines::BuildMachine;
 
-use crate::check::join;
-use crate::eval::{Evaluator, DEFAULT_NIXBLD_UID, NIX_OPTIONS};
+use super::nixos2023::{DEFAULT_NIXBLD_UID, NIX_OPTIONS};
+use crate::evaluator::Evaluator;
 use crate::output::{Evaluation, ModuleGeneration, ServiceConfig, SessionValue};
 use crate::tree::{quote, Node, Value};
+use crate::typecheck::join;
 use nixconf_diagnostic::closest;
 
 /// The 2013 module's options under `nix`.
@@ -116,6 +117,15 @@ struct Options {
     nr_build_users: i64,
     binary_caches: Vec<String>,
     trusted_binary_caches: Vec<String>,
+}
+
+/// Evaluate a configuration for a Nix 1.x target with the 2013 module.
+pub(crate) fn run(
+    e: &mut Evaluator<'_, '_>,
+    top: &BTreeMap<String, Node>,
+    version: NixVersion,
+) -> Option<Evaluation> {
+    e.run_2013(top, version)
 }
 
 impl Evaluator<'_, '_> {

@@ -31,6 +31,16 @@
 //! option to use instead; Nix 2.0 and 2.1, which no generation takes, are
 //! refused.
 //!
+//! nixconf's own options, which no NixOS module has (like nix-darwin's
+//! `# Not in NixOS module` ones), are declared in one table and read by
+//! the same checker in every generation: `users.platform`
+//! (`"linux"`/`"macos"`), `users.adoptExistingGroup`, `users.renumber`,
+//! `users.namePrefix`, `users.home`, `users.shell` and `ids.gids.nixbld`.
+//! [`Evaluation::build_users`] carries them ([`BuildUsersOptions`]).
+//!
+//! Every problem is a [`Diagnostic`] (option path, [`Span`], rendered with
+//! a caret by [`Diagnostic::render`]) in [`Error::Invalid`].
+//!
 //! [`Evaluation::files`] lists what a render writes (nix.conf, machines,
 //! registry.json, a nix-daemon drop-in, the tmpfiles rule, a profile
 //! script, root's channel subscription) and [`render_into`] writes them
@@ -61,6 +71,22 @@
 //! assert!(legacy.nix_conf.as_deref().unwrap().contains("\nbuild-use-chroot = true\n"));
 //! assert_eq!(legacy.users().len(), 10);
 //! ```
+//!
+//! # Layout
+//!
+//! - `tree`: TOML (toml_edit, with spans) and JSON into one value tree;
+//!   `prio`: `mkForce`/`mkOrder` wrappers resolved.
+//! - `evaluator`: the `Evaluator` every generation extends;
+//!   `eval`: picks the generation (`generation`) and runs it.
+//! - `module`: one generation per file: `nixos2013` (Nix 1.x),
+//!   `nixos2023`, `nixos2026` with its option tables (`options2026`),
+//!   their reader (`read2026`), units and outputs.
+//! - Shared readers: `typecheck` (option types), `settings` and
+//!   `user_settings` (`nix.settings` merging), `renames`, `machines`,
+//!   `registry`, `own` (nixconf's own options, typed in `build_users`).
+//! - Leaf types: `output` ([`Evaluation`]), `error`; after evaluation:
+//!   `validate` (line safety), `check_config` (NixOS's `checkConfig`),
+//!   `render`.
 #![deny(missing_docs)]
 
 mod arch;

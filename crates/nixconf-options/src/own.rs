@@ -242,6 +242,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_generation_reads_them_typed() {
+        let own = "\n[users]\nplatform = \"macos\"\nrenumber = true\n[ids.gids]\nnixbld = 350\n";
+        for head in [
+            "nixVersion = \"1.11.16\"",
+            "nixVersion = \"2.18.1\"\ngeneration = \"2023\"",
+            "nixVersion = \"2.18.1\"",
+        ] {
+            let eval = crate::evaluate(&format!("{head}{own}"), crate::Format::Toml, "c.toml")
+                .unwrap_or_else(|e| panic!("{head}: {e}"));
+            let b = &eval.build_users;
+            assert_eq!(b.platform, Some(BuildUsersPlatform::Macos));
+            assert_eq!(
+                (b.renumber, b.gid, b.home.as_deref()),
+                (Some(true), Some(350), None)
+            );
+            assert_eq!(eval.to_json()["nixconf"]["ids"]["gids"]["nixbld"], 350);
+        }
+        let json = r#"{"nixVersion": "2.18.1", "users": {"shell": null}, "ids": {"gids": {"nixbld": -1}}}"#;
+        let err = crate::evaluate(json, crate::Format::Json, "c.json").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "c.json:1:79: `ids.gids.nixbld`: expected an integer from 0 to 4294967295, got -1"
+        );
+    }
+
+    #[test]
     fn every_own_option_is_in_a_table() {
         for o in OWN_OPTIONS {
             let (table, _) = o.path.rsplit_once('.').unwrap();

@@ -105,6 +105,7 @@ mod registry;
 mod renames;
 mod render;
 mod settings;
+mod top;
 mod tree;
 mod typecheck;
 mod user_settings;

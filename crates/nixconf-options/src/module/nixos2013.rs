@@ -22,6 +22,7 @@ use nixconf_machines::BuildMachine;
 use super::nixos2023::{DEFAULT_NIXBLD_UID, NIX_OPTIONS};
 use crate::evaluator::Evaluator;
 use crate::output::{Evaluation, ModuleGeneration, ServiceConfig, SessionValue};
+use crate::top::{top_keys, TOP_KEYS};
 use crate::tree::{quote, Node, Value};
 use crate::typecheck::join;
 use nixconf_diagnostic::closest;
@@ -270,37 +271,23 @@ impl Evaluator<'_, '_> {
     /// the host facts of the 2023 module are refused, each with its 2013
     /// counterpart.
     fn top_level_2013(&mut self, top: &BTreeMap<String, Node>, later: &str) {
-        const TOP: [&str; 5] = ["generation", "nixVersion", "nix", "ids", "users"];
+        let known = top_keys(ModuleGeneration::Nixos2013);
         for (key, node) in top {
-            let hint = match key.as_str() {
-                k if TOP.contains(&k) => continue,
-                "gccArch" => {
-                    "it only adds gccarch-* system features, and the 2013 module set no system \
-                     features: remove it"
-                }
-                "system" => {
-                    "system.defaultChannel is root's channel subscription, which the 2013 \
-                     nix-daemon module did not write: remove it"
-                }
-                "networking" => {
-                    "for networking.proxy.envVars, give the proxy with nix.proxy, the 2013 \
-                     module's option"
-                }
-                "boot" => {
-                    "for boot.readOnlyNixStore, use nix.readOnlyStore, the 2013 module's option"
-                }
-                _ => {
-                    let hint = match closest(key, TOP) {
-                        Some(c) => format!("; did you mean `{c}`?"),
-                        None => String::new(),
-                    };
-                    self.c.error(
-                        &join("", key),
-                        Some(&key_of(node)),
-                        format!("no such option{hint}"),
-                    );
-                    continue;
-                }
+            if known.contains(&key.as_str()) {
+                continue;
+            }
+            let declared = TOP_KEYS.iter().find(|k| k.name == key);
+            let Some(hint) = declared.and_then(|k| k.not_in_2013) else {
+                let hint = match closest(key, known.iter().copied()) {
+                    Some(c) => format!("; did you mean `{c}`?"),
+                    None => String::new(),
+                };
+                self.c.error(
+                    &join("", key),
+                    Some(&key_of(node)),
+                    format!("no such option{hint}"),
+                );
+                continue;
             };
             self.c.error(
                 &join("", key),

@@ -15,6 +15,7 @@ use crate::output::{
 };
 use crate::renames::rename_warnings;
 use crate::settings::{Def, SettingsDefs, ORDER_AFTER, ORDER_NORMAL, PRIO_DEFAULT, PRIO_NORMAL};
+use crate::top::top_keys;
 use crate::tree::{Node, Value};
 use crate::typecheck::join;
 
@@ -101,21 +102,8 @@ pub(crate) const DEFAULT_NIX_PATH: &[&str] = &[
 impl Evaluator<'_, '_> {
     /// Evaluate a configuration with the 2023 module.
     fn run_2023(&mut self, top: &BTreeMap<String, Node>) -> Option<Evaluation> {
-        self.c.known_keys(
-            "",
-            top,
-            &[
-                "generation",
-                "nixVersion",
-                "gccArch",
-                "nix",
-                "ids",
-                "users",
-                "system",
-                "networking",
-                "boot",
-            ],
-        );
+        self.c
+            .known_keys("", top, &top_keys(ModuleGeneration::Nixos2023));
         let version_text = self.opt(top, "", "nixVersion", |c, p, n| c.str(p, n));
         let gcc_arch = self.opt(top, "", "gccArch", |c, p, n| {
             // A JSON null means the host has no `gcc.arch`.

@@ -28,25 +28,11 @@ use super::units2026::{self, Facts};
 use crate::evaluator::Evaluator;
 use crate::output::{Evaluation, FailedAssertion, ModuleGeneration, ServiceConfig, SessionValue};
 use crate::settings::{Def, SettingsDefs, ORDER_AFTER, ORDER_NORMAL, PRIO_DEFAULT, PRIO_NORMAL};
+use crate::top::top_keys;
 use crate::tree::{Node, Value};
 
 /// `system.defaultChannel`'s default in 2026.
 pub const DEFAULT_CHANNEL_2026: &str = "https://channels.nixos.org/nixos-unstable";
-
-/// The top-level keys a 2026 configuration may have.
-const TOP: &[&str] = &[
-    "generation",
-    "nixVersion",
-    "nixPname",
-    "gccArch",
-    "caBundle",
-    "nix",
-    "ids",
-    "users",
-    "system",
-    "networking",
-    "boot",
-];
 
 const READ_ONLY_STORE_NOTE: &str = "Please use the `boot.nixStoreMountOpts' option to define \
      mount options for the Nix store, including 'ro'";
@@ -63,7 +49,8 @@ pub(crate) fn run(e: &mut Evaluator<'_, '_>, top: &BTreeMap<String, Node>) -> Op
 impl Evaluator<'_, '_> {
     /// Evaluate a configuration with the 2026 modules.
     pub(crate) fn run_2026(&mut self, top: &BTreeMap<String, Node>) -> Option<Evaluation> {
-        self.c.known_keys("", top, TOP);
+        self.c
+            .known_keys("", top, &top_keys(ModuleGeneration::Nixos2026));
         let version_text = self.opt(top, "", "nixVersion", |c, p, n| c.str(p, n));
         let pname = self.opt(top, "", "nixPname", |c, p, n| c.str(p, n));
         let gcc_arch = self.opt(top, "", "gccArch", |c, p, n| c.nullable_str(p, n));

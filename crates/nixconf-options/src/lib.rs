@@ -77,7 +77,8 @@
 //! - `tree`: TOML (toml_edit, with spans) and JSON into one value tree;
 //!   `prio`: `mkForce`/`mkOrder` wrappers resolved.
 //! - `evaluator`: the `Evaluator` every generation extends;
-//!   `eval`: picks the generation (`generation`) and runs it.
+//!   `eval`: picks the generation (`generation`) and runs it; `top`: the
+//!   top-level keys of each generation, in one table.
 //! - `module`: one generation per file: `nixos2013` (Nix 1.x),
 //!   `nixos2023`, `nixos2026` with its option tables (`options2026`),
 //!   their reader (`read2026`), units and outputs.

@@ -21,8 +21,9 @@
 //! `auto-allocate-uids`), and revert still gives back the accounts as
 //! they were before the first apply.
 //!
-//! A configuration file (the NixOS option tree, plus nixconf's `users`
-//! table) becomes an installation with [`read_config`] and
+//! A configuration file (evaluated by nixconf-options: the NixOS option
+//! tree and nixconf's own `users.*` and `ids.gids.nixbld`) becomes an
+//! installation with [`read_config`] and
 //! [`Config::installation`]: every file the module renders, the state
 //! layout of the target Nix, the socket's enablement and the build users
 //! ([`BuildUsers`], planned by `nixconf-users` against the root's

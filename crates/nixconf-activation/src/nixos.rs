@@ -1,13 +1,15 @@
-//! A nixconf configuration (the NixOS option tree plus nixconf's own
-//! `users` table) and the installation it describes.
+//! A nixconf configuration, evaluated by nixconf-options (the NixOS
+//! option tree and nixconf's own `users` table and `ids.gids`), and the
+//! installation it describes.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use nixconf_format::ConfValue;
-use nixconf_options::{EvalOptions, Evaluation, Format, OptionError, WritePolicy, DROP_IN_PATH};
+use nixconf_options::{
+    BuildUsersOptions, BuildUsersPlatform, EvalOptions, Evaluation, Format, WritePolicy,
+    DROP_IN_PATH,
+};
 use nixconf_users::{MaxJobs, Platform, PoolRequest};
-use serde_json::Value;
 
 use crate::action::build_users::BuildUsers;
 use crate::desired::{DesiredFile, DesiredSymlink};
@@ -69,25 +71,13 @@ pub fn read_config(path: &Path) -> Result<Config> {
 
 /// [`read_config`] with evaluation options (the module generation).
 pub fn read_config_with(path: &Path, options: EvalOptions) -> Result<Config> {
-    let name = path.display().to_string();
-    let format = Format::from_path(path).ok_or_else(|| {
-        Error::Options(nixconf_options::Error::UnknownFormat { file: name.clone() })
-    })?;
-    let text = std::fs::read_to_string(path).map_err(|source| {
-        Error::Options(nixconf_options::Error::Read {
-            file: name.clone(),
-            source,
-        })
-    })?;
-    parse_config_with(&text, format, &name, options)
+    let evaluation = nixconf_options::evaluate_file_with(path, options)?;
+    Ok(Config::from_evaluation(evaluation))
 }
 
 /// Evaluate a configuration given as text; `name` names it in messages.
-///
-/// The `users` table and `ids.gids` are nixconf's, not the NixOS module's:
-/// they are read here and taken out of the text before the option tree is
-/// evaluated. In TOML their lines are blanked, so every position the
-/// evaluation reports still points into the file as written.
+/// nixconf-options reads and checks every option, nixconf's own `users`
+/// table and `ids.gids` included.
 pub fn parse_config(text: &str, format: Format, name: &str) -> Result<Config> {
     parse_config_with(text, format, name, EvalOptions::default())
 }
@@ -99,249 +89,34 @@ pub fn parse_config_with(
     name: &str,
     options: EvalOptions,
 ) -> Result<Config> {
-    let value = parse_value(text, format, name)?;
-    let pool = pool_options(&value)?;
-    let has_ours =
-        value.get("users").is_some() || value.get("ids").and_then(|ids| ids.get("gids")).is_some();
-    if !has_ours {
-        let evaluation = nixconf_options::evaluate_with(text, format, name, options)?;
-        return Ok(Config { evaluation, pool });
-    }
-    let stripped = strip_ours(value);
-    if format == Format::Toml {
-        if let Some(blanked) = blank_toml(text) {
-            let same = toml::from_str::<toml::Value>(&blanked)
-                .ok()
-                .and_then(|v| serde_json::to_value(v).ok())
-                .is_some_and(|v| strip_ours(v) == stripped);
-            if same {
-                let evaluation = nixconf_options::evaluate_with(&blanked, format, name, options)?;
-                return Ok(Config { evaluation, pool });
-            }
-        }
-    }
-    // Positions in a rewritten text would mislead: the option paths say
-    // where the problems are.
-    let rewritten = serde_json::to_string(&stripped).unwrap_or_default();
-    let evaluation = nixconf_options::evaluate_with(&rewritten, Format::Json, name, options)
-        .map_err(|e| match e {
-            nixconf_options::Error::Invalid(errors) => {
-                Error::Options(nixconf_options::Error::Invalid(
-                    errors
-                        .into_iter()
-                        .map(|e| OptionError {
-                            location: None,
-                            ..e
-                        })
-                        .collect(),
-                ))
-            }
-            other => Error::Options(other),
-        })?;
-    Ok(Config { evaluation, pool })
+    let evaluation = nixconf_options::evaluate_with(text, format, name, options)?;
+    Ok(Config::from_evaluation(evaluation))
 }
 
-fn parse_value(text: &str, format: Format, name: &str) -> Result<Value> {
-    match format {
-        Format::Json => serde_json::from_str(text).map_err(|_| ()),
-        _ => toml::from_str::<toml::Value>(text)
-            .map_err(|_| ())
-            .and_then(|v| serde_json::to_value(v).map_err(|_| ())),
-    }
-    // A file that does not parse: the evaluator says where, with its own
-    // message.
-    .or_else(|()| match nixconf_options::evaluate(text, format, name) {
-        Err(e) => Err(Error::Options(e)),
-        Ok(_) => Ok(Value::Null),
-    })
-}
-
-/// The value without nixconf's own keys; `ids` goes too when only `gids`
-/// was in it.
-fn strip_ours(mut value: Value) -> Value {
-    if let Some(top) = value.as_object_mut() {
-        top.remove("users");
-        if let Some(ids) = top.get_mut("ids").and_then(Value::as_object_mut) {
-            ids.remove("gids");
-            if ids.is_empty() {
-                top.remove("ids");
-            }
+impl From<&BuildUsersOptions> for PoolOptions {
+    fn from(o: &BuildUsersOptions) -> Self {
+        PoolOptions {
+            platform: o.platform.map(|p| match p {
+                BuildUsersPlatform::Linux => Platform::Linux,
+                BuildUsersPlatform::Macos => Platform::Macos,
+            }),
+            adopt_existing_group: o.adopt_existing_group,
+            renumber: o.renumber,
+            name_prefix: o.name_prefix.clone(),
+            home: o.home.clone(),
+            shell: o.shell.clone(),
+            gid: o.gid,
         }
     }
-    value
-}
-
-/// The TOML text with every line holding part of the `users` table or of
-/// `ids.gids` replaced by an empty one (line numbers are kept). `None`
-/// when the text cannot be parsed with positions.
-fn blank_toml(text: &str) -> Option<String> {
-    let doc = toml_edit::ImDocument::parse(text).ok()?;
-    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
-    let top = doc.as_table();
-    if let Some((key, item)) = top.get_key_value("users") {
-        collect_spans(key, item, &mut ranges);
-    }
-    if let Some(ids) = top.get("ids").and_then(|i| i.as_table_like()) {
-        if let Some((key, item)) = ids.get_key_value("gids") {
-            collect_spans(key, item, &mut ranges);
-        }
-    }
-    let mut lines: BTreeSet<usize> = BTreeSet::new();
-    let line_of = |at: usize| text.get(..at).map_or(0, |b| b.matches('\n').count());
-    for r in ranges {
-        let first = line_of(r.start);
-        let last = line_of(r.end.saturating_sub(1).max(r.start));
-        lines.extend(first..=last);
-    }
-    if lines.is_empty() {
-        return None;
-    }
-    let mut out = String::with_capacity(text.len());
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        if lines.contains(&i) {
-            if line.ends_with("\r\n") {
-                out.push_str("\r\n");
-            } else if line.ends_with('\n') {
-                out.push('\n');
-            }
-        } else {
-            out.push_str(line);
-        }
-    }
-    Some(out)
-}
-
-/// The spans of a key, its table header and everything in it.
-fn collect_spans(
-    key: &toml_edit::Key,
-    item: &toml_edit::Item,
-    out: &mut Vec<std::ops::Range<usize>>,
-) {
-    let key_span = key.span();
-    match item {
-        toml_edit::Item::Table(t) => {
-            out.extend(t.span());
-            for (k, _) in t.iter() {
-                if let Some((k, v)) = t.get_key_value(k) {
-                    collect_spans(k, v, out);
-                }
-            }
-        }
-        toml_edit::Item::Value(v) => {
-            if let (Some(k), Some(v)) = (&key_span, v.span()) {
-                out.push(k.start..v.end);
-            } else {
-                out.extend(v.span());
-            }
-        }
-        toml_edit::Item::ArrayOfTables(a) => {
-            for t in a.iter() {
-                out.extend(t.span());
-                for (k, _) in t.iter() {
-                    if let Some((k, v)) = t.get_key_value(k) {
-                        collect_spans(k, v, out);
-                    }
-                }
-            }
-        }
-        toml_edit::Item::None => {}
-    }
-    out.extend(key_span);
-}
-
-const POOL_KEYS: [&str; 6] = [
-    "platform",
-    "adoptExistingGroup",
-    "renumber",
-    "namePrefix",
-    "home",
-    "shell",
-];
-
-/// nixconf's build-user knobs, each error naming its option path.
-fn pool_options(config: &Value) -> Result<PoolOptions> {
-    let bad = |option: &str, message: String| Error::Option {
-        option: option.to_owned(),
-        message,
-    };
-    let mut pool = PoolOptions::default();
-    if let Some(users) = config.get("users") {
-        let table = users
-            .as_object()
-            .ok_or_else(|| bad("users", format!("expected a table, got {users}")))?;
-        for key in table.keys() {
-            if !POOL_KEYS.contains(&key.as_str()) {
-                return Err(bad(
-                    &format!("users.{key}"),
-                    format!(
-                        "unknown option; nixconf's users table knows {}",
-                        POOL_KEYS.join(", ")
-                    ),
-                ));
-            }
-        }
-        let string = |key: &str| -> Result<Option<String>> {
-            match table.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(v) => Err(bad(
-                    &format!("users.{key}"),
-                    format!("expected a string, got {v}"),
-                )),
-            }
-        };
-        pool.platform = match string("platform")? {
-            None => None,
-            Some(p) => Some(p.parse::<Platform>().map_err(|_| {
-                bad(
-                    "users.platform",
-                    format!("expected \"linux\" or \"macos\", got \"{p}\""),
-                )
-            })?),
-        };
-        let boolean = |key: &str| -> Result<Option<bool>> {
-            match table.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::Bool(b)) => Ok(Some(*b)),
-                Some(v) => Err(bad(
-                    &format!("users.{key}"),
-                    format!("expected a boolean, got {v}"),
-                )),
-            }
-        };
-        pool.adopt_existing_group = boolean("adoptExistingGroup")?;
-        pool.renumber = boolean("renumber")?;
-        pool.name_prefix = string("namePrefix")?;
-        pool.home = string("home")?;
-        pool.shell = string("shell")?;
-    }
-    if let Some(gids) = config.get("ids").and_then(|ids| ids.get("gids")) {
-        let table = gids
-            .as_object()
-            .ok_or_else(|| bad("ids.gids", format!("expected a table, got {gids}")))?;
-        for (key, v) in table {
-            if key != "nixbld" {
-                return Err(bad(
-                    &format!("ids.gids.{key}"),
-                    "unknown option; only ids.gids.nixbld is read".to_owned(),
-                ));
-            }
-            pool.gid = Some(
-                v.as_u64()
-                    .and_then(|n| u32::try_from(n).ok())
-                    .ok_or_else(|| {
-                        bad(
-                            "ids.gids.nixbld",
-                            format!("expected an integer from 0 to {}, got {v}", u32::MAX),
-                        )
-                    })?,
-            );
-        }
-    }
-    Ok(pool)
 }
 
 impl Config {
+    /// The installation side of an evaluated configuration.
+    pub fn from_evaluation(evaluation: Evaluation) -> Config {
+        let pool = PoolOptions::from(&evaluation.build_users);
+        Config { evaluation, pool }
+    }
+
     /// The build-user pool the configuration asks for: `None` when Nix is
     /// disabled.
     pub fn pool_request(&self) -> Result<Option<PoolRequest>> {
@@ -440,11 +215,7 @@ impl Config {
     /// retires what an earlier apply installed.
     pub fn installation(&self, root: &Path) -> Result<Installation> {
         let eval = &self.evaluation;
-        if !eval.failed_assertions.is_empty() {
-            return Err(Error::Options(nixconf_options::Error::FailedAssertions(
-                eval.failed_assertions.iter().map(|a| a.message()).collect(),
-            )));
-        }
+        nixconf_options::assertions_hold(eval)?;
         let mut inst = Installation::new().no_build_users();
         if !eval.enabled {
             return Ok(inst);
@@ -523,6 +294,7 @@ fn socket_unit(root: &Path) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn config(text: &str) -> Result<Config> {
         parse_config(text, Format::Toml, "c.toml")
@@ -545,32 +317,35 @@ mod tests {
     }
 
     #[test]
-    fn users_knob_errors_name_the_option_path() {
+    fn users_knob_errors_name_the_option_path_and_place() {
         let err = config("nixVersion = \"2.18.1\"\n[users]\nplatform = \"windows\"\n")
             .unwrap_err()
             .to_string();
         assert_eq!(
             err,
-            "`users.platform`: expected \"linux\" or \"macos\", got \"windows\""
+            "c.toml:3:12: `users.platform`: expected \"linux\" or \"macos\", got the string \"windows\""
         );
-        let err = config("nixVersion = \"2.18.1\"\n[users]\nprefix = \"x\"\n")
+        let err = config("nixVersion = \"2.18.1\"\n[users]\nnamePrefx = \"x\"\n")
             .unwrap_err()
             .to_string();
         assert_eq!(
             err,
-            "`users.prefix`: unknown option; nixconf's users table knows platform, adoptExistingGroup, renumber, namePrefix, home, shell"
+            "c.toml:3:1: `users.namePrefx`: no such option; did you mean `users.namePrefix`?"
         );
     }
 
     #[test]
-    fn json_configurations_drop_positions_only_when_rewritten() {
+    fn json_configurations_keep_their_positions() {
         let json = r#"{"nixVersion": "2.18.1", "users": {"shell": "/bin/false"}, "nix": {"settings": {"cores": "x"}}}"#;
         let err = parse_config(json, Format::Json, "c.json").unwrap_err();
         let Error::Options(e) = err else {
             panic!("{err}")
         };
-        assert_eq!(e.option_errors()[0].option, "nix.settings.cores");
-        assert!(e.option_errors()[0].location.is_none());
+        assert_eq!(
+            e.option_errors()[0].option.as_deref(),
+            Some("nix.settings.cores")
+        );
+        assert!(e.option_errors()[0].span.is_some());
     }
 
     #[test]

@@ -221,7 +221,7 @@ fn error_json(e: &Error) -> String {
         Error::Options(o) if !o.option_errors().is_empty() => o
             .option_errors()
             .iter()
-            .map(|oe| oe.to_json()["error"].clone())
+            .map(|oe| nixconf_options::option_error_json(oe)["error"].clone())
             .collect(),
         Error::Option { option, message } => vec![one(option, message.clone())],
         other => vec![one("", other.to_string())],

@@ -172,31 +172,17 @@ fn check_2013(eval: &Evaluation, nix: Option<&Path>) -> Result<(), String> {
     ))
 }
 
-/// An error for people: each problem on its own line, with the offending
-/// line of the file and a caret where the format tells the position.
+/// An error for people: each problem rendered as rustc renders one (the
+/// offending line of the file and a caret where the format tells the
+/// position), without the first `error: `, which the caller prints.
 pub(crate) fn describe_error(e: &Error) -> String {
-    let errors = e.option_errors();
-    if errors.is_empty() {
-        return match e {
-            Error::Syntax { location, .. } => format!("{e}\n{}", location.snippet()),
-            _ => e.to_string(),
-        };
+    let diagnostics = e.diagnostics();
+    let mut out: String = diagnostics.iter().map(|d| d.render()).collect();
+    if diagnostics.len() > 1 {
+        let _ = writeln!(out, "{} problems in the configuration", diagnostics.len());
     }
-    let mut out = String::new();
-    for (i, err) in errors.iter().enumerate() {
-        if i > 0 {
-            out.push_str("\nerror: ");
-        }
-        out.push_str(&err.to_string());
-        if let Some(loc) = &err.location {
-            out.push('\n');
-            out.push_str(&loc.snippet());
-        }
-    }
-    if errors.len() > 1 {
-        let _ = write!(out, "\n{} problems in the configuration", errors.len());
-    }
-    out
+    let out = out.strip_prefix("error: ").unwrap_or(&out);
+    out.strip_suffix('\n').unwrap_or(out).to_owned()
 }
 
 /// A readable account of an evaluation.

@@ -160,10 +160,10 @@ fn describe_trace(
 fn explain_config(args: &ExplainArgs, path: &std::path::Path) -> Result<Outcome, String> {
     let file = path.display().to_string();
     let options = args.module.eval_options();
-    // Read as apply reads it: every error, nixconf's own tables included.
-    let eval = nixconf_activation::read_config_with(path, options)
-        .map_err(crate::activate::describe)?
-        .evaluation;
+    // Read as every command reads it: nixconf's own options included.
+    let eval = nixconf_options::evaluate_file_with(path, options)
+        .and_then(|eval| nixconf_options::assertions_hold(&eval).map(|()| eval))
+        .map_err(|e| crate::eval::describe_error(&e))?;
     let format =
         Format::from_path(path).ok_or_else(|| format!("{file}: use a .toml or .json file"))?;
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {file}: {e}"))?;
@@ -246,15 +246,8 @@ fn explain_config(args: &ExplainArgs, path: &std::path::Path) -> Result<Outcome,
         .map(|w| w.from.clone())
         .collect();
 
-    // What the module gives without your definitions (nixconf's own
-    // tables, which only planning reads, left out).
+    // What the module gives without your definitions.
     let mut without = tree.clone();
-    if let Some(top) = without.as_object_mut() {
-        top.remove("users");
-        if let Some(ids) = top.get_mut("ids").and_then(|i| i.as_object_mut()) {
-            ids.remove("gids");
-        }
-    }
     if let Some(s) = without
         .pointer_mut("/nix/settings")
         .and_then(|s| s.as_object_mut())

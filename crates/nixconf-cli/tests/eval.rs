@@ -80,7 +80,7 @@ fn eval_human_error_shows_file_line_column_and_caret() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let want = format!(
-        "error: {}:3:1: `nix.setings`: no such option; did you mean `nix.settings`?\n  |\n3 | setings = {{}}\n  | ^\n",
+        "error: `nix.setings`: no such option; did you mean `nix.settings`?\n --> {}:3:1\n  |\n3 | setings = {{}}\n  | ^^^^^^^\n",
         path.display()
     );
     assert_eq!(stderr, want);

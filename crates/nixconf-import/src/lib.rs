@@ -325,12 +325,10 @@ pub fn import(root: &Path, options: &ImportOptions) -> Result<Import, Error> {
         )));
     }
 
+    doc.push_str(&pool.own_tables);
     // The proof: the rendered nix.conf, read as the installed Nix reads it.
-    // (nixconf-options reads the NixOS option tree; nixconf's own tables,
-    // which only planning reads, come after it.)
     let evaluation = nixconf_options::evaluate(&doc, nixconf_options::Format::Toml, "import.toml")
         .map_err(|e| Error::Evaluate(e.to_string()))?;
-    doc.push_str(&pool.own_tables);
     let module_changes = match &evaluation.nix_conf {
         Some(rendered) => compare(&conf_dir, rendered, version)?,
         None => Vec::new(),

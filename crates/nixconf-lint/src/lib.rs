@@ -128,7 +128,7 @@ pub fn lint_config(eval: &nixconf_options::Evaluation, host: &Host) -> Vec<Findi
 }
 
 /// Evaluate a configuration's text (the option tree and nixconf's own
-/// `users` and `ids.gids` tables, as `apply` reads it) and lint it, each
+/// `users` and `ids.gids` options, as every command reads it) and lint it, each
 /// finding about a setting's value pointing at the definition in the text
 /// that wrote it
 /// (`nix.settings.trusted-users[1]` is the second element of the list
@@ -140,13 +140,11 @@ pub fn lint_source(
     options: nixconf_options::EvalOptions,
     host: &Host,
 ) -> Result<Vec<Finding>, String> {
-    // Read as apply reads it: the option tree and nixconf's own tables
-    // (`users`, `ids.gids`).
-    let config = nixconf_activation::parse_config_with(text, format, file_name, options)
+    let eval = nixconf_options::evaluate_with(text, format, file_name, options)
+        .and_then(|eval| nixconf_options::assertions_hold(&eval).map(|()| eval))
         .map_err(|e| e.to_string())?;
-    let eval = config.evaluation;
     let mut subject = subject::Subject::from_evaluation(&eval);
-    subject.macos = config.pool.platform == Some(nixconf_users::Platform::Macos);
+    subject.macos = eval.build_users.platform == Some(nixconf_options::BuildUsersPlatform::Macos);
     let mut findings = sorted(checks::run(&subject, host));
     let settings = eval.settings.unwrap_or_default();
     for f in &mut findings {

@@ -1,86 +1,6 @@
 //! Why a configuration was refused.
 
-use std::fmt;
-
-/// A place in a configuration file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Location {
-    /// The file's name as given.
-    pub file: String,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column, in characters.
-    pub column: usize,
-    /// The text of that line, for showing it with a caret.
-    pub line_text: String,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.column)
-    }
-}
-
-impl Location {
-    /// The line and a caret under the column, rustc-style:
-    ///
-    /// ```text
-    ///   |
-    /// 3 | cores = 2.0
-    ///   |         ^
-    /// ```
-    pub fn snippet(&self) -> String {
-        let number = self.line.to_string();
-        let pad = " ".repeat(number.len());
-        let lead: String = self
-            .line_text
-            .chars()
-            .take(self.column.saturating_sub(1))
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
-        format!("{pad} |\n{number} | {}\n{pad} | {lead}^", self.line_text)
-    }
-}
-
-/// One option that is wrong: its path in the option tree, what is wrong
-/// with it, and where it was written when the format tells.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OptionError {
-    /// The option path, list elements as `[i]`:
-    /// `nix.buildMachines[0].maxJobs`.
-    pub option: String,
-    /// What was expected and what was given, in lowercase without a final
-    /// period.
-    pub message: String,
-    /// Where the offending value was written (TOML only).
-    pub location: Option<Location>,
-}
-
-impl fmt::Display for OptionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(loc) = &self.location {
-            write!(f, "{loc}: ")?;
-        }
-        if self.option.is_empty() {
-            // About no one option (a failed module assertion).
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "`{}`: {}", self.option, self.message)
-        }
-    }
-}
-
-impl OptionError {
-    /// The error as the conformance corpus writes it:
-    /// `{"error": {"option": ..., "message": ...}}`.
-    pub fn to_json(&self) -> serde_json::Value {
-        let message = match &self.location {
-            Some(loc) => format!("{loc}: {}", self.message),
-            None => self.message.clone(),
-        };
-        serde_json::json!({ "error": { "option": self.option, "message": message } })
-    }
-}
+use nixconf_diagnostic::{Diagnostic, Span};
 
 /// Why a configuration could not be evaluated.
 #[derive(Debug, thiserror::Error)]
@@ -101,18 +21,20 @@ pub enum Error {
         file: String,
     },
     /// The file is not valid TOML or JSON.
-    #[error("{location}: {message}")]
+    #[error("{span}: {message}")]
     Syntax {
         /// Where the parser stopped.
-        location: Location,
+        span: Span,
         /// What the parser expected.
         message: String,
     },
     /// One or more options are wrong; every problem found is listed, in
     /// file order where positions are known, then in the order of the
-    /// option tree.
+    /// option tree. Each is an error [`Diagnostic`] with its option path
+    /// (empty for a failed module assertion, about no one option) and,
+    /// where the format tells, its [`Span`].
     #[error("{}", display_all(.0))]
-    Invalid(Vec<OptionError>),
+    Invalid(Vec<Diagnostic>),
     /// The configuration evaluates, but NixOS would refuse to build it.
     #[error("the configuration fails NixOS's assertions:\n{}", .0.join("\n"))]
     FailedAssertions(Vec<String>),
@@ -137,7 +59,7 @@ pub enum Error {
     },
 }
 
-fn display_all(errors: &[OptionError]) -> String {
+fn display_all(errors: &[Diagnostic]) -> String {
     let mut out = String::new();
     for (i, e) in errors.iter().enumerate() {
         if i > 0 {
@@ -148,9 +70,33 @@ fn display_all(errors: &[OptionError]) -> String {
     out
 }
 
+/// A problem with the option at `path` (an empty path: about no one
+/// option), located at `span` when the format tells.
+pub(crate) fn option_error(
+    path: &str,
+    message: impl Into<String>,
+    span: Option<Span>,
+) -> Diagnostic {
+    Diagnostic::error(message)
+        .with_option(path)
+        .with_span_opt(span)
+}
+
+/// An option error as the conformance corpus writes it:
+/// `{"error": {"option": ..., "message": ...}}`, the message after
+/// `file:line:col: ` when located.
+pub fn option_error_json(error: &Diagnostic) -> serde_json::Value {
+    let message = match &error.span {
+        Some(span) => format!("{span}: {}", error.message),
+        None => error.message.clone(),
+    };
+    let option = error.option.as_deref().unwrap_or_default();
+    serde_json::json!({ "error": { "option": option, "message": message } })
+}
+
 impl Error {
     /// The option errors, if this is one.
-    pub fn option_errors(&self) -> &[OptionError] {
+    pub fn option_errors(&self) -> &[Diagnostic] {
         match self {
             Error::Invalid(errors) => errors,
             _ => &[],
@@ -162,25 +108,20 @@ impl Error {
     /// could not be read or parsed).
     pub fn to_json(&self) -> serde_json::Value {
         match self.option_errors().first() {
-            Some(e) => e.to_json(),
+            Some(e) => option_error_json(e),
             None => serde_json::json!({ "error": { "option": "", "message": self.to_string() } }),
         }
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn snippet_points_at_the_column() {
-        let loc = Location {
-            file: "c.toml".into(),
-            line: 12,
-            column: 9,
-            line_text: "cores = 2.0".into(),
-        };
-        assert_eq!(loc.to_string(), "c.toml:12:9");
-        assert_eq!(loc.snippet(), "   |\n12 | cores = 2.0\n   |         ^");
+    /// The error as diagnostics, for [`Diagnostic::render`]: each option
+    /// error, or the one syntax error with its place, or the message.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        match self {
+            Error::Invalid(errors) => errors.clone(),
+            Error::Syntax { span, message } => {
+                vec![Diagnostic::error(message.clone()).with_span(span.clone())]
+            }
+            other => vec![Diagnostic::error(other.to_string())],
+        }
     }
 }

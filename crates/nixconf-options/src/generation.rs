@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::eval::Evaluator;
+use crate::evaluator::Evaluator;
 use crate::output::ModuleGeneration;
 use crate::tree::{Node, Value};
 

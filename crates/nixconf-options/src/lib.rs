@@ -31,6 +31,16 @@
 //! option to use instead; Nix 2.0 and 2.1, which no generation takes, are
 //! refused.
 //!
+//! nixconf's own options, which no NixOS module has (like nix-darwin's
+//! `# Not in NixOS module` ones), are declared in one table and read by
+//! the same checker in every generation: `users.platform`
+//! (`"linux"`/`"macos"`), `users.adoptExistingGroup`, `users.renumber`,
+//! `users.namePrefix`, `users.home`, `users.shell` and `ids.gids.nixbld`.
+//! [`Evaluation::build_users`] carries them ([`BuildUsersOptions`]).
+//!
+//! Every problem is a [`Diagnostic`] (option path, [`Span`], rendered with
+//! a caret by [`Diagnostic::render`]) in [`Error::Invalid`].
+//!
 //! [`Evaluation::files`] lists what a render writes (nix.conf, machines,
 //! registry.json, a nix-daemon drop-in, the tmpfiles rule, a profile
 //! script, root's channel subscription) and [`render_into`] writes them
@@ -54,44 +64,66 @@
 //! assert_eq!(eval.nr_build_users, Some(32));
 //!
 //! let err = evaluate("[nix.setings]\ncores = 1\n", Format::Toml, "bad.toml").unwrap_err();
-//! assert_eq!(err.option_errors()[0].option, "nix.setings");
+//! assert_eq!(err.option_errors()[0].option.as_deref(), Some("nix.setings"));
 //! assert!(err.to_string().contains("did you mean `nix.settings`?"));
 //!
 //! let legacy = evaluate("nixVersion = \"1.11.16\"\nnix.useChroot = true\n", Format::Toml, "old.toml").unwrap();
 //! assert!(legacy.nix_conf.as_deref().unwrap().contains("\nbuild-use-chroot = true\n"));
 //! assert_eq!(legacy.users().len(), 10);
 //! ```
+//!
+//! # Layout
+//!
+//! - `tree`: TOML (toml_edit, with spans) and JSON into one value tree;
+//!   `prio`: `mkForce`/`mkOrder` wrappers resolved.
+//! - `evaluator`: the `Evaluator` every generation extends;
+//!   `eval`: picks the generation (`generation`) and runs it; `top`: the
+//!   top-level keys of each generation, in one table.
+//! - `module`: one generation per file: `nixos2013` (Nix 1.x),
+//!   `nixos2023`, `nixos2026` with its option tables (`options2026`),
+//!   their reader (`read2026`), units and outputs.
+//! - Shared readers: `typecheck` (option types), `settings` and
+//!   `user_settings` (`nix.settings` merging), `renames`, `machines`,
+//!   `registry`, `own` (nixconf's own options, typed in `build_users`).
+//! - Leaf types: `output` ([`Evaluation`]), `error`; after evaluation:
+//!   `validate` (line safety), `check_config` (NixOS's `checkConfig`),
+//!   `render`.
 #![deny(missing_docs)]
 
 mod arch;
-mod check;
+mod build_users;
+mod check_config;
 mod error;
 mod eval;
+mod evaluator;
 mod generation;
-mod legacy;
 mod machines;
 mod module;
-mod nixcheck;
 mod output;
+mod own;
 mod prio;
-mod quick_toml;
 mod registry;
 mod renames;
 mod render;
 mod settings;
-mod suggest;
+mod top;
 mod tree;
+mod typecheck;
 mod user_settings;
 mod validate;
 
 use std::path::Path;
 
-pub use error::{Error, Location, OptionError};
-pub use eval::{CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_CHANNEL};
-pub use legacy::DEFAULT_BINARY_CACHE_2013;
+pub use build_users::{BuildUsersOptions, BuildUsersPlatform};
+pub use check_config::{
+    check_config, check_with_nix, check_with_schema, CheckFinding, CheckSeverity,
+};
+pub use error::{option_error_json, Error};
+pub use module::nixos2013::DEFAULT_BINARY_CACHE_2013;
+pub use module::nixos2023::{CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_CHANNEL};
 pub use module::nixos2026::DEFAULT_CHANNEL_2026;
 pub use module::Nixos2026;
-pub use nixcheck::{check_config, check_with_nix, check_with_schema, CheckFinding, CheckSeverity};
+pub use nixconf_diagnostic::{Diagnostic, Span};
 pub use output::{
     systemd_quote, BuildUser, Evaluation, FailedAssertion, ModuleGeneration, RefValue,
     RegistryEntry, RenderedFile, ServiceConfig, SessionValue, Warning, WritePolicy, DROP_IN_PATH,
@@ -150,18 +182,6 @@ fn evaluate_unchecked(
         name: file_name,
         text,
     };
-    if format == Format::Toml {
-        // toml_edit's spans cost as much as the rest of the evaluation:
-        // read without them first, and again with them only when there
-        // is an error to locate (or the quick reader leaves it to
-        // toml_edit).
-        if let Some(root) = tree::parse_toml_quick(&source) {
-            match eval::evaluate(&source, &root, false, options) {
-                Err(Error::Invalid(_)) => {}
-                result => return result,
-            }
-        }
-    }
     let mut root = tree::parse(&source, format)?;
     match (
         eval::evaluate(&source, &root, format == Format::Toml, options),
@@ -196,13 +216,26 @@ pub fn find_definition(
     file_name: &str,
     setting: &str,
     value: &str,
-) -> Option<(String, Option<Location>)> {
+) -> Option<(String, Option<Span>)> {
     let source = tree::Source {
         name: file_name,
         text,
     };
     let root = validate::parsed(&source, format)?;
     validate::definition(&root, &source, setting, value)
+}
+
+/// [`Error::FailedAssertions`] when NixOS would refuse to build the
+/// evaluated configuration: every command that installs, plans or
+/// explains refuses it alike (`eval` shows it).
+pub fn assertions_hold(eval: &Evaluation) -> Result<(), Error> {
+    if eval.failed_assertions.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::FailedAssertions(
+            eval.failed_assertions.iter().map(|a| a.message()).collect(),
+        ))
+    }
 }
 
 /// Read and evaluate a configuration file; its extension (`.toml`,

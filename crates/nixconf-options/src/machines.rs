@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use nixconf_machines::BuildMachine;
 
-use crate::check::join;
-use crate::eval::Evaluator;
+use crate::evaluator::Evaluator;
 use crate::tree::{Node, Value};
+use crate::typecheck::join;
 
 impl Evaluator<'_, '_> {
     pub(crate) fn build_machines(

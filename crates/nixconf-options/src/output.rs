@@ -7,8 +7,6 @@ use nixconf_format::{ConfValue, NixVersion};
 use nixconf_machines::BuildMachine;
 use serde_json::{json, Map, Value as Json};
 
-use std::fmt::Write as _;
-
 use crate::tree::{Node, Value};
 
 /// Which NixOS `nix.*` module generation an evaluation follows: the
@@ -167,6 +165,9 @@ pub struct Evaluation {
     /// What only the 2026 modules produce (units, channel, sshServe,
     /// firewall, ...); `None` for the older generations.
     pub nixos2026: Option<Box<crate::Nixos2026>>,
+    /// nixconf's own options for the build-user pool (`users.*`,
+    /// `ids.gids.nixbld`), not in any NixOS module.
+    pub build_users: crate::build_users::BuildUsersOptions,
 }
 
 /// One `users.users.nixbldN`.
@@ -352,6 +353,7 @@ impl Evaluation {
             check_all_errors: false,
             distributed_builds: false,
             nixos2026: None,
+            build_users: Default::default(),
         }
     }
 
@@ -452,6 +454,9 @@ impl Evaluation {
         });
         if let Some(x) = &self.nixos2026 {
             x.add_to(&mut out);
+        }
+        if self.build_users.is_set() {
+            out["nixconf"] = self.build_users.to_json();
         }
         if self.module == ModuleGeneration::Nixos2013 {
             // Not keys of the conformance corpus (the 2023 module): what
@@ -606,7 +611,9 @@ fn conf_json(v: &ConfValue) -> Json {
 
 /// A float as Nix 2.8's `builtins.toJSON` writes it: C++ stream output,
 /// which is `%g` with six significant digits (`3.0` is `3`, `1e20` is
-/// `1e+20`, `0.1234567` is `0.123457`).
+/// `1e+20`, `0.1234567` is `0.123457`). Kept by hand: serde_json writes
+/// the shortest text that reads back as the same float (`3.0`, `1e20`,
+/// `0.1234567`) and has no `%g` mode.
 pub(crate) fn float_to_json(f: f64) -> String {
     if !f.is_finite() {
         // Nix itself cannot produce these from JSON or TOML input.
@@ -691,66 +698,39 @@ pub enum RefValue {
 }
 
 /// `builtins.toJSON { version = 2; flakes = ...; }`: keys sorted, no
-/// spaces.
+/// spaces (serde_json escapes strings as Nix does: `"`, `\`, control
+/// characters as short escapes or `\u00XX`, everything else verbatim).
 pub(crate) fn registry_json(entries: &[RegistryEntry]) -> String {
-    fn attrs(out: &mut String, map: &BTreeMap<String, RefValue>) {
-        out.push('{');
-        for (i, (k, v)) in map.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_json_string(out, k);
-            out.push(':');
-            match v {
-                RefValue::Str(s) => push_json_string(out, s),
-                RefValue::Int(n) => {
-                    let _ = write!(out, "{n}");
-                }
-                RefValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            }
-        }
-        out.push('}');
+    fn attrs(map: &BTreeMap<String, RefValue>) -> Json {
+        Json::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        RefValue::Str(s) => json!(s),
+                        RefValue::Int(n) => json!(n),
+                        RefValue::Bool(b) => json!(b),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        )
     }
-    let mut out = String::with_capacity(64 + 160 * entries.len());
-    out.push_str("{\"flakes\":[");
-    for (i, e) in entries.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str("{\"exact\":");
-        out.push_str(if e.exact { "true" } else { "false" });
-        out.push_str(",\"from\":");
-        attrs(&mut out, &e.from);
-        out.push_str(",\"to\":");
-        attrs(&mut out, &e.to);
-        out.push('}');
-    }
-    out.push_str("],\"version\":2}");
-    out
-}
-
-/// Append a string as Nix's `toJSON` writes it: `"` and `\` escaped,
-/// control characters as short escapes or `\u00XX`, everything else
-/// verbatim.
-pub(crate) fn push_json_string(out: &mut String, s: &str) {
-    out.reserve(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    // Keys in sorted order as inserted, whichever order serde_json's map
+    // keeps.
+    let flakes: Vec<Json> = entries
+        .iter()
+        .map(|e| {
+            let mut entry = Map::new();
+            entry.insert("exact".to_owned(), json!(e.exact));
+            entry.insert("from".to_owned(), attrs(&e.from));
+            entry.insert("to".to_owned(), attrs(&e.to));
+            Json::Object(entry)
+        })
+        .collect();
+    let mut top = Map::new();
+    top.insert("flakes".to_owned(), Json::Array(flakes));
+    top.insert("version".to_owned(), json!(2));
+    Json::Object(top).to_string()
 }
 
 #[cfg(test)]
@@ -759,9 +739,8 @@ mod tests {
 
     #[test]
     fn to_json_escapes_like_nix() {
-        let mut out = String::new();
-        push_json_string(&mut out, "a\"b\\c\nd\u{1}é");
-        assert_eq!(out, "\"a\\\"b\\\\c\\nd\\u0001é\"");
+        let out = Json::from("a\"b\\c\nd\u{1}\u{8}\u{c}\té\u{7f}").to_string();
+        assert_eq!(out, "\"a\\\"b\\\\c\\nd\\u0001\\b\\f\\té\u{7f}\"");
     }
 
     #[test]

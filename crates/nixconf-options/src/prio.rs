@@ -14,9 +14,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::{join, Checker};
 use crate::settings::{ORDER_NORMAL, PRIO_DEFAULT, PRIO_NORMAL, PRIO_OPTION_DEFAULT};
 use crate::tree::{Node, Value};
+use crate::typecheck::{join, Checker};
 
 /// Priority and order of the definitions that were wrapped, by option path.
 pub(crate) type Priorities = BTreeMap<String, (u32, u32)>;

@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::join;
-use crate::eval::Evaluator;
+use crate::evaluator::Evaluator;
 use crate::output::{RefValue, RegistryEntry};
 use crate::tree::{Node, Value};
+use crate::typecheck::join;
 
 impl Evaluator<'_, '_> {
     pub(crate) fn registry(

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::join;
 use crate::output::Warning;
 use crate::tree::Node;
+use crate::typecheck::join;
 
 /// The module's `legacyConfMappings`: old `nix.*` name to `nix.settings`
 /// key, in the order `mapAttrsToList` imports them (sorted by old name).

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use nixconf_format::ConfValue;
 
-use crate::check::{join, Checker};
 use crate::tree::{quote, Node, Span, Value};
+use crate::typecheck::{join, Checker};
 
 /// `mkOverride` priorities: lower wins.
 pub(crate) const PRIO_NORMAL: u32 = 100;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::error::{Error, Location};
+use crate::error::Error;
 
 /// A value of the option tree, before any option type is applied.
 #[derive(Clone, Debug, PartialEq)]
@@ -88,27 +88,17 @@ pub(crate) struct Source<'a> {
 }
 
 impl Source<'_> {
-    /// The location of byte offset `at`: 1-based line and column (in
-    /// characters), and the line's text for a caret display.
-    pub fn locate(&self, at: usize) -> Location {
-        let at = at.min(self.text.len());
-        let before = self.text.get(..at).unwrap_or("");
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let line = before.matches('\n').count() + 1;
-        let column = self
-            .text
-            .get(line_start..at)
-            .map_or(1, |s| s.chars().count() + 1);
-        let line_end = self.text[line_start..]
-            .find('\n')
-            .map_or(self.text.len(), |i| line_start + i);
-        let text = self.text[line_start..line_end].trim_end_matches('\r');
-        Location {
-            file: self.name.to_owned(),
-            line,
-            column,
-            line_text: text.to_owned(),
-        }
+    /// Where the byte range `span` is: `file:line:col` (columns in
+    /// characters), its length and the line's text for a caret.
+    pub fn locate(&self, span: &Span) -> nixconf_diagnostic::Span {
+        let start = span.start as usize;
+        let len = (span.end as usize).saturating_sub(start);
+        nixconf_diagnostic::Span::from_offset(self.name, self.text, start, len)
+    }
+
+    /// The place of byte offset `at`, one character long.
+    pub fn locate_at(&self, at: usize) -> nixconf_diagnostic::Span {
+        nixconf_diagnostic::Span::from_offset(self.name, self.text, at, 1)
     }
 }
 
@@ -148,18 +138,11 @@ pub(crate) fn parse(source: &Source<'_>, format: Format) -> Result<Node, Error> 
     }
 }
 
-/// Read TOML without spans, or `None` when only toml_edit can tell (see
-/// [`crate::quick_toml`]).
-pub(crate) fn parse_toml_quick(source: &Source<'_>) -> Option<Node> {
-    let text = source.text.strip_prefix('\u{feff}').unwrap_or(source.text);
-    crate::quick_toml::parse(text)
-}
-
 fn parse_toml(source: &Source<'_>, text: &str, offset: usize) -> Result<Node, Error> {
     let doc = toml_edit::ImDocument::parse(text).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start) + offset;
         Error::Syntax {
-            location: source.locate(at),
+            span: source.locate_at(at),
             message: e.message().trim_end().to_owned(),
         }
     })?;
@@ -252,7 +235,7 @@ impl TomlConverter<'_> {
 
     fn refuse(&self, span: Option<Span>, message: &str) -> Error {
         Error::Syntax {
-            location: self.source.locate(span.map_or(0, |s| s.start as usize)),
+            span: self.source.locate_at(span.map_or(0, |s| s.start as usize)),
             message: message.to_owned(),
         }
     }
@@ -260,20 +243,15 @@ impl TomlConverter<'_> {
 
 fn parse_json(source: &Source<'_>, text: &str) -> Result<Node, Error> {
     let node: JsonNode = serde_json::from_str(text).map_err(|e| Error::Syntax {
-        location: {
-            // serde_json counts lines from 1 and columns from 1 (0 at the
-            // very start of a line, e.g. for an unexpected end of input).
-            let mut loc = source.locate(0);
-            loc.line = e.line().max(1);
-            loc.column = e.column().max(1);
-            loc.line_text = source
-                .text
-                .lines()
-                .nth(loc.line - 1)
-                .unwrap_or("")
-                .to_owned();
-            loc
-        },
+        // serde_json counts lines from 1 and columns from 1 (0 at the very
+        // start of a line, e.g. for an unexpected end of input).
+        span: nixconf_diagnostic::Span::from_line_column(
+            source.name,
+            source.text,
+            e.line().max(1),
+            e.column().max(1),
+            1,
+        ),
         message: json_message(&e),
     })?;
     Ok(node.0)
@@ -518,7 +496,7 @@ mod tests {
             panic!()
         };
         assert_eq!(at(text, s["cores"].span.clone()), "2.0");
-        let loc = source(text).locate(s["cores"].span.clone().unwrap().start as usize);
+        let loc = source(text).locate(&s["cores"].span.clone().unwrap());
         assert_eq!((loc.line, loc.column), (2, 9));
         assert_eq!(loc.line_text, "cores = 2.0");
     }
@@ -526,12 +504,12 @@ mod tests {
     #[test]
     fn syntax_errors_name_line_and_column() {
         let err = parse(&source("{\n  \"nix\": [1,,]\n}"), Format::Json).unwrap_err();
-        let Error::Syntax { location, .. } = err else {
+        let Error::Syntax { span: location, .. } = err else {
             panic!()
         };
         assert_eq!((location.line, location.column), (2, 13));
         let err = parse(&source("a = 1\nb = = 2\n"), Format::Toml).unwrap_err();
-        let Error::Syntax { location, .. } = err else {
+        let Error::Syntax { span: location, .. } = err else {
             panic!()
         };
         assert_eq!(location.line, 2);
@@ -565,7 +543,7 @@ mod tests {
         };
         assert_eq!(at(text, c["c"].span.clone()), "2.0");
         assert_eq!(at(text, nix["d"].span.clone()), "\"x,]\"");
-        let loc = source(text).locate(c["c"].span.clone().unwrap().start as usize);
+        let loc = source(text).locate(&c["c"].span.clone().unwrap());
         assert_eq!((loc.line, loc.column), (2, 32));
     }
 

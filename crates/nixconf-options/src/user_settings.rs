@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::JoinedPath;
-use crate::eval::Evaluator;
+use crate::evaluator::Evaluator;
 use crate::renames::LEGACY_CONF_MAPPINGS;
 use crate::settings::{check_def, Def, Origin, SettingsDefs, ORDER_NORMAL, PRIO_NORMAL};
 use crate::tree::Node;
+use crate::typecheck::JoinedPath;
 
 impl Evaluator<'_, '_> {
     /// The user's definitions of `nix.settings`: its keys, then the renamed

@@ -12,14 +12,16 @@
 
 use nixconf_format::ConfValue;
 
-use crate::error::OptionError;
+use nixconf_diagnostic::Diagnostic;
+
+use crate::error::option_error;
 use crate::output::{Evaluation, SessionValue};
 use crate::tree::{self, Format, Node, Value};
 
 /// A string that would break its file: the error, and for a setting the
 /// setting and the offending string, to find where it was written.
 pub(crate) struct Unsafe {
-    pub error: OptionError,
+    pub error: Diagnostic,
     pub setting: Option<(String, String)>,
 }
 
@@ -29,11 +31,7 @@ pub(crate) fn line_safety(eval: &Evaluation) -> Vec<Unsafe> {
     let mut errors = Vec::new();
     let mut refuse = |option: String, message: String, setting: Option<(String, String)>| {
         errors.push(Unsafe {
-            error: OptionError {
-                option,
-                message,
-                location: None,
-            },
+            error: option_error(&option, message, None),
             setting,
         });
     };
@@ -199,7 +197,7 @@ pub(crate) fn locate(
     found: Vec<Unsafe>,
     source: &tree::Source<'_>,
     format: Format,
-) -> Vec<OptionError> {
+) -> Vec<Diagnostic> {
     let root = parsed(source, format);
     found
         .into_iter()
@@ -209,9 +207,9 @@ pub(crate) fn locate(
                 _ => None,
             };
             match hit {
-                Some((option, location)) => OptionError {
-                    option,
-                    location,
+                Some((option, span)) => Diagnostic {
+                    option: Some(option),
+                    span,
                     ..u.error
                 },
                 None => u.error,
@@ -238,7 +236,7 @@ pub(crate) fn definition(
     source: &tree::Source<'_>,
     key: &str,
     text: &str,
-) -> Option<(String, Option<crate::Location>)> {
+) -> Option<(String, Option<nixconf_diagnostic::Span>)> {
     let member = |node: &Node, name: &str| match &node.value {
         Value::Attrs(attrs) => attrs.get(name).cloned(),
         _ => None,
@@ -258,7 +256,7 @@ pub(crate) fn definition(
             _ => None,
         };
         if let Some((option, span)) = hit {
-            return Some((option, span.map(|s| source.locate(s.start as usize))));
+            return Some((option, span.map(|s| source.locate(&s))));
         }
     }
     None
@@ -309,7 +307,7 @@ mod tests {
             Err(e) => e
                 .option_errors()
                 .iter()
-                .map(|e| (e.option.clone(), e.message.clone()))
+                .map(|e| (e.option.clone().unwrap_or_default(), e.message.clone()))
                 .collect(),
         }
     }

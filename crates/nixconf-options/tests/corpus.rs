@@ -72,7 +72,11 @@ fn to_toml(v: &Json) -> String {
 fn paths(r: &Result<Evaluation, nixconf_options::Error>) -> Vec<String> {
     match r {
         Ok(_) => Vec::new(),
-        Err(e) => e.option_errors().iter().map(|e| e.option.clone()).collect(),
+        Err(e) => e
+            .option_errors()
+            .iter()
+            .map(|e| e.option.clone().unwrap_or_default())
+            .collect(),
     }
 }
 

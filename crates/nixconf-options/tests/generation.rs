@@ -8,7 +8,11 @@ fn with(generation: Option<ModuleGeneration>, text: &str) -> Result<ModuleGenera
         .map(|e| e.module)
         .map_err(|e| {
             let first = &e.option_errors()[0];
-            format!("{}: {}", first.option, first.message)
+            format!(
+                "{}: {}",
+                first.option.as_deref().unwrap_or_default(),
+                first.message
+            )
         })
 }
 
@@ -52,7 +56,10 @@ fn a_wrong_generation_is_an_error_at_its_key() {
         "c.json",
     )
     .unwrap_err();
-    assert_eq!(json.option_errors()[0].option, "generation");
+    assert_eq!(
+        json.option_errors()[0].option.as_deref(),
+        Some("generation")
+    );
 }
 
 #[test]

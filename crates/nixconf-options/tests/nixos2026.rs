@@ -48,13 +48,13 @@ fn nix_package_and_nix_version_must_agree() {
         "c.toml",
     )
     .unwrap_err();
-    assert_eq!(e.option_errors()[0].option, "nix.package");
+    assert_eq!(e.option_errors()[0].option.as_deref(), Some("nix.package"));
     let e = evaluate("nix.package = \"nix\"\n", Format::Toml, "c.toml").unwrap_err();
-    assert_eq!(e.option_errors()[0].option, "nix.package");
+    assert_eq!(e.option_errors()[0].option.as_deref(), Some("nix.package"));
     let e = evaluate("[nix]\ncores = 1\n", Format::Toml, "c.toml").unwrap_err();
-    assert_eq!(e.option_errors()[0].option, "nix.cores");
+    assert_eq!(e.option_errors()[0].option.as_deref(), Some("nix.cores"));
     let e = evaluate("nix.checkConfig = true\n", Format::Toml, "c.toml").unwrap_err();
-    assert_eq!(e.option_errors()[0].option, "nixVersion");
+    assert_eq!(e.option_errors()[0].option.as_deref(), Some("nixVersion"));
 }
 
 #[test]

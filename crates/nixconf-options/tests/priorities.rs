@@ -140,7 +140,10 @@ fn malformed_wrappers_are_errors_at_their_option() {
         )
         .unwrap_err();
         let first = &e.option_errors()[0];
-        (first.option.clone(), first.message.clone())
+        (
+            first.option.clone().unwrap_or_default(),
+            first.message.clone(),
+        )
     };
     let (option, message) =
         err("nix.settings.cores = { _type = \"if\", condition = true, content = 1 }\n");

@@ -147,20 +147,11 @@ fn same_for_real_nix(
         });
         return Ok(());
     }
-    let evaluation = nixconf_options::evaluate(
+    let Ok(evaluation) = nixconf_options::evaluate(
         &imported.config,
         nixconf_options::Format::Toml,
         "config.toml",
-    );
-    // nixconf's own tables are not part of the option tree.
-    let Ok(evaluation) = evaluation.or_else(|_| {
-        let options_part = imported
-            .config
-            .split("\n# nixconf's own options")
-            .next()
-            .unwrap_or_default();
-        nixconf_options::evaluate(options_part, nixconf_options::Format::Toml, "config.toml")
-    }) else {
+    ) else {
         return Err("the imported configuration does not evaluate".into());
     };
     let Some(rendered) = &evaluation.nix_conf else {

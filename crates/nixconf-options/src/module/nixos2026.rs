@@ -5,7 +5,7 @@
 //!
 //! What is the same as in 2023 (the option types, build machines, the
 //! registry, the renamed options, `nix.settings` merging) is shared with
-//! [`crate::eval`]; this module adds what changed: the module's own
+//! [`super::nixos2023`]; this module adds what changed: the module's own
 //! definitions of `nix.settings` (`trusted-users` and `system-features`
 //! now appended to, `sandbox-fallback` ungated, the unprivileged daemon's
 //! settings), `extra-*` keys last in nix.conf, the new options and the
@@ -17,34 +17,22 @@ use nixconf_format::{render_key, ConfValue, NixVersion};
 use nixconf_machines::render_module_machines;
 
 use super::arch2026;
+use super::nixos2023::{
+    CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_NIXBLD_UID, NIX_CONF_HEADER, NIX_OPTIONS,
+    ONLY_IN_2013, ONLY_IN_2026, REMOVED_NICE_LEVEL_NOTE,
+};
 use super::options2026::{
     self as opts, get, parse_package, Read2026, ReadGroup, Val, STORE_PREFIX,
 };
 use super::units2026::{self, Facts};
-use crate::eval::{
-    Evaluator, CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_NIXBLD_UID, NIX_CONF_HEADER,
-    NIX_OPTIONS, ONLY_IN_2013, ONLY_IN_2026, REMOVED_NICE_LEVEL_NOTE,
-};
+use crate::evaluator::Evaluator;
 use crate::output::{Evaluation, FailedAssertion, ModuleGeneration, ServiceConfig, SessionValue};
 use crate::settings::{Def, SettingsDefs, ORDER_AFTER, ORDER_NORMAL, PRIO_DEFAULT, PRIO_NORMAL};
+use crate::top::top_keys;
 use crate::tree::{Node, Value};
 
 /// `system.defaultChannel`'s default in 2026.
 pub const DEFAULT_CHANNEL_2026: &str = "https://channels.nixos.org/nixos-unstable";
-
-/// The top-level keys a 2026 configuration may have.
-const TOP: &[&str] = &[
-    "generation",
-    "nixVersion",
-    "nixPname",
-    "gccArch",
-    "caBundle",
-    "nix",
-    "ids",
-    "system",
-    "networking",
-    "boot",
-];
 
 const READ_ONLY_STORE_NOTE: &str = "Please use the `boot.nixStoreMountOpts' option to define \
      mount options for the Nix store, including 'ro'";
@@ -53,10 +41,16 @@ const READ_ONLY_STORE_NOTE: &str = "Please use the `boot.nixStoreMountOpts' opti
 const ID_COUNT: i64 = 128 * 65536;
 const START_ID: i64 = 832 * 1024 * 1024;
 
+/// Evaluate a configuration with the 2026 modules.
+pub(crate) fn run(e: &mut Evaluator<'_, '_>, top: &BTreeMap<String, Node>) -> Option<Evaluation> {
+    e.run_2026(top)
+}
+
 impl Evaluator<'_, '_> {
     /// Evaluate a configuration with the 2026 modules.
     pub(crate) fn run_2026(&mut self, top: &BTreeMap<String, Node>) -> Option<Evaluation> {
-        self.c.known_keys("", top, TOP);
+        self.c
+            .known_keys("", top, &top_keys(ModuleGeneration::Nixos2026));
         let version_text = self.opt(top, "", "nixVersion", |c, p, n| c.str(p, n));
         let pname = self.opt(top, "", "nixPname", |c, p, n| c.str(p, n));
         let gcc_arch = self.opt(top, "", "gccArch", |c, p, n| c.nullable_str(p, n));
@@ -269,7 +263,7 @@ impl Evaluator<'_, '_> {
         let nix_path = if nix.contains_key("nixPath") {
             std::mem::take(&mut o.nix_path)
         } else if channel_on {
-            crate::eval::DEFAULT_NIX_PATH
+            super::nixos2023::DEFAULT_NIX_PATH
                 .iter()
                 .map(|s| (*s).to_owned())
                 .collect()
@@ -346,6 +340,7 @@ impl Evaluator<'_, '_> {
             check_config: o.check_config,
             check_all_errors: o.check_all_errors,
             distributed_builds: o.distributed_builds,
+            build_users: Default::default(),
             nixos2026: Some(Box::new(crate::Nixos2026 { facts })),
         })
     }
@@ -354,7 +349,7 @@ impl Evaluator<'_, '_> {
     fn system_2026(
         &mut self,
         top: &BTreeMap<String, Node>,
-    ) -> (crate::eval::Opt<String>, crate::eval::Opt<String>) {
+    ) -> (crate::evaluator::Opt<String>, crate::evaluator::Opt<String>) {
         let Some(node) = top.get("system") else {
             return (Ok(None), Ok(None));
         };
@@ -375,7 +370,7 @@ impl Evaluator<'_, '_> {
         &mut self,
         top: &BTreeMap<String, Node>,
     ) -> (
-        crate::eval::Opt<BTreeMap<String, String>>,
+        crate::evaluator::Opt<BTreeMap<String, String>>,
         Option<ReadGroup>,
     ) {
         let empty = BTreeMap::new();
@@ -442,8 +437,8 @@ impl Evaluator<'_, '_> {
     fn package_2026(
         &mut self,
         nix: &BTreeMap<String, Node>,
-        version_text: &crate::eval::Opt<String>,
-        pname: &crate::eval::Opt<String>,
+        version_text: &crate::evaluator::Opt<String>,
+        pname: &crate::evaluator::Opt<String>,
     ) -> Option<Option<(NixVersion, String, Option<String>)>> {
         let package = match nix.get("package") {
             None => None,
@@ -510,7 +505,7 @@ impl Evaluator<'_, '_> {
         nix: &BTreeMap<String, Node>,
         enable: bool,
         lix: bool,
-        o: &crate::eval::NixOptions,
+        o: &super::nixos2023::NixOptions,
         read: &Read2026,
         gcc_arch: Option<&str>,
     ) -> Option<BTreeMap<String, ConfValue>> {
@@ -639,7 +634,7 @@ impl Evaluator<'_, '_> {
                     None,
                     format!(
                         "expected a list (nix.daemonUser tests its elements), got {}",
-                        crate::eval::describe_conf(other)
+                        crate::evaluator::describe_conf(other)
                     ),
                 );
                 return None;

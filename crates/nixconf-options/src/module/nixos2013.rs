@@ -19,11 +19,13 @@ use std::collections::BTreeMap;
 use nixconf_format::{ConfValue, NixVersion};
 use nixconf_machines::BuildMachine;
 
-use crate::check::join;
-use crate::eval::{Evaluator, DEFAULT_NIXBLD_UID, NIX_OPTIONS};
+use super::nixos2023::{DEFAULT_NIXBLD_UID, NIX_OPTIONS};
+use crate::evaluator::Evaluator;
 use crate::output::{Evaluation, ModuleGeneration, ServiceConfig, SessionValue};
-use crate::suggest;
+use crate::top::{top_keys, TOP_KEYS};
 use crate::tree::{quote, Node, Value};
+use crate::typecheck::join;
+use nixconf_diagnostic::closest;
 
 /// The 2013 module's options under `nix`.
 const OPTIONS: [&str; 15] = [
@@ -116,6 +118,15 @@ struct Options {
     nr_build_users: i64,
     binary_caches: Vec<String>,
     trusted_binary_caches: Vec<String>,
+}
+
+/// Evaluate a configuration for a Nix 1.x target with the 2013 module.
+pub(crate) fn run(
+    e: &mut Evaluator<'_, '_>,
+    top: &BTreeMap<String, Node>,
+    version: NixVersion,
+) -> Option<Evaluation> {
+    e.run_2013(top, version)
 }
 
 impl Evaluator<'_, '_> {
@@ -251,6 +262,7 @@ impl Evaluator<'_, '_> {
             check_config: false,
             check_all_errors: false,
             distributed_builds: o.distributed_builds,
+            build_users: Default::default(),
             nixos2026: None,
         })
     }
@@ -259,37 +271,23 @@ impl Evaluator<'_, '_> {
     /// the host facts of the 2023 module are refused, each with its 2013
     /// counterpart.
     fn top_level_2013(&mut self, top: &BTreeMap<String, Node>, later: &str) {
-        const TOP: [&str; 4] = ["generation", "nixVersion", "nix", "ids"];
+        let known = top_keys(ModuleGeneration::Nixos2013);
         for (key, node) in top {
-            let hint = match key.as_str() {
-                k if TOP.contains(&k) => continue,
-                "gccArch" => {
-                    "it only adds gccarch-* system features, and the 2013 module set no system \
-                     features: remove it"
-                }
-                "system" => {
-                    "system.defaultChannel is root's channel subscription, which the 2013 \
-                     nix-daemon module did not write: remove it"
-                }
-                "networking" => {
-                    "for networking.proxy.envVars, give the proxy with nix.proxy, the 2013 \
-                     module's option"
-                }
-                "boot" => {
-                    "for boot.readOnlyNixStore, use nix.readOnlyStore, the 2013 module's option"
-                }
-                _ => {
-                    let hint = match suggest::closest(key, TOP) {
-                        Some(c) => format!("; did you mean `{c}`?"),
-                        None => String::new(),
-                    };
-                    self.c.error(
-                        &join("", key),
-                        Some(&key_of(node)),
-                        format!("no such option{hint}"),
-                    );
-                    continue;
-                }
+            if known.contains(&key.as_str()) {
+                continue;
+            }
+            let declared = TOP_KEYS.iter().find(|k| k.name == key);
+            let Some(hint) = declared.and_then(|k| k.not_in_2013) else {
+                let hint = match closest(key, known.iter().copied()) {
+                    Some(c) => format!("; did you mean `{c}`?"),
+                    None => String::new(),
+                };
+                self.c.error(
+                    &join("", key),
+                    Some(&key_of(node)),
+                    format!("no such option{hint}"),
+                );
+                continue;
             };
             self.c.error(
                 &join("", key),
@@ -313,7 +311,7 @@ impl Evaluator<'_, '_> {
                 continue;
             }
             if !NIX_OPTIONS.contains(&key.as_str()) {
-                let hint = match suggest::closest(key, OPTIONS) {
+                let hint = match closest(key, OPTIONS) {
                     Some(c) => format!("; did you mean `nix.{c}`?"),
                     None => String::new(),
                 };
@@ -590,7 +588,7 @@ impl Evaluator<'_, '_> {
                 "publicHostKey" => "build machines of the 2013 module had no publicHostKey: \
                                     ssh checks the host key against known_hosts"
                     .to_owned(),
-                _ => match suggest::closest(key, MACHINE_FIELDS) {
+                _ => match closest(key, MACHINE_FIELDS) {
                     Some(c) => format!("no such attribute; did you mean `{}`?", join(path, c)),
                     None => format!(
                         "no such attribute; a 2013 build machine has {}",

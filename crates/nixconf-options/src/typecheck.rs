@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::OptionError;
-use crate::suggest;
+use nixconf_diagnostic::{closest, Diagnostic};
+
+use crate::error::option_error;
 use crate::tree::{quote, Node, Source, Value};
 
 /// Collects every problem found while reading the option tree.
@@ -12,7 +13,7 @@ pub(crate) struct Checker<'a> {
     source: &'a Source<'a>,
     /// Whether spans can be turned into `file:line:col` (TOML).
     positions: bool,
-    pub errors: Vec<OptionError>,
+    pub errors: Vec<Diagnostic>,
 }
 
 impl<'a> Checker<'a> {
@@ -31,15 +32,11 @@ impl<'a> Checker<'a> {
 
     /// Record an error about the option at `path`, written at `node`.
     pub fn error(&mut self, path: &str, node: Option<&Node>, message: impl Into<String>) {
-        let location = node
+        let span = node
             .and_then(|n| n.span.as_ref())
             .filter(|_| self.positions)
-            .map(|s| self.source.locate(s.start as usize));
-        self.errors.push(OptionError {
-            option: path.to_owned(),
-            message: message.into(),
-            location,
-        });
+            .map(|s| self.source.locate(s));
+        self.errors.push(option_error(path, message, span));
     }
 
     fn mismatch(&mut self, path: &str, node: &Node, expected: &str) {
@@ -65,7 +62,7 @@ impl<'a> Checker<'a> {
         for (key, node) in attrs {
             if !known.contains(&key.as_str()) && !handled.contains(&key.as_str()) {
                 let full = join(path, key);
-                let hint = match suggest::closest(key, known.iter().copied()) {
+                let hint = match closest(key, known.iter().copied()) {
                     Some(c) => format!("; did you mean `{}`?", join(path, c)),
                     None => String::new(),
                 };

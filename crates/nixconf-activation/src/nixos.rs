@@ -147,6 +147,8 @@ impl Config {
         };
         let mut b = PoolRequest::builder(self.pool.platform.unwrap_or(Platform::Linux));
         if let Some(n) = eval.nr_build_users {
+            // NixOS makes `range 1 n` of them: none for n below 1.
+            let n = n.max(0);
             b = b.count(u32::try_from(n).map_err(|_| {
                 bad(
                     "nix.nrBuildUsers",
@@ -182,8 +184,12 @@ impl Config {
         if let Some(n) = uint("id-count")? {
             b = b.id_count(n);
         }
-        if let Some(ConfValue::Str(g)) = setting("build-users-group") {
-            b = b.group(g.clone());
+        // The pool's group is the one Nix builds as; with an empty
+        // `build-users-group` Nix uses no build users, and NixOS still
+        // makes its `nixbld` group and users: so does nixconf.
+        match setting("build-users-group") {
+            Some(ConfValue::Str(g)) if !g.is_empty() => b = b.group(g.clone()),
+            _ => {}
         }
         if let Some(gid) = self.pool.gid {
             b = b.gid(gid);

@@ -12,7 +12,7 @@
 //! - `daemon`: the end-to-end test on the real nix-daemon alone
 //!   (`xtask/e2e/debian-daemon.sh`: Debian's packages taken over, in a
 //!   private mount namespace).
-//! - `ci`: everything CI checks: formatting, clippy, unit and integration
+//! - `ci`: everything CI checks: formatting, the layout rules, clippy, unit and integration
 //!   tests (every fixture kind runs under `cargo test`), docs, the Ansible
 //!   collection's test (`contrib/ansible/tests/run.sh`), the real
 //!   nix-daemon test, then a build of the `cargo fuzz` targets.
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
                  layout                  no module circles, no hand-written source file over 800 lines\n  \
                  ansible                 the Ansible collection's test, contrib/ansible/tests/run.sh\n  \
                  daemon                  the end-to-end test on the real nix-daemon, xtask/e2e/debian-daemon.sh\n  \
-                 ci                      formatting, clippy, tests, docs, fixtures, the Ansible test: what .ci/run runs"
+                 ci                      formatting, layout, clippy, tests (fixtures included), docs, Ansible, daemon, fuzz build: what .ci/run runs"
             );
             return ExitCode::from(2);
         }
@@ -86,6 +86,7 @@ fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
 
 fn ci() -> Result<(), String> {
     cargo(&["fmt", "--all", "--check"], &[])?;
+    layout::run(&workspace_root())?;
     cargo(
         &[
             "clippy",

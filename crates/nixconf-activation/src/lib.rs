@@ -118,6 +118,7 @@ mod report;
 mod revert;
 mod run;
 mod state;
+mod timers;
 mod tree;
 
 pub use action::build_users::{managed_build_users, BuildUsers, BUILD_USERS};

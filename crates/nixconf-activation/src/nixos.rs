@@ -15,6 +15,7 @@ use crate::action::build_users::BuildUsers;
 use crate::desired::{DesiredFile, DesiredSymlink};
 use crate::error::{Error, Result};
 use crate::installation::Installation;
+use crate::timers;
 
 /// Where the socket's enablement lives, relative to the root.
 pub const SOCKET_WANTS_PATH: &str = "etc/systemd/system/sockets.target.wants/nix-daemon.socket";
@@ -247,8 +248,55 @@ impl Config {
             }
             inst = inst.file(file);
         }
+        if let Some(nixos) = &eval.nixos2026 {
+            inst = timer_units_on(inst, root, &nixos.units())?;
+        }
         Ok(inst)
     }
+}
+
+/// `nix.gc` and `nix.optimise` with `automatic = true`: their service and
+/// timer units under `/etc/systemd/system`, each timer enabled
+/// (`timers.target.wants`), the services calling the root's own Nix.
+fn timer_units_on(
+    mut inst: Installation,
+    root: &Path,
+    units: &serde_json::Value,
+) -> Result<Installation> {
+    let placeholder = "/nix-bin";
+    let planned = timers::timer_units(units, placeholder);
+    if planned.is_empty() {
+        return Ok(inst);
+    }
+    let programs = timers::programs_called(&planned);
+    let Some(bin) = timers::nix_bin_dir(root, &programs) else {
+        let option = planned.first().map_or("nix.gc", |u| u.option);
+        return Err(Error::Option {
+            option: format!("{option}.automatic"),
+            message: format!(
+                "the timer would run {}, and the root has no directory with {} ({}): \
+                 install Nix first, or set `{option}.automatic = false`",
+                programs.join(" and "),
+                if programs.len() == 1 { "it" } else { "both" },
+                timers::NIX_BIN_DIRS
+                    .iter()
+                    .map(|d| format!("/{d}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    };
+    for unit in timers::timer_units(units, &bin) {
+        let path = format!("{}/{}", timers::UNIT_DIR, unit.name);
+        if unit.name.ends_with(".timer") {
+            inst = inst.symlink(DesiredSymlink::new(
+                format!("{}/timers.target.wants/{}", timers::UNIT_DIR, unit.name),
+                format!("/{path}"),
+            ));
+        }
+        inst = inst.file(DesiredFile::new(path, unit.contents).mode(0o644));
+    }
+    Ok(inst)
 }
 
 /// Where nixconf writes a file that a distribution package ships under

@@ -191,9 +191,15 @@ mod tests {
         );
         // NixOS's int type takes it; a pool cannot.
         assert_eq!(
-            request(r#"{"nixVersion": "2.18.1", "nix": {"nrBuildUsers": -1}}"#).unwrap_err(),
-            "`nix.nrBuildUsers`: expected an integer from 0 to 4294967295, got -1"
+            request(r#"{"nixVersion": "2.18.1", "nix": {"nrBuildUsers": 4294967296}}"#)
+                .unwrap_err(),
+            "`nix.nrBuildUsers`: expected an integer from 0 to 4294967295, got 4294967296"
         );
+        // Below 1, NixOS makes none (`range 1 n`), and so does nixconf.
+        let none = request(r#"{"nixVersion": "2.18.1", "nix": {"nrBuildUsers": -1}}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(none.count(), 0);
         assert_eq!(
             first_error(r#"{"nixVersion": "2.18.1", "users": {"platform": "windows"}}"#),
             "users.platform"

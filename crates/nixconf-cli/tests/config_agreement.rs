@@ -44,10 +44,15 @@ fn fixture_configs() -> Vec<PathBuf> {
     out
 }
 
-/// A root with the account files planning reads, and nothing else.
+/// A root with the account files planning reads and Nix's programs (the
+/// timers of `nix.gc` and `nix.optimise` call them), and nothing else.
 fn root(dir: &Path) -> PathBuf {
     let root = dir.join("root");
     std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+    for program in ["nix-store", "nix-collect-garbage"] {
+        std::fs::write(root.join("usr/bin").join(program), "").unwrap();
+    }
     for (name, text) in [
         ("passwd", "root:x:0:0:root:/root:/bin/sh\n"),
         ("group", "root:x:0:\n"),

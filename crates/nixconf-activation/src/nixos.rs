@@ -437,7 +437,7 @@ mod tests {
                 ("etc/nix/nix.conf".to_owned(), true),
                 ("etc/nix.machines".to_owned(), false),
                 (DROP_IN_PATH.to_owned(), true),
-                ("etc/profile.d/nix-daemon.sh".to_owned(), false),
+                ("etc/profile.d/nixconf.sh".to_owned(), false),
             ]
         );
         let users: Vec<String> = inst

@@ -320,8 +320,11 @@ pub struct RenderedFile {
 /// Path of the nix-daemon drop-in, relative to the root.
 pub const DROP_IN_PATH: &str = "etc/systemd/system/nix-daemon.service.d/nixconf.conf";
 
-/// Path of the profile script, relative to the root.
-pub const PROFILE_SCRIPT_PATH: &str = "etc/profile.d/nix-daemon.sh";
+/// Path of the profile script, relative to the root: nixconf's own name,
+/// beside Nix's `nix.sh` and `nix-daemon.sh`, which Fedora's and Arch's
+/// packages (and Nix built from source) install in `/etc/profile.d` and
+/// which set up `PATH` for Nix's profiles: replacing one would lose that.
+pub const PROFILE_SCRIPT_PATH: &str = "etc/profile.d/nixconf.sh";
 
 impl Evaluation {
     pub(crate) fn disabled(

@@ -64,7 +64,7 @@ fn defaults_give_the_2013_files() {
         [
             "etc/nix/nix.conf",
             "etc/systemd/system/nix-daemon.service.d/nixconf.conf",
-            "etc/profile.d/nix-daemon.sh",
+            "etc/profile.d/nixconf.sh",
         ]
     );
     let users = e.users();
@@ -389,7 +389,7 @@ fn render_writes_the_2013_files_only() {
         [
             "etc/nix.machines",
             "etc/nix/nix.conf",
-            "etc/profile.d/nix-daemon.sh",
+            "etc/profile.d/nixconf.sh",
             "etc/systemd/system/nix-daemon.service.d/nixconf.conf",
         ]
     );

@@ -43,7 +43,7 @@ fn render_writes_every_file_and_nothing_else() {
             "etc/nix/machines",
             "etc/nix/nix.conf",
             "etc/nix/registry.json",
-            "etc/profile.d/nix-daemon.sh",
+            "etc/profile.d/nixconf.sh",
             "etc/systemd/system/nix-daemon.service.d/nixconf.conf",
             "etc/tmpfiles.d/nix-daemon.conf",
             "root/.nix-channels",

@@ -56,10 +56,14 @@ while read -r what mode path; do
     [ "$what" = mode ] || fail "unknown line in $fixture/before.setup: $what"
     chmod "$mode" "$scratch/debian/$path"
 done <"$fixture/before.setup"
-# A root with nothing but root's accounts.
-mkdir -p "$scratch/minimal/etc"
+# A root with nothing but root's accounts and Nix's programs where
+# Debian's nix-bin puts them (the example's gc and optimise timers run
+# them).
+mkdir -p "$scratch/minimal/etc" "$scratch/minimal/usr/bin"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$scratch/minimal/etc/passwd"
 echo 'root:x:0:' >"$scratch/minimal/etc/group"
+: >"$scratch/minimal/usr/bin/nix-store"
+: >"$scratch/minimal/usr/bin/nix-collect-garbage"
 cp -R "$scratch/minimal" "$scratch/edited"
 mkdir "$scratch/bin"
 

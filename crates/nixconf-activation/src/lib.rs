@@ -25,9 +25,11 @@
 //! tree and nixconf's own `users.*` and `ids.gids.nixbld`) becomes an
 //! installation with [`read_config`] and
 //! [`Config::installation`]: every file the module renders, the state
-//! layout of the target Nix, the socket's enablement and the build users
+//! layout of the target Nix, the socket's enablement, the build users
 //! ([`BuildUsers`], planned by `nixconf-users` against the root's
-//! accounts). Every kind of action the receipt records is built in:
+//! accounts) and, for `nix.gc.automatic` and `nix.optimise.automatic`,
+//! their service and timer units in `/etc/systemd/system` (timers enabled
+//! in `timers.target.wants`, calling the root's own Nix). Every kind of action the receipt records is built in:
 //! [`revert`] undoes them all, the build users included, with nothing to
 //! register.
 //!
@@ -92,7 +94,8 @@
 //! its planning, carrying out and undoing: `directory`, `symlink`, `file`
 //! (those two sharing `replaced`), `build_users` and `daemon`. On top,
 //! `plan`, `apply` and `revert` put them in order; `installation` and
-//! `nixos` describe what to install; `diff` writes the plan's unified
+//! `nixos` describe what to install (`timers` the units of `nix.gc` and
+//! `nix.optimise`); `diff` writes the plan's unified
 //! diffs; `tree` captures a tree for tests.
 #![deny(missing_docs)]
 

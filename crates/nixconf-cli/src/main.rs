@@ -5,6 +5,11 @@
 //! stdout (for example `nixconf ... | head`) exits 0. Nothing here panics
 //! on a closed or broken stderr: messages that cannot be written are
 //! dropped and the exit status still says what happened (1 on an error).
+//!
+//! One module per command group (`conf`, `machines`, `users`, `eval` with
+//! `render`, `activate` with `plan`/`apply`/`revert`, `import`, `lint`,
+//! `explain`); every `--config` is read by nixconf-options, and every
+//! located error is printed with `nixconf_diagnostic::Diagnostic::render`.
 
 use std::io::{self, Write};
 use std::process::ExitCode;

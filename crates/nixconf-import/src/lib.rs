@@ -38,6 +38,11 @@
 //! assert!(import.config.contains("extraOptions = '''\n!include secrets.conf\n'''"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Modules: `detect` (which installer, which Nix), `conf` (nix.conf as
+//! the installed Nix reads it), `daemon` (the daemon's environment from
+//! its unit drop-ins) and `toml` (writing the configuration); the crate
+//! root puts them together and checks the result.
 #![deny(missing_docs)]
 
 mod conf;

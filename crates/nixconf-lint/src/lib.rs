@@ -26,6 +26,12 @@
 //! assert_eq!(findings[0].fix, "set nix.settings.require-sigs = true");
 //! # Ok::<(), String>(())
 //! ```
+//!
+//! Modules: `subject` (what the checks look at, the same for a
+//! configuration, read through nixconf-options' one schema, and a live
+//! installation), `live` (a live installation under a root, read as its
+//! Nix reads it) and `checks` (the checks, each a function of the
+//! subject).
 #![deny(missing_docs)]
 
 mod checks;

@@ -115,9 +115,25 @@ fn installation(
     root: &Path,
 ) -> Result<Installation, String> {
     refuse_self_managed(root)?;
-    let config: Config =
-        nixconf_activation::read_config_with(config, module.eval_options()).map_err(describe)?;
-    config.installation(root).map_err(describe)
+    read_config(config, module)
+        .map_err(describe)?
+        .installation(root)
+        .map_err(describe)
+}
+
+/// The configuration at `path`, evaluated; unless `--nixos` asks for
+/// NixOS's files byte for byte, the nix.conf it installs says in its
+/// header that nixconf made it (NixOS's points at
+/// `/etc/nixos/configuration.nix`).
+fn read_config(
+    path: &Path,
+    module: crate::generation::GenerationArgs,
+) -> nixconf_activation::Result<Config> {
+    let config = nixconf_activation::read_config_with(path, module.eval_options())?;
+    if module.nixos {
+        return Ok(config);
+    }
+    Ok(config.with_nixconf_header())
 }
 
 /// NixOS and nix-darwin manage their Nix themselves: nixconf refuses
@@ -173,21 +189,20 @@ fn run_plan(args: &PlanArgs) -> Result<Outcome, String> {
             failed: true,
         });
     }
-    let planned = nixconf_activation::read_config_with(&args.config, args.module.eval_options())
-        .and_then(|config| {
-            let inst = config.installation(&args.root)?;
-            let p = plan(&args.root, &inst, &PlanOptions::default())?;
-            let warnings: Vec<String> = config
-                .evaluation
-                .warnings
-                .iter()
-                .map(|w| format!("`{}` has been renamed to `{}`", w.from, w.to))
-                .collect();
-            Ok((
-                p.to_json_with_warnings(&warnings),
-                !p.problems(false).is_empty(),
-            ))
-        });
+    let planned = read_config(&args.config, args.module).and_then(|config| {
+        let inst = config.installation(&args.root)?;
+        let p = plan(&args.root, &inst, &PlanOptions::default())?;
+        let warnings: Vec<String> = config
+            .evaluation
+            .warnings
+            .iter()
+            .map(|w| format!("`{}` has been renamed to `{}`", w.from, w.to))
+            .collect();
+        Ok((
+            p.to_json_with_warnings(&warnings),
+            !p.problems(false).is_empty(),
+        ))
+    });
     Ok(match planned {
         Ok((json, refused)) => {
             // The installer goes beside the plan's own fields.

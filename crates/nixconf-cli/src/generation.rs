@@ -12,9 +12,11 @@ pub struct GenerationArgs {
     /// either, the target Nix decides (2013 for Nix 1.x, else the newest).
     #[arg(long, value_name = "YEAR", value_parser = parse_generation)]
     pub generation: Option<ModuleGeneration>,
-    /// Output exactly as NixOS writes it, byte for byte (the current
-    /// default and, for now, the only output mode: this flag changes
-    /// nothing yet).
+    /// Files exactly as NixOS writes them, byte for byte. Without it,
+    /// the nix.conf that `plan`/`apply` install says in its header that
+    /// nixconf generated it (NixOS's points at
+    /// /etc/nixos/configuration.nix); `eval` and `render` always show
+    /// NixOS's output.
     #[arg(long)]
     pub nixos: bool,
 }

@@ -120,6 +120,7 @@ pub use check_config::{
 };
 pub use error::{option_error_json, Error};
 pub use module::nixos2013::DEFAULT_BINARY_CACHE_2013;
+pub use module::nixos2023::NIX_CONF_HEADER;
 pub use module::nixos2023::{CACHE_NIXOS_ORG, CACHE_NIXOS_ORG_KEY, DEFAULT_CHANNEL};
 pub use module::nixos2026::DEFAULT_CHANNEL_2026;
 pub use module::Nixos2026;

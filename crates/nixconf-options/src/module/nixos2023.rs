@@ -34,8 +34,8 @@ pub const DEFAULT_CHANNEL: &str = "https://nixos.org/channels/nixos-unstable";
 /// NixOS's `ids.uids.nixbld`.
 pub const DEFAULT_NIXBLD_UID: i64 = 30000;
 
-pub(crate) const NIX_CONF_HEADER: &str =
-    "# WARNING: this file is generated from the nix.* options in\n\
+/// The header NixOS writes at the top of nix.conf (all generations).
+pub const NIX_CONF_HEADER: &str = "# WARNING: this file is generated from the nix.* options in\n\
 # your NixOS configuration, typically\n\
 # /etc/nixos/configuration.nix.  Do not edit it!\n";
 

@@ -36,7 +36,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// The configuration: a .toml or .json file in the NixOS option tree.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", default_value = crate::generation::DEFAULT_CONFIG)]
     config: PathBuf,
     /// The module generation and output flavour.
     #[command(flatten)]
@@ -53,7 +53,7 @@ pub struct PlanArgs {
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// The configuration: a .toml or .json file in the NixOS option tree.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", default_value = crate::generation::DEFAULT_CONFIG)]
     config: PathBuf,
     /// The module generation and output flavour.
     #[command(flatten)]
@@ -153,6 +153,7 @@ fn installer(root: &Path) -> (String, Vec<String>) {
 }
 
 fn run_plan(args: &PlanArgs) -> Result<Outcome, String> {
+    crate::generation::require_config(&args.config)?;
     let (made_by, evidence) = installer(&args.root);
     if !args.json {
         eprintln!(
@@ -250,6 +251,7 @@ fn error_json(e: &Error) -> String {
 }
 
 fn run_apply(args: &ApplyArgs) -> Result<Outcome, String> {
+    crate::generation::require_config(&args.config)?;
     let inst = installation(&args.config, args.module, &args.root)?;
     let options = ApplyOptions::default()
         .dry_run(args.dry_run)

@@ -30,7 +30,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// The configuration: a .toml or .json file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", default_value = crate::generation::DEFAULT_CONFIG)]
     config: PathBuf,
     /// The module generation and output flavour.
     #[command(flatten)]
@@ -45,7 +45,7 @@ pub struct EvalArgs {
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     /// The configuration: a .toml or .json file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", default_value = crate::generation::DEFAULT_CONFIG)]
     config: PathBuf,
     /// The module generation and output flavour.
     #[command(flatten)]
@@ -72,6 +72,7 @@ pub fn run(command: Command) -> Result<Outcome, String> {
 }
 
 fn eval(args: &EvalArgs) -> Result<Outcome, String> {
+    crate::generation::require_config(&args.config)?;
     let result = nixconf_options::evaluate_file_with(&args.config, args.module.eval_options());
     if args.json {
         let (value, failed) = match &result {
@@ -90,6 +91,7 @@ fn eval(args: &EvalArgs) -> Result<Outcome, String> {
 }
 
 fn render(args: &RenderArgs) -> Result<Outcome, String> {
+    crate::generation::require_config(&args.config)?;
     let eval = nixconf_options::evaluate_file_with(&args.config, args.module.eval_options())
         .map_err(|e| describe_error(&e))?;
     let note = check_config_step(&eval, args.check_with_nix.then_some(args.nix.as_path()))?;

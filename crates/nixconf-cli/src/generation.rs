@@ -1,6 +1,8 @@
 //! `--generation` and `--nixos`: the flags every command that takes
 //! `--config` shares.
 
+use std::path::Path;
+
 use clap::Args;
 use nixconf_options::{EvalOptions, ModuleGeneration};
 
@@ -32,4 +34,20 @@ impl GenerationArgs {
 
 fn parse_generation(s: &str) -> Result<ModuleGeneration, String> {
     s.parse()
+}
+
+/// Where the configuration is when `--config` is not given.
+pub const DEFAULT_CONFIG: &str = "/etc/nixconf/nixconf.toml";
+
+/// Refuse, with the fix, to go on without a configuration when `path` is
+/// the default one and there is none.
+pub fn require_config(path: &Path) -> Result<(), String> {
+    if path == Path::new(DEFAULT_CONFIG) && path.symlink_metadata().is_err() {
+        return Err(format!(
+            "no configuration at {DEFAULT_CONFIG} (the default of --config)\n  \
+             = help: `nixconf import -o {DEFAULT_CONFIG}` writes one that keeps the \
+             installation as it is; or pass --config FILE"
+        ));
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! `nixconf import`: an existing installation as a configuration.
 
 use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt as _;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::PathBuf;
 
 use clap::Args;
@@ -77,11 +77,16 @@ pub fn run(args: ImportArgs) -> Result<Outcome, String> {
 
 /// Write `bytes` to `path` through a temporary file beside it, created
 /// with `mode` (the umask can only narrow it), then renamed into place.
+/// A missing parent directory (`/etc/nixconf` the first time) is made,
+/// mode 0755; its own parent must exist.
 fn write_new(path: &std::path::Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
+    if dir.symlink_metadata().is_err() {
+        std::fs::DirBuilder::new().mode(0o755).create(dir)?;
+    }
     let name = path
         .file_name()
         .ok_or_else(|| std::io::Error::other("not a file name"))?;

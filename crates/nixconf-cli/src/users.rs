@@ -47,7 +47,7 @@ pub enum UsersCommand {
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// The configuration (NixOS option tree, JSON or TOML).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", default_value = crate::generation::DEFAULT_CONFIG)]
     config: PathBuf,
     /// The module generation and output flavour.
     #[command(flatten)]
@@ -86,6 +86,7 @@ pub fn run(command: UsersCommand) -> Result<Outcome, String> {
 }
 
 fn plan(args: &PlanArgs) -> Result<Outcome, String> {
+    crate::generation::require_config(&args.config)?;
     let config = read_config_with(&args.config, args.module.eval_options())
         .map_err(crate::activate::describe)?;
     // Refused as `plan` and `apply` refuse it.

@@ -58,3 +58,64 @@ fn import_refuses_nixos() {
          put the configuration in your NixOS configuration instead\n"
     );
 }
+
+/// The first import makes the configuration's directory (as
+/// `/etc/nixconf` for the default `--config`), and plan reads the file.
+#[test]
+fn import_makes_the_configuration_directory_and_plan_reads_it() {
+    let root = root_with("max-jobs = 3\n", 0o644);
+    let etc = tempfile::tempdir().unwrap();
+    let out = etc.path().join("nixconf/nixconf.toml");
+    let run = Command::new(env!("CARGO_BIN_EXE_nixconf"))
+        .args(["import", "--nix-version", "2.18.1", "--root"])
+        .arg(root.path())
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let dir_mode = std::fs::metadata(out.parent().unwrap())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(dir_mode & 0o777, 0o755);
+    let eval = Command::new(env!("CARGO_BIN_EXE_nixconf"))
+        .args(["eval", "--json", "--config"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    assert_eq!(json["settings"]["max-jobs"], 3);
+}
+
+/// Without `--config`, the commands read /etc/nixconf/nixconf.toml; when
+/// there is none (as on this test machine), they say how to make one.
+#[test]
+fn a_missing_default_configuration_is_refused_with_the_fix() {
+    if std::path::Path::new("/etc/nixconf/nixconf.toml").exists() {
+        eprintln!("SKIPPED: this machine has /etc/nixconf/nixconf.toml");
+        return;
+    }
+    for args in [
+        &["eval"][..],
+        &["plan", "--root", "/nonexistent"],
+        &["users", "plan"],
+    ] {
+        let run = Command::new(env!("CARGO_BIN_EXE_nixconf"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&run.stderr),
+            "error: no configuration at /etc/nixconf/nixconf.toml (the default of --config)\n  \
+             = help: `nixconf import -o /etc/nixconf/nixconf.toml` writes one that keeps the \
+             installation as it is; or pass --config FILE\n",
+            "{args:?}"
+        );
+    }
+}

@@ -130,8 +130,8 @@ pub use desired::{DesiredDir, DesiredFile, DesiredSymlink};
 pub use error::{Error, Result};
 pub use installation::{state_layout, Installation, StateLayout};
 pub use nixos::{
-    parse_config, parse_config_with, read_config, read_config_with, Config, PoolOptions,
-    NIXCONF_HEADER, SOCKET_WANTS_PATH,
+    parse_config, parse_config_with, read_config, read_config_with, Config, NIXCONF_HEADER,
+    SOCKET_WANTS_PATH,
 };
 pub use path::{check_account_files, check_beneath, ACCOUNT_FILES};
 pub use plan::plan;

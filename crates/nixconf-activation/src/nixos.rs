@@ -6,8 +6,7 @@ use std::path::Path;
 
 use nixconf_format::ConfValue;
 use nixconf_options::{
-    BuildUsersOptions, BuildUsersPlatform, EvalOptions, Evaluation, Format, WritePolicy,
-    DROP_IN_PATH,
+    BuildUsersPlatform, EvalOptions, Evaluation, Format, WritePolicy, DROP_IN_PATH,
 };
 use nixconf_users::{MaxJobs, Platform, PoolRequest};
 
@@ -32,37 +31,13 @@ const DISTRIBUTION_SOCKET_UNITS: [&str; 2] = [
     "/usr/lib/systemd/system/nix-daemon.socket",
 ];
 
-/// The build-user knobs nixconf adds to the option tree: the `users`
-/// table (`platform`, `adoptExistingGroup`, `renumber`, `namePrefix`,
-/// `home`, `shell`) and `ids.gids.nixbld`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct PoolOptions {
-    /// `users.platform`: whose account conventions (`linux` by default).
-    pub platform: Option<Platform>,
-    /// `users.adoptExistingGroup`: adopt a `nixbld` group with another gid.
-    pub adopt_existing_group: Option<bool>,
-    /// `users.renumber`: move existing build users to the pool's uids
-    /// (by default they keep theirs).
-    pub renumber: Option<bool>,
-    /// `users.namePrefix`.
-    pub name_prefix: Option<String>,
-    /// `users.home`.
-    pub home: Option<String>,
-    /// `users.shell`.
-    pub shell: Option<String>,
-    /// `ids.gids.nixbld`.
-    pub gid: Option<u32>,
-}
-
 /// A configuration file, evaluated.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Config {
-    /// What the NixOS module makes of the option tree.
+    /// What the NixOS module makes of the option tree, nixconf's own
+    /// build-user options included ([`Evaluation::build_users`]).
     pub evaluation: Evaluation,
-    /// nixconf's own build-user knobs.
-    pub pool: PoolOptions,
     /// Whether the installed nix.conf keeps NixOS's header, byte for byte
     /// (the default), or says that nixconf generated it
     /// ([`Config::with_nixconf_header`]).
@@ -98,30 +73,11 @@ pub fn parse_config_with(
     Ok(Config::from_evaluation(evaluation))
 }
 
-impl From<&BuildUsersOptions> for PoolOptions {
-    fn from(o: &BuildUsersOptions) -> Self {
-        PoolOptions {
-            platform: o.platform.map(|p| match p {
-                BuildUsersPlatform::Linux => Platform::Linux,
-                BuildUsersPlatform::Macos => Platform::Macos,
-            }),
-            adopt_existing_group: o.adopt_existing_group,
-            renumber: o.renumber,
-            name_prefix: o.name_prefix.clone(),
-            home: o.home.clone(),
-            shell: o.shell.clone(),
-            gid: o.gid,
-        }
-    }
-}
-
 impl Config {
     /// The installation side of an evaluated configuration.
     pub fn from_evaluation(evaluation: Evaluation) -> Config {
-        let pool = PoolOptions::from(&evaluation.build_users);
         Config {
             evaluation,
-            pool,
             nixos_header: true,
         }
     }
@@ -164,7 +120,12 @@ impl Config {
                 )),
             }
         };
-        let mut b = PoolRequest::builder(self.pool.platform.unwrap_or(Platform::Linux));
+        let own = &eval.build_users;
+        let platform = match own.platform {
+            Some(BuildUsersPlatform::Macos) => Platform::Macos,
+            Some(BuildUsersPlatform::Linux) | None => Platform::Linux,
+        };
+        let mut b = PoolRequest::builder(platform);
         if let Some(n) = eval.nr_build_users {
             // NixOS makes `range 1 n` of them: none for n below 1.
             let n = n.max(0);
@@ -210,22 +171,22 @@ impl Config {
             Some(ConfValue::Str(g)) if !g.is_empty() => b = b.group(g.clone()),
             _ => {}
         }
-        if let Some(gid) = self.pool.gid {
+        if let Some(gid) = own.gid {
             b = b.gid(gid);
         }
-        if let Some(on) = self.pool.adopt_existing_group {
+        if let Some(on) = own.adopt_existing_group {
             b = b.adopt_existing_group(on);
         }
-        if let Some(on) = self.pool.renumber {
+        if let Some(on) = own.renumber {
             b = b.renumber(on);
         }
-        if let Some(p) = &self.pool.name_prefix {
+        if let Some(p) = &own.name_prefix {
             b = b.name_prefix(p.clone());
         }
-        if let Some(h) = &self.pool.home {
+        if let Some(h) = &own.home {
             b = b.home(h.clone());
         }
-        if let Some(s) = &self.pool.shell {
+        if let Some(s) = &own.shell {
             b = b.shell(s.clone());
         }
         b.build().map(Some).map_err(|e| Error::Users {
@@ -403,8 +364,8 @@ mod tests {
             "nixVersion = \"2.18.1\"\nusers.adoptExistingGroup = true\nids.gids.nixbld = 117\nids.uids.nixbld = 100\n",
         )
         .unwrap();
-        assert_eq!(ok.pool.adopt_existing_group, Some(true));
-        assert_eq!(ok.pool.gid, Some(117));
+        assert_eq!(ok.evaluation.build_users.adopt_existing_group, Some(true));
+        assert_eq!(ok.evaluation.build_users.gid, Some(117));
         let req = ok.pool_request().unwrap().unwrap();
         assert_eq!((req.base_uid(), req.gid(), req.count()), (100, 117, 32));
         assert!(req.adopt_existing_group());

@@ -71,4 +71,6 @@ pub use show::{as_logged, newest_version, show_json};
 pub use source::{FsSource, MemSource, Source};
 pub use typed::online_cpus;
 pub use value::{float_to_string, render_key, render_setting, ConfValue};
-pub use version::{compare_versions, installed_version, NixVersion, VersionError};
+pub use version::{
+    compare_versions, dpkg_version, installed_version, store_path_version, NixVersion, VersionError,
+};

@@ -140,7 +140,7 @@ pub fn installed_version(nix: &std::path::Path) -> Result<NixVersion, String> {
 /// `PATH`) told by where it lives: `…/nix/store/<hash>-nix-<version>/bin/`
 /// or a file dpkg's `nix-bin` installed.
 fn version_from_location(nix: &std::path::Path) -> Option<NixVersion> {
-    use std::path::{Component, PathBuf};
+    use std::path::PathBuf;
     let found: PathBuf = if nix.components().count() == 1 {
         std::env::split_paths(&std::env::var_os("PATH")?)
             .map(|dir| dir.join(nix))
@@ -149,15 +149,8 @@ fn version_from_location(nix: &std::path::Path) -> Option<NixVersion> {
         nix.to_path_buf()
     };
     let real = std::fs::canonicalize(found).ok()?;
-    let parts: Vec<Component<'_>> = real.components().collect();
-    if let [.., Component::Normal(a), Component::Normal(b), Component::Normal(name), Component::Normal(bin), Component::Normal(_)] =
-        parts.as_slice()
-    {
-        if *a == "nix" && *b == "store" && *bin == "bin" {
-            let name = name.to_str()?;
-            let (_, package) = name.split_once('-')?;
-            return package.strip_prefix("nix-")?.parse().ok();
-        }
+    if let Some(v) = store_path_version(&real) {
+        return Some(v);
     }
     // Debian's nix-bin: the file must be one the package installed.
     let list = std::fs::read_to_string("/var/lib/dpkg/info/nix-bin.list").ok()?;
@@ -169,10 +162,35 @@ fn version_from_location(nix: &std::path::Path) -> Option<NixVersion> {
     if !owned {
         return None;
     }
-    let status = std::fs::read_to_string("/var/lib/dpkg/status").ok()?;
-    let stanza = status
-        .split("\n\n")
-        .find(|s| s.lines().any(|l| l == "Package: nix-bin"))?;
+    dpkg_version(std::path::Path::new("/"), "nix-bin")
+}
+
+/// `2.18.1` from a path in Nix's store under the package `nix`:
+/// `…/nix/store/<hash>-nix-2.18.1/bin/nix` (any file of its `bin`).
+pub fn store_path_version(path: &std::path::Path) -> Option<NixVersion> {
+    use std::path::Component;
+    let parts: Vec<Component<'_>> = path.components().collect();
+    let [.., Component::Normal(a), Component::Normal(b), Component::Normal(name), Component::Normal(bin), Component::Normal(_)] =
+        parts.as_slice()
+    else {
+        return None;
+    };
+    if *a != "nix" || *b != "store" || *bin != "bin" {
+        return None;
+    }
+    let (_, package) = name.to_str()?.split_once('-')?;
+    package.strip_prefix("nix-")?.parse().ok()
+}
+
+/// The upstream version of the Debian package `package` as dpkg records
+/// it under `root` (`var/lib/dpkg/status`), without epoch and Debian
+/// revision.
+pub fn dpkg_version(root: &std::path::Path, package: &str) -> Option<NixVersion> {
+    let status = std::fs::read_to_string(root.join("var/lib/dpkg/status")).ok()?;
+    let stanza = status.split("\n\n").find(|s| {
+        s.lines()
+            .any(|l| l.strip_prefix("Package: ") == Some(package))
+    })?;
     let version = stanza.lines().find_map(|l| l.strip_prefix("Version: "))?;
     let version = version.split_once(':').map_or(version, |(_, v)| v);
     let upstream = version.rsplit_once('-').map_or(version, |(v, _)| v);

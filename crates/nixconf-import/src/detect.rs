@@ -177,7 +177,7 @@ fn pacman_nix_dir(root: &Path) -> Option<String> {
 /// The installed Nix's version, read from package databases or from the
 /// store path the default profile's `nix` leads to.
 fn installed_nix_version(root: &Path) -> Option<(NixVersion, String)> {
-    if let Some(v) = dpkg_version(root, "nix-bin") {
+    if let Some(v) = nixconf_format::dpkg_version(root, "nix-bin") {
         return Some((v, "/var/lib/dpkg/status (nix-bin)".to_owned()));
     }
     if let Some(dir) = pacman_nix_dir(root) {
@@ -193,25 +193,12 @@ fn installed_nix_version(root: &Path) -> Option<(NixVersion, String)> {
         "root/.nix-profile/bin/nix",
     ] {
         if let Some(store_path) = resolve_in_root(root, profile) {
-            if let Some(v) = version_of_store_path(&store_path) {
+            if let Some(v) = nixconf_format::store_path_version(&store_path) {
                 return Some((v, format!("/{profile} -> {}", store_path.display())));
             }
         }
     }
     None
-}
-
-/// The version in a Debian package's stanza of `var/lib/dpkg/status`,
-/// without the epoch and Debian revision.
-fn dpkg_version(root: &Path, package: &str) -> Option<NixVersion> {
-    let status = std::fs::read_to_string(root.join("var/lib/dpkg/status")).ok()?;
-    let stanza = status
-        .split("\n\n")
-        .find(|s| s.lines().any(|l| l == format!("Package: {package}")))?;
-    let version = stanza.lines().find_map(|l| l.strip_prefix("Version: "))?;
-    let version = version.split_once(':').map_or(version, |(_, v)| v);
-    let upstream = version.rsplit_once('-').map_or(version, |(v, _)| v);
-    upstream.parse().ok()
 }
 
 /// Follow the symlinks of `rel` inside `root` (absolute targets taken as
@@ -257,23 +244,13 @@ fn resolve_in_root(root: &Path, rel: &str) -> Option<PathBuf> {
     Some(inside)
 }
 
-/// `2.18.1` from `/nix/store/<hash>-nix-2.18.1/bin/nix`.
-fn version_of_store_path(path: &Path) -> Option<NixVersion> {
-    let mut parts = path.components().map(|c| c.as_os_str().to_string_lossy());
-    parts.find(|p| p == "store")?;
-    let name = parts.next()?;
-    let (_, name) = name.split_once('-')?;
-    let version = name.strip_prefix("nix-")?;
-    version.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn store_path_versions() {
-        let v = |p: &str| version_of_store_path(Path::new(p)).map(|v| v.to_string());
+        let v = |p: &str| nixconf_format::store_path_version(Path::new(p)).map(|v| v.to_string());
         assert_eq!(
             v("/nix/store/0123456789abcdfghijklmnpqrsvwxyz-nix-2.18.1/bin/nix").as_deref(),
             Some("2.18.1")

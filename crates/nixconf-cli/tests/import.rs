@@ -12,18 +12,14 @@ fn root_with(conf: &str, mode: u32) -> tempfile::TempDir {
     root
 }
 
-/// A nix.conf holding a token is private; the configuration written from
-/// it is just as private, whatever the umask.
-#[test]
-fn import_writes_no_more_readable_than_what_it_read() {
-    let root = root_with("access-tokens = github.com=ghp_secret\n", 0o600);
-    let out_dir = tempfile::tempdir().unwrap();
-    let out = out_dir.path().join("nixconf.toml");
+/// `nixconf import --nix-version VERSION --root ROOT -o OUT`, which must
+/// succeed and print nothing.
+fn import_to(root: &std::path::Path, version: &str, out: &std::path::Path) {
     let run = Command::new(env!("CARGO_BIN_EXE_nixconf"))
-        .args(["import", "--nix-version", "2.8.0", "--root"])
-        .arg(root.path())
+        .args(["import", "--nix-version", version, "--root"])
+        .arg(root)
         .arg("-o")
-        .arg(&out)
+        .arg(out)
         .output()
         .unwrap();
     assert!(
@@ -32,6 +28,16 @@ fn import_writes_no_more_readable_than_what_it_read() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(run.stdout.is_empty());
+}
+
+/// A nix.conf holding a token is private; the configuration written from
+/// it is just as private, whatever the umask.
+#[test]
+fn import_writes_no_more_readable_than_what_it_read() {
+    let root = root_with("access-tokens = github.com=ghp_secret\n", 0o600);
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("nixconf.toml");
+    import_to(root.path(), "2.8.0", &out);
     let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     let text = std::fs::read_to_string(&out).unwrap();
@@ -66,18 +72,7 @@ fn import_makes_the_configuration_directory_and_plan_reads_it() {
     let root = root_with("max-jobs = 3\n", 0o644);
     let etc = tempfile::tempdir().unwrap();
     let out = etc.path().join("nixconf/nixconf.toml");
-    let run = Command::new(env!("CARGO_BIN_EXE_nixconf"))
-        .args(["import", "--nix-version", "2.18.1", "--root"])
-        .arg(root.path())
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    import_to(root.path(), "2.18.1", &out);
     let dir_mode = std::fs::metadata(out.parent().unwrap())
         .unwrap()
         .permissions()

@@ -247,14 +247,12 @@ fn timer_units_on(
     root: &Path,
     units: &serde_json::Value,
 ) -> Result<Installation> {
-    let placeholder = "/nix-bin";
-    let planned = timers::timer_units(units, placeholder);
-    if planned.is_empty() {
+    let scheduled = timers::scheduled_programs(units);
+    let Some(&(option, _)) = scheduled.first() else {
         return Ok(inst);
-    }
-    let programs = timers::programs_called(&planned);
+    };
+    let programs: Vec<&str> = scheduled.iter().map(|&(_, program)| program).collect();
     let Some(bin) = timers::nix_bin_dir(root, &programs) else {
-        let option = planned.first().map_or("nix.gc", |u| u.option);
         return Err(Error::Option {
             option: format!("{option}.automatic"),
             message: format!(
